@@ -1,0 +1,149 @@
+"""Where and how to reach a commercetools project: URLs, region shortcut, credentials, scopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.retry import RetryPolicy
+
+#: Regions of commercetools' hosted API, as in ``https://api.{region}.commercetools.com``.
+REGIONS: tuple[str, ...] = (
+    "europe-west1.gcp",
+    "us-central1.gcp",
+    "australia-southeast1.gcp",
+    "eu-central-1.aws",
+    "us-east-2.aws",
+    "eastus.azure",
+)
+
+DEFAULT_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 10.0
+
+
+def region_urls(region: str) -> tuple[str, str]:
+    """Return ``(api_url, auth_url)`` of a region, or fail naming the valid regions."""
+    region = region.strip()
+    if region not in REGIONS:
+        raise ConfigurationError(
+            "region",
+            f"unknown region {region!r}.",
+            f"Use one of: {', '.join(REGIONS)}; or give the API URL and auth URL instead.",
+        )
+    return f"https://api.{region}.commercetools.com", f"https://auth.{region}.commercetools.com"
+
+
+def _check_url(parameter: str, url: str) -> str:
+    url = url.strip().rstrip("/")
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigurationError(
+            parameter,
+            f"{url!r} is not an http(s) URL.",
+            "Copy it from the API client page of the Merchant Center, "
+            "e.g. https://api.europe-west1.gcp.commercetools.com.",
+        )
+    return url
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Everything the commercetools client needs; build it with :meth:`create` to validate."""
+
+    api_url: str
+    auth_url: str
+    project_key: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: tuple[str, ...] = ()
+    timeout: float = DEFAULT_TIMEOUT
+    log_requests: bool = False
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        project_key: str | None,
+        client_id: str | None,
+        client_secret: str | None,
+        api_url: str | None = None,
+        auth_url: str | None = None,
+        region: str | None = None,
+        scopes: str | list[str] | tuple[str, ...] | None = None,
+        timeout: float | str | None = None,
+        log_requests: bool | str | None = False,
+        retry: RetryPolicy | None = None,
+    ) -> ClientConfig:
+        """Validate the fields and fill the defaults; full URLs win over ``region``."""
+        if not project_key or not str(project_key).strip():
+            raise ConfigurationError(
+                "project_key",
+                "is missing.",
+                "Set the connection extra 'project_key' to your commercetools project key.",
+            )
+        if not client_id:
+            raise ConfigurationError(
+                "client_id", "is missing.", "Put the API client's client_id in the connection's Login."
+            )
+        if not client_secret:
+            raise ConfigurationError(
+                "client_secret",
+                "is missing.",
+                "Put the API client's secret in the connection's Password.",
+            )
+        region_api = region_auth = None
+        if region:
+            region_api, region_auth = region_urls(region)
+        api = api_url or region_api
+        auth = auth_url or region_auth
+        if not api:
+            raise ConfigurationError(
+                "api_url", "is missing.", "Set the connection's Host to the API URL, or set 'region'."
+            )
+        if not auth:
+            raise ConfigurationError("auth_url", "is missing.", "Set the connection extra 'auth_url', or set 'region'.")
+        key = str(project_key).strip()
+        if isinstance(scopes, str):
+            scope_list = tuple(scopes.replace(",", " ").split())
+        elif scopes:
+            scope_list = tuple(str(s).strip() for s in scopes if str(s).strip())
+        else:
+            scope_list = ()
+        if not scope_list:
+            scope_list = (f"manage_project:{key}",)
+        return cls(
+            api_url=_check_url("api_url", api),
+            auth_url=_check_url("auth_url", auth),
+            project_key=key,
+            client_id=str(client_id).strip(),
+            client_secret=str(client_secret),
+            scopes=scope_list,
+            timeout=_parse_timeout(timeout),
+            log_requests=_parse_bool("log_requests", log_requests),
+            retry=retry or RetryPolicy(),
+        )
+
+
+def _parse_timeout(value: float | str | None) -> float:
+    if value is None or value == "":
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if seconds <= 0:
+        raise ConfigurationError("timeout", f"{value!r} is not a positive number of seconds.", "E.g. 60.")
+    return seconds
+
+
+def _parse_bool(parameter: str, value: bool | str | None) -> bool:
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off", ""):
+        return False
+    raise ConfigurationError(parameter, f"{value!r} is not a boolean.", "Use true or false.")

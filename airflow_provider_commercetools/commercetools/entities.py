@@ -1,0 +1,188 @@
+"""The commercetools entities and the shapes of their paths, as one table.
+
+A path is chosen by which path parameters are given: none addresses the collection, ``id`` or
+``key`` (or ``order_number`` for orders, ``container`` and ``key`` for custom objects) one entity.
+``store_key`` scopes store-aware entities to ``in-store/key={store_key}/``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+
+STORE_KEY = "store_key"
+
+#: path parameters -> (path template, addresses one entity)
+Shapes = Mapping[frozenset[str], tuple[str, bool]]
+
+
+def _standard(
+    name: str, *, key: bool = True, extra: Mapping[str, str] | None = None
+) -> dict[frozenset[str], tuple[str, bool]]:
+    shapes = {frozenset(): (name, False), frozenset({"id"}): (f"{name}/{{id}}", True)}
+    if key:
+        shapes[frozenset({"key"})] = (f"{name}/key={{key}}", True)
+    for param, segment in (extra or {}).items():
+        shapes[frozenset({param})] = (f"{name}/{segment}={{{param}}}", True)
+    return shapes
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One resource of the API: its name in paths and what it supports."""
+
+    name: str
+    shapes: Shapes = field(default_factory=dict)
+    store_scoped: bool = False
+    #: updates and deletes need a version (custom objects do not)
+    versioned: bool = True
+    read_only: bool = False
+
+    @property
+    def path_parameters(self) -> list[str]:
+        names = sorted({p for params in self.shapes for p in params})
+        return [*names, STORE_KEY] if self.store_scoped else names
+
+    def __post_init__(self) -> None:
+        if not self.shapes:
+            object.__setattr__(self, "shapes", _standard(self.name))
+
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (
+        Entity("project", shapes={frozenset(): ("", True)}),
+        Entity("products"),
+        Entity("product-projections", store_scoped=True, read_only=True),
+        Entity("product-types"),
+        Entity("product-discounts"),
+        Entity("product-selections"),
+        Entity("product-tailoring"),
+        Entity("standalone-prices"),
+        Entity("categories"),
+        Entity("customers", store_scoped=True),
+        Entity("customer-groups"),
+        Entity("carts", store_scoped=True),
+        Entity("cart-discounts"),
+        Entity("discount-codes"),
+        Entity("orders", shapes=_standard("orders", extra={"order_number": "order-number"}), store_scoped=True),
+        Entity("payments"),
+        Entity("quotes"),
+        Entity("quote-requests"),
+        Entity("staged-quotes"),
+        Entity("shopping-lists", store_scoped=True),
+        Entity("reviews"),
+        Entity("inventory"),
+        Entity("channels"),
+        Entity("stores"),
+        Entity("states"),
+        Entity("tax-categories"),
+        Entity("shipping-methods"),
+        Entity("zones"),
+        Entity("types"),
+        Entity("subscriptions"),
+        Entity("extensions"),
+        Entity(
+            "custom-objects",
+            shapes={
+                frozenset(): ("custom-objects", False),
+                frozenset({"id"}): ("custom-objects/{id}", True),
+                frozenset({"container"}): ("custom-objects/{container}", False),
+                frozenset({"container", "key"}): ("custom-objects/{container}/{key}", True),
+            },
+            versioned=False,
+        ),
+        Entity("attribute-groups"),
+        Entity("associate-roles"),
+        Entity("business-units"),
+        Entity("messages", shapes=_standard("messages", key=False), read_only=True),
+        Entity("api-clients", shapes=_standard("api-clients", key=False)),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ResolvedPath:
+    """A path below the project (``products/key=abc``) and what it addresses."""
+
+    path: str
+    single: bool
+    entity: Entity | None = None
+
+
+def get_entity(name: str) -> Entity:
+    """Look an entity up by its path name, or fail listing the known names."""
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigurationError("entity", f"{name!r} is not an entity name.", _known())
+    clean = name.strip().strip("/")
+    entity = ENTITIES.get(clean) or ENTITIES.get(clean.replace("_", "-").lower())
+    if entity is None:
+        close = difflib.get_close_matches(clean, ENTITIES, n=1)
+        maybe = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigurationError("entity", f"unknown entity {name!r}.{maybe}", _known())
+    return entity
+
+
+def _known() -> str:
+    return (
+        f"Known entities: {', '.join(sorted(ENTITIES))}. "
+        "For any other path use endpoint='<path below the project key>'."
+    )
+
+
+def _segment(parameter: str, value: Any) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()) or isinstance(value, dict | list):
+        raise ConfigurationError(f"path[{parameter!r}]", f"{value!r} is not a valid value.", "Give a non-empty string.")
+    return quote(str(value), safe="")
+
+
+def resolve_path(
+    entity: str | None = None, path: Mapping[str, Any] | None = None, *, endpoint: str | None = None
+) -> ResolvedPath:
+    """Build the path below the project key from an entity and path parameters, or a raw endpoint.
+
+    With ``endpoint``, ``{name}`` placeholders are filled from ``path`` (URL-quoted).
+    """
+    params = dict(path or {})
+    if endpoint is not None:
+        if entity:
+            raise ConfigurationError("endpoint", "is given together with 'entity'.", "Give one of the two.")
+        if not isinstance(endpoint, str):
+            raise ConfigurationError("endpoint", f"{endpoint!r} is not a string.", "E.g. 'product-projections/search'.")
+        try:
+            filled = endpoint.format(**{k: _segment(k, v) for k, v in params.items()})
+        except KeyError as missing:
+            raise ConfigurationError(
+                "path", f"endpoint {endpoint!r} needs the path parameter {missing}.", "Add it to 'path'."
+            ) from None
+        return ResolvedPath(filled.strip("/"), single=False)
+    if entity is None:
+        raise ConfigurationError("entity", "is missing.", "Give an entity name (e.g. 'products') or an endpoint.")
+    spec = get_entity(entity)
+    store_key = params.pop(STORE_KEY, None)
+    given = frozenset(k for k, v in params.items())
+    shape = spec.shapes.get(given)
+    if shape is None:
+        options = " or ".join("{" + ", ".join(sorted(p)) + "}" if p else "{}" for p in sorted(spec.shapes, key=len))
+        raise ConfigurationError(
+            "path",
+            f"{sorted(given)} does not address {spec.name}.",
+            f"Path parameters for {spec.name}: {options}"
+            + (f", each optionally with {STORE_KEY!r}." if spec.store_scoped else "."),
+        )
+    template, single = shape
+    text = template.format(**{k: _segment(k, v) for k, v in params.items()})
+    if store_key is not None:
+        if not spec.store_scoped:
+            raise ConfigurationError(
+                f"path[{STORE_KEY!r}]",
+                f"{spec.name} cannot be scoped to a store.",
+                "Store-scoped entities: " + ", ".join(n for n, e in ENTITIES.items() if e.store_scoped) + ".",
+            )
+        text = f"in-store/key={_segment(STORE_KEY, store_key)}/{text}"
+    return ResolvedPath(text, single=single, entity=spec)

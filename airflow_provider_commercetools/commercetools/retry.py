@@ -1,0 +1,121 @@
+"""The one retry policy: what is retryable, how long to wait, when to give up, and logging each retry."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import tenacity
+
+from airflow_provider_commercetools.commercetools.errors import (
+    RateLimitedError,
+    RequestError,
+    RetriesExhaustedError,
+    ServerError,
+    TransportError,
+)
+
+T = TypeVar("T")
+
+#: Statuses that mean "not processed, try again later" (gateway and capacity errors).
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, honouring Retry-After, bounded in attempts and in time.
+
+    A request that is not idempotent (a create) is retried only when it certainly never reached
+    the server (a connect failure, or a 429 that rejected it), never after its response was lost.
+    """
+
+    max_attempts: int = 6
+    max_seconds: float = 300.0
+    initial_backoff: float = 0.5
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.max_seconds <= 0 or self.initial_backoff < 0 or self.max_backoff < 0:
+            raise ValueError("max_seconds must be positive and backoffs not negative")
+
+    def is_retryable(self, error: BaseException, idempotent: bool) -> bool:
+        """Decide whether a failed attempt may be sent again."""
+        if isinstance(error, RateLimitedError):
+            return True
+        if isinstance(error, TransportError):
+            return error.retryable and (idempotent or not error.sent)
+        if isinstance(error, ServerError):
+            return idempotent and error.status_code in RETRYABLE_STATUSES
+        return False
+
+    def backoff(self, attempt: int, error: BaseException | None = None) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        if isinstance(error, RateLimitedError) and error.retry_after is not None:
+            return min(max(error.retry_after, 0.0), self.max_retry_after)
+        ceiling = min(self.max_backoff, self.initial_backoff * (2 ** (attempt - 1)))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def call(
+        self,
+        send: Callable[[int], T],
+        *,
+        idempotent: bool,
+        describe: str,
+        logger: logging.Logger | Any,
+    ) -> T:
+        """Run ``send(attempt_number)`` until it succeeds, fails for good, or the policy gives up."""
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            return self.backoff(state.attempt_number, error)
+
+        def log_retry(state: tenacity.RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            sleep = state.next_action.sleep if state.next_action else 0.0
+            logger.warning(
+                "commercetools %s failed on attempt %d of %d: %s; retrying in %.2f s",
+                describe,
+                state.attempt_number,
+                self.max_attempts,
+                error,
+                sleep,
+            )
+
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.max_attempts) | tenacity.stop_after_delay(self.max_seconds),
+            wait=wait,
+            retry=tenacity.retry_if_exception(lambda e: self.is_retryable(e, idempotent)),
+            before_sleep=log_retry,
+            reraise=False,
+        )
+        attempt = 0
+
+        def once() -> T:
+            nonlocal attempt
+            attempt += 1
+            return send(attempt)
+
+        try:
+            return retrying(once)
+        except tenacity.RetryError as exhausted:
+            last = exhausted.last_attempt.exception()
+            attempts = exhausted.last_attempt.attempt_number
+            assert isinstance(last, RequestError)
+            raise RetriesExhaustedError(
+                f"gave up after {attempts} attempts; last error: {last.message}",
+                attempts=attempts,
+                last_error=last,
+                method=last.method,
+                path=last.path,
+                status_code=last.status_code,
+                codes=last.codes,
+                errors=last.errors,
+                correlation_id=last.correlation_id,
+                hint="commercetools or the network kept failing; the task can be retried later",
+            ) from last

@@ -1,0 +1,115 @@
+"""JSON Lines files for entities and results: local paths or Airflow ObjectStoragePath URLs.
+
+A plain path (``/data/products.jsonl``) is opened directly; a URL (``file://``, ``s3://conn@bucket/key``,
+``gs://...``) goes through Airflow's ObjectStoragePath (fsspec), so the same operator writes to a
+worker's disk or to a bucket.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+
+
+def _scheme(location: str) -> str:
+    return location.split("://", 1)[0].lower() if "://" in location else ""
+
+
+def check_location(parameter: str, location: Any) -> str:
+    """Validate an output or input location before any request is sent."""
+    if isinstance(location, os.PathLike):
+        location = os.fspath(location)
+    if not isinstance(location, str) or not location.strip():
+        raise ConfigurationError(
+            parameter, f"{location!r} is not a path.", "Give a local path or a URL such as s3://conn@bucket/key."
+        )
+    location = location.strip()
+    scheme = _scheme(location)
+    if scheme and scheme != "file":
+        from fsspec.registry import known_implementations
+
+        if scheme not in known_implementations:
+            raise ConfigurationError(
+                parameter,
+                f"unknown scheme {scheme!r} in {location!r}.",
+                "Use a local path, file://, or an fsspec scheme such as s3://, gs://, abfs://.",
+            )
+    return location
+
+
+def _storage_path(location: str) -> Any:
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+    return ObjectStoragePath(location)
+
+
+@contextmanager
+def open_text(parameter: str, location: str, mode: str) -> Iterator[IO[str]]:
+    """Open a local path or an object storage URL as text (``mode`` "r" or "w")."""
+    location = check_location(parameter, location)
+    if not _scheme(location):
+        path = Path(location)
+        if mode == "w":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open(mode, encoding="utf-8") as handle:
+            yield handle
+        return
+    try:
+        target = _storage_path(location)
+        if mode == "w" and _scheme(location) == "file":
+            target.parent.mkdir(parents=True, exist_ok=True)
+        handle = target.open(mode, encoding="utf-8")
+    except ImportError as error:
+        raise ConfigurationError(
+            parameter,
+            f"cannot open {location!r}: {error}.",
+            "Install the filesystem package for that scheme (e.g. s3fs or the Amazon provider).",
+        ) from None
+    with handle:
+        yield handle
+
+
+class JsonLinesWriter:
+    """Writes one JSON document per line; counts what it wrote."""
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._handle = handle
+        self.count = 0
+
+    def write(self, document: Any) -> None:
+        self._handle.write(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
+        self._handle.write("\n")
+        self.count += 1
+
+    def write_many(self, documents: list[Any]) -> None:
+        if documents:
+            dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+            self._handle.write("\n".join(map(dumps, documents)) + "\n")
+            self.count += len(documents)
+
+
+@contextmanager
+def write_json_lines(parameter: str, location: str) -> Iterator[JsonLinesWriter]:
+    """Stream documents to ``location`` as JSON Lines."""
+    with open_text(parameter, location, "w") as handle:
+        yield JsonLinesWriter(handle)
+
+
+def read_json_lines(parameter: str, location: str) -> Iterator[Any]:
+    """Yield the documents of a JSON Lines file one by one (constant memory)."""
+    with open_text(parameter, location, "r") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield json.loads(line)
+            except ValueError as error:
+                raise ConfigurationError(
+                    parameter, f"line {number} of {location!r} is not JSON: {error}.", "Fix or remove that line."
+                ) from None

@@ -1,0 +1,204 @@
+"""CommercetoolsHook: an Airflow connection turned into a commercetools client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlparse
+
+from airflow.providers.common.compat.sdk import BaseHook, mask_secret
+
+from airflow_provider_commercetools.commercetools.client import USER_AGENT, CommercetoolsClient, Query
+from airflow_provider_commercetools.commercetools.config import REGIONS, ClientConfig
+from airflow_provider_commercetools.commercetools.entities import resolve_path
+from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
+from airflow_provider_commercetools.commercetools.retry import RetryPolicy
+from airflow_provider_commercetools.connection_form import (
+    CONN_TYPE,
+    EXTRA_FIELDS,
+    HOOK_NAME,
+    UI_FIELD_BEHAVIOUR,
+)
+
+
+class CommercetoolsHook(BaseHook):
+    """Talks to one commercetools project, with the credentials of an Airflow connection.
+
+    The connection: Host = API URL, Login = client id, Password = client secret, and the extras
+    ``project_key`` (required), ``auth_url`` or ``region``, ``scopes``, ``log_requests``, ``timeout``.
+    Nothing is read or sent until first use.
+
+    :param commercetools_conn_id: the Airflow connection id.
+    :param retry_policy: overrides the retries (default: the connection's ``retry_max_attempts`` and
+        ``retry_max_seconds`` extras, else 6 attempts within 300 s).
+    :param log_requests: overrides the connection's ``log_requests``.
+    """
+
+    conn_name_attr = "commercetools_conn_id"
+    default_conn_name = "commercetools_default"
+    conn_type = CONN_TYPE
+    hook_name = HOOK_NAME
+
+    def __init__(
+        self,
+        commercetools_conn_id: str = default_conn_name,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        log_requests: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.commercetools_conn_id = commercetools_conn_id
+        self.retry_policy = retry_policy
+        self.log_requests = log_requests
+
+    # -- the connection ------------------------------------------------------------------------
+
+    @cached_property
+    def config(self) -> ClientConfig:
+        """The validated settings of the connection (errors name the missing or invalid field)."""
+        conn = self.get_connection(self.commercetools_conn_id)
+        extra = conn.extra_dejson or {}
+
+        def field(name: str) -> Any:
+            value = extra.get(name, extra.get(f"extra__{CONN_TYPE}__{name}"))
+            return None if value == "" else value
+
+        retry = self.retry_policy
+        if retry is None and (field("retry_max_attempts") or field("retry_max_seconds")):
+            try:
+                retry = RetryPolicy(
+                    max_attempts=int(field("retry_max_attempts") or RetryPolicy.max_attempts),
+                    max_seconds=float(field("retry_max_seconds") or RetryPolicy.max_seconds),
+                )
+            except ValueError as error:
+                raise ConfigurationError(
+                    "retry_max_attempts / retry_max_seconds", str(error), "Use positive numbers."
+                ) from None
+        if field("region") is not None and not isinstance(field("region"), str):
+            raise ConfigurationError("region", f"{field('region')!r} is not a string.", f"One of {REGIONS}.")
+        return ClientConfig.create(
+            project_key=field("project_key"),
+            client_id=conn.login,
+            client_secret=conn.password,
+            api_url=_api_url(conn.host, conn.schema, conn.port),
+            auth_url=field("auth_url"),
+            region=field("region"),
+            scopes=field("scopes"),
+            timeout=field("timeout"),
+            log_requests=self.log_requests if self.log_requests is not None else field("log_requests"),
+            retry=retry,
+        )
+
+    @cached_property
+    def client(self) -> CommercetoolsClient:
+        """The commercetools client, created at first use; the secret and tokens are masked in logs."""
+        return CommercetoolsClient(self.config, on_secret=mask_secret, user_agent=_user_agent(), logger=self.log)
+
+    @property
+    def project_key(self) -> str:
+        return self.config.project_key
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        entity: str | None = None,
+        *,
+        endpoint: str | None = None,
+        path: Mapping[str, Any] | None = None,
+        query: Query | None = None,
+        payload: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send one request to an entity (with path parameters) or a raw endpoint; return the JSON.
+
+        :param method: GET, HEAD, POST or DELETE.
+        :param entity: a resource name as in paths, e.g. ``products`` (see ``ENTITIES``).
+        :param endpoint: any path below the project key instead of ``entity``; ``{name}``
+            placeholders are filled from ``path``.
+        :param path: path parameters: ``id``, ``key``, ``order_number``, ``container``, ``store_key``.
+        :param query: query parameters; lists repeat the parameter.
+        :param payload: the JSON body.
+        """
+        target = resolve_path(entity, path, endpoint=endpoint)
+        return self.client.request(method, target.path, query=query, payload=payload, idempotent=idempotent)
+
+    def get(self, entity: str, path: Mapping[str, Any] | None = None, query: Query | None = None) -> Any:
+        """Read one entity (with ``id``/``key`` in ``path``) or one page of a collection."""
+        return self.request("GET", entity, path=path, query=query)
+
+    def create(self, entity: str, draft: Mapping[str, Any], path: Mapping[str, Any] | None = None) -> Any:
+        """Create an entity from its draft (not re-sent after a lost response: see OutcomeUnknownError)."""
+        return self.request("POST", entity, path=path, payload=dict(draft))
+
+    def update(self, entity: str, path: Mapping[str, Any], version: int, actions: list[dict[str, Any]]) -> Any:
+        """Apply update actions to the entity at ``version`` (409 ConcurrentModificationError if stale)."""
+        # The version guards against applying it twice, so a lost response may be re-sent.
+        return self.request(
+            "POST", entity, path=path, payload={"version": version, "actions": actions}, idempotent=True
+        )
+
+    def delete(
+        self, entity: str, path: Mapping[str, Any], version: int | None = None, query: Query | None = None
+    ) -> Any:
+        """Delete an entity at ``version`` (custom objects need none)."""
+        params: dict[str, Any] = dict(query or {})
+        if version is not None:
+            params["version"] = version
+        return self.request("DELETE", entity, path=path, query=params)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Grant a token and read the project: what the UI's "Test" button and the CLI call."""
+        try:
+            project = self.client.request("GET", "")
+        except (CommercetoolsError, ValueError) as error:
+            return False, str(error)
+        except Exception as error:  # the UI must get a message, whatever failed
+            return False, f"{type(error).__name__}: {error}"
+        name = project.get("name", "") if isinstance(project, dict) else ""
+        key = project.get("key", self.project_key) if isinstance(project, dict) else self.project_key
+        return True, f"Connected to commercetools project {name or key!r} ({key}), scopes: {self.client.granted_scope}"
+
+    # -- the connection form on Airflow 2.x (Airflow 3 reads get_provider_info) ---------------
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import BooleanField, StringField
+
+        widgets: dict[str, Any] = {}
+        for name, spec in EXTRA_FIELDS.items():
+            label = lazy_gettext(spec["label"])
+            if spec["schema"]["type"][0] == "boolean":
+                widgets[name] = BooleanField(label, description=spec["description"], default=False)
+            else:
+                widgets[name] = StringField(label, widget=BS3TextFieldWidget(), description=spec["description"])
+        return widgets
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        return dict(UI_FIELD_BEHAVIOUR)
+
+
+def _api_url(host: str | None, schema: str | None, port: int | None) -> str | None:
+    """Accept a full URL in Host, or a bare host name (from a URI connection) with optional port."""
+    if not host:
+        return None
+    host = host.strip().rstrip("/")
+    if "://" in host:
+        return host
+    scheme = schema if schema in ("http", "https") else "https"
+    if port and not urlparse(f"//{host}").port:
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}"
+
+
+def _user_agent() -> str:
+    try:
+        from airflow import __version__ as airflow_version
+    except ImportError:  # pragma: no cover
+        return USER_AGENT
+    return f"{USER_AGENT} apache-airflow/{airflow_version}"
