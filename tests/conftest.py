@@ -18,6 +18,5 @@ os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME}/airflow.db"
 os.environ.setdefault("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")
 
-import pytest  # noqa: E402
 
 pytest_plugins = ["tests.airflow_runner"]

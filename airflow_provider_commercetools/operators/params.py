@@ -28,9 +28,8 @@ def parse_json_string(parameter: str, value: Any) -> Any:
 def as_mapping(parameter: str, value: Any, *, allow_none: bool = True) -> dict[str, Any]:
     """A dict parameter (``path``, ``query``...); None becomes ``{}``."""
     value = parse_json_string(parameter, value)
-    if value is None or value == "":
-        if allow_none:
-            return {}
+    if (value is None or value == "") and allow_none:
+        return {}
     if not isinstance(value, Mapping):
         raise ConfigurationError(
             parameter,
