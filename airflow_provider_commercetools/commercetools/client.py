@@ -36,7 +36,8 @@ from airflow_provider_commercetools.commercetools.errors import (
     UnexpectedResponseError,
 )
 
-log = logging.getLogger(__name__)
+# One stdlib logger for the provider: Airflow routes it into the task log (and masks secrets there).
+log = logging.getLogger("airflow_provider_commercetools")
 
 USER_AGENT = f"airflow-provider-commercetools/{__version__} Python/{platform.python_version()}"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})

@@ -93,7 +93,7 @@ class CommercetoolsHook(BaseHook):
     @cached_property
     def client(self) -> CommercetoolsClient:
         """The commercetools client, created at first use; the secret and tokens are masked in logs."""
-        return CommercetoolsClient(self.config, on_secret=mask_secret, user_agent=_user_agent(), logger=self.log)
+        return CommercetoolsClient(self.config, on_secret=mask_secret, user_agent=_user_agent())
 
     @property
     def project_key(self) -> str:

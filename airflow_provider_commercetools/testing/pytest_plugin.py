@@ -1,0 +1,42 @@
+"""pytest fixtures for testing against the fake commercetools API.
+
+Registered as a ``pytest11`` entry point, so it is imported by every pytest run in an environment
+where the provider is installed: it must stay cheap to import (standard library and pytest only;
+never Airflow).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from airflow_provider_commercetools.testing.server import FakeCommercetools
+
+CONNECTION_ENV = "AIRFLOW_CONN_COMMERCETOOLS_DEFAULT"
+
+
+@pytest.fixture
+def commercetools_server() -> Iterator[FakeCommercetools]:
+    """A started :class:`FakeCommercetools` (default project / client), stopped after the test."""
+    from airflow_provider_commercetools.testing.server import FakeCommercetools
+
+    server = FakeCommercetools().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def commercetools_connection(
+    commercetools_server: FakeCommercetools, monkeypatch: pytest.MonkeyPatch
+) -> FakeCommercetools:
+    """``commercetools_server`` plus the ``commercetools_default`` Airflow connection pointing at it
+    (set through the ``AIRFLOW_CONN_COMMERCETOOLS_DEFAULT`` environment variable)."""
+    from airflow_provider_commercetools.testing.server import connection_json
+
+    monkeypatch.setenv(CONNECTION_ENV, connection_json(commercetools_server))
+    return commercetools_server
