@@ -38,8 +38,7 @@ from typing import Any
 
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EMULATOR_DIR = REPO_ROOT / "emulator"
+EMULATOR_DIR = Path(__file__).resolve().parent
 PACKAGE = "@labdigital/commercetools-mock"
 
 __all__ = ["EMULATOR_DIR", "Emulator", "EmulatorError"]
