@@ -32,11 +32,20 @@ def load_dag(dag_id: str, folder: Path) -> Any:
 
 @pytest.fixture
 def run_dag(airflow_db: None) -> Callable[..., Any]:
-    """Run a DAG for real: ``run_dag("dag_id", conf={...})`` returns the DagRun (check its state)."""
+    """Run a DAG for real: ``run_dag("dag_id", run_conf={...}, logical_date=...)`` returns the DagRun.
 
-    def run(dag_id: str, *, folder: Path | None = None, **kwargs: Any) -> Any:
+    ``dag.test()`` does not raise when a task fails: check ``dag_run.state``.
+    """
+
+    def run(
+        dag_id: str, *, folder: Path | None = None, logical_date: Any = None, run_conf: dict[str, Any] | None = None
+    ) -> Any:
+        from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS
 
         dag = load_dag(dag_id, folder or Path(__file__).parent / "dags")
+        kwargs: dict[str, Any] = {"run_conf": run_conf}
+        if logical_date is not None:
+            kwargs["logical_date" if AIRFLOW_V_3_0_PLUS else "execution_date"] = logical_date
         return dag.test(**kwargs)
 
     return run

@@ -5,11 +5,13 @@ The environment is set at import time, before anything imports airflow.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
 
 DAGS_FOLDER = Path(__file__).parent / "dags"
+EXAMPLE_DAGS = Path(__file__).parents[1] / "example_dags"
 _HOME = tempfile.mkdtemp(prefix="ct-airflow-home-")
 os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
@@ -17,6 +19,14 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME}/airflow.db"
 os.environ.setdefault("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")
+# Airflow 3's dag.test() runs only DAGs of a configured bundle: the test DAGs and the examples.
+_LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
+os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
+    [
+        {"name": "dags-folder", "classpath": _LOCAL_BUNDLE, "kwargs": {}},
+        {"name": "example-dags", "classpath": _LOCAL_BUNDLE, "kwargs": {"path": str(EXAMPLE_DAGS)}},
+    ]
+)
 
 
 pytest_plugins = ["tests.airflow_runner"]
