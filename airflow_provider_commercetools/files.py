@@ -104,7 +104,8 @@ def write_json_lines(parameter: str, location: str) -> Iterator[JsonLinesWriter]
 def read_json_lines(parameter: str, location: str) -> Iterator[Any]:
     """Yield the documents of a JSON Lines file one by one (constant memory)."""
     with open_text(parameter, location, "r") as handle:
-        for number, line in enumerate(handle, start=1):
+        # readline, not iteration: Airflow 2.11's ObjectStoragePath handle (TrackingFileWrapper) is not iterable
+        for number, line in enumerate(iter(handle.readline, ""), start=1):
             if not line.strip():
                 continue
             try:
