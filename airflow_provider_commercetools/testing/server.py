@@ -374,11 +374,23 @@ def _first_value(action: Mapping[str, Any], name: str) -> tuple[bool, Any]:
     return False, None
 
 
+_INVENTORY_ACTIONS = frozenset({"changeQuantity", "addQuantity", "removeQuantity"})
+
+
 def _apply_action(entity: dict[str, Any], action: Any, index: int) -> None:
     """Apply one update action generically (mutates ``entity``, a private copy)."""
     if not isinstance(action, dict) or not isinstance(action.get("action"), str) or not action["action"]:
         raise _bad_request("InvalidInput", f"actions[{index}]: an update action needs an 'action' name.")
     name: str = action["action"]
+    if name in _INVENTORY_ACTIONS and "quantity" in action:
+        # Inventory entries keep their stock in quantityOnStock (and availableQuantity).
+        quantity = action["quantity"]
+        if not isinstance(quantity, int):
+            raise _bad_request("InvalidInput", f"actions[{index}]: '{name}' needs an integer 'quantity'.")
+        current = entity.get("quantityOnStock", 0)
+        stock = {"changeQuantity": quantity, "addQuantity": current + quantity, "removeQuantity": current - quantity}
+        entity["quantityOnStock"] = entity["availableQuantity"] = stock[name]
+        return
     if name == "setCustomType":
         if action.get("type") is None:
             entity.pop("custom", None)
