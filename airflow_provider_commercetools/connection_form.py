@@ -1,21 +1,31 @@
-"""What the Airflow connection form shows for a commercetools connection (shared by Airflow 2 and 3)."""
+"""What the Airflow connection form shows for a commercetools connection (shared by Airflow 2 and 3).
+
+Airflow 3's form shows the ``placeholders`` of the standard fields host, login and password (it
+drops the one of description) but no description line for them, so their placeholders say what
+goes there. Extra fields get a description line, but a placeholder only on Airflow 2: on Airflow 3
+the ``examples`` of a field (suggestions while typing) carry the URL and region patterns.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_commercetools.commercetools.regions import REGIONS
+
 CONN_TYPE = "commercetools"
 HOOK_NAME = "Commercetools"
 
-_WHERE = "Merchant Center > Settings > Developer settings > API clients"
+#: Where every value of the connection is found: the API client's page (and the one-time
+#: download shown when the client is created).
+WHERE = "Merchant Center > Settings > Developer settings > API clients"
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden_fields": ["schema", "port"],
     "relabeling": {"host": "API URL", "login": "Client ID", "password": "Client Secret"},
     "placeholders": {
         "host": "https://api.europe-west1.gcp.commercetools.com",
-        "login": "client_id of the API client",
-        "password": "secret of the API client",
+        "login": "client_id (Settings > Developer settings > API clients)",
+        "password": "secret: shown once, when the API client is created",
         "project_key": "my-project",
         "auth_url": "https://auth.europe-west1.gcp.commercetools.com",
         "region": "europe-west1.gcp",
@@ -30,22 +40,24 @@ def _field(label: str, description: str, kind: str = "string", **schema: Any) ->
 
 
 EXTRA_FIELDS: dict[str, dict[str, Any]] = {
-    "project_key": _field("Project key", f"Required. The project key shown with the API client ({_WHERE})."),
+    "project_key": _field("Project key", f"Required. The project key shown with the API client ({WHERE})."),
     "auth_url": _field(
         "Auth URL",
-        f"The client's Auth URL, e.g. https://auth.europe-west1.gcp.commercetools.com ({_WHERE}). "
-        "Optional when Region is set.",
+        f"The client's Auth URL, https://auth.<region>.commercetools.com, e.g. "
+        f"https://auth.europe-west1.gcp.commercetools.com ({WHERE}). Optional when Region is set.",
         format="url",
+        examples=[f"https://auth.{region}.commercetools.com" for region in REGIONS],
     ),
     "region": _field(
         "Region",
-        "Shortcut for both URLs, e.g. europe-west1.gcp, us-central1.gcp, eu-central-1.aws. "
-        "API URL and Auth URL win when given.",
+        "Instead of API URL and Auth URL: the region in them, e.g. europe-west1.gcp, us-central1.gcp, "
+        "eu-central-1.aws. API URL and Auth URL win when given.",
+        examples=list(REGIONS),
     ),
     "scopes": _field(
         "Scopes",
-        f"Space-separated scopes of the API client ({_WHERE}), e.g. view_products:my-project. "
-        "Default: manage_project:<project key>.",
+        f"Space-separated scopes of the API client ({WHERE}), e.g. view_products:my-project. "
+        "Empty: manage_project:<project key>.",
     ),
     "log_requests": _field(
         "Log requests",

@@ -23,8 +23,11 @@ make_venv() {
   echo "$want" >"$stamp"
 }
 
-make_venv .venv "apache-airflow>=3.1,<4"
-make_venv .venv-af2 "apache-airflow==2.11.*"
+make_venv .venv "apache-airflow>=3.1,<4" "playwright>=1.65,<2"
+# The demo needs only Airflow 3.x; the test suite also runs on 2.11.
+if [ "${1:-}" != "demo" ]; then
+  make_venv .venv-af2 "apache-airflow==2.11.*"
+fi
 
 if [ ! -f emulator/node_modules/.package-lock.json ] || [ emulator/package-lock.json -nt emulator/node_modules/.package-lock.json ]; then
   echo "== npm ci (emulator)"

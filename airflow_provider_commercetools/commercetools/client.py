@@ -221,7 +221,7 @@ class CommercetoolsClient:
         except AuthenticationError as error:
             raise error.with_hint(
                 "The auth service rejected the client id or secret: check the connection's Login and "
-                "Password against the API client (Merchant Center > Settings > Developer settings)"
+                "Password against the API client (Merchant Center > Settings > Developer settings > API clients)"
             ) from None
         if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
             raise UnexpectedResponseError(

@@ -6,17 +6,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.regions import REGIONS
 from airflow_provider_commercetools.commercetools.retry import RetryPolicy
-
-#: Regions of commercetools' hosted API, as in ``https://api.{region}.commercetools.com``.
-REGIONS: tuple[str, ...] = (
-    "europe-west1.gcp",
-    "us-central1.gcp",
-    "australia-southeast1.gcp",
-    "eu-central-1.aws",
-    "us-east-2.aws",
-    "eastus.azure",
-)
 
 DEFAULT_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 10.0
