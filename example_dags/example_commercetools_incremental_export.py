@@ -33,7 +33,9 @@ with DAG(
     start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
     max_active_runs=1,
-    params={"output_base": "/tmp/commercetools/exports"},
+    # since/until: re-read another window in a manual run (Airflow 3 gives manual runs an empty
+    # data interval), e.g. {"since": "2026-11-27T10:00:00Z", "until": "2026-11-27T11:00:00Z"}.
+    params={"output_base": "/tmp/commercetools/exports", "since": None, "until": None},
     tags=["commercetools", "example"],
     doc_md=__doc__,
 ):
@@ -41,9 +43,7 @@ with DAG(
         CommercetoolsSubscriberOperator(
             task_id=f"export_{entity.replace('-', '_')}",
             entity=entity,
-            modified_since="{{ data_interval_start }}",
-            modified_until="{{ data_interval_end }}",
-            output_path=(
-                "{{ params.output_base }}/" + entity + "/{{ data_interval_start.strftime('%Y%m%dT%H%M%S') }}.jsonl"
-            ),
+            modified_since="{{ params.since or data_interval_start }}",
+            modified_until="{{ params.until or data_interval_end }}",
+            output_path=("{{ params.output_base }}/" + entity + "/{{ data_interval_start | ts_nodash }}.jsonl"),
         )

@@ -225,6 +225,13 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         since, until = _window_bound(self.modified_since), _window_bound(self.modified_until)
         if since is not None or until is not None:
             where.append(modified_window(since, until))
+            if since is not None and until is not None and str(since) == str(until):
+                self.log.warning(
+                    "The modified window is empty (modified_since == modified_until == %s): nothing can match. "
+                    "A manual run on Airflow 3 has no data interval (start == end): pass the bounds in the "
+                    "run's conf or params to re-read a window.",
+                    since,
+                )
         id_range = self._partition()
         if id_range is not None and id_range.predicate():
             where.append(str(id_range.predicate()))
