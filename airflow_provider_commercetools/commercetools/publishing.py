@@ -131,7 +131,8 @@ def check_count(parameter: str, value: Any, minimum: int) -> int:
     return value
 
 
-def _mapping(parameter: str, value: Any) -> dict[str, Any]:
+def check_mapping(parameter: str, value: Any) -> dict[str, Any]:
+    """A dict parameter or item part; None is ``{}``."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -147,7 +148,7 @@ _SCALARS = (str, int, float, bool)
 
 
 def _query(parameter: str, value: Any) -> dict[str, Any]:
-    query = _mapping(parameter, value)
+    query = check_mapping(parameter, value)
     for name, item in query.items():
         values = item if isinstance(item, list | tuple) else [item]
         if not isinstance(name, str) or any(v is not None and not isinstance(v, _SCALARS) for v in values):
@@ -226,7 +227,7 @@ class PublishDefaults:
             method=method,
             entity=spec,
             endpoint=endpoint,
-            path=_mapping("path", path),
+            path=check_mapping("path", path),
             query=_query("query", query),
             payload=payload,
         )
@@ -500,7 +501,7 @@ class Publisher:
                     f"has keys {unknown} next to {sorted(ITEM_KEYS & item.keys())}.",
                     "An item has only 'path', 'query' and 'payload'; put entity fields inside 'payload'.",
                 )
-            path = {**d.path, **_mapping(name("path"), item.get("path"))}
+            path = {**d.path, **check_mapping(name("path"), item.get("path"))}
             query = {**d.query, **_query(name("query"), item.get("query"))}
             given = item.get("payload")
         else:

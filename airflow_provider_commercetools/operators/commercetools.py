@@ -59,7 +59,7 @@ from airflow_provider_commercetools.commercetools.publishing import (
 )
 from airflow_provider_commercetools.files import check_location, open_text, write_json_lines
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
-from airflow_provider_commercetools.operators.params import as_mapping, parse_json_string
+from airflow_provider_commercetools.operators.params import as_mapping, check_target, parse_json_string
 
 #: Default cap on the entities returned through XCom (stored in Airflow's metadata database).
 DEFAULT_MAX_XCOM_ITEMS = 10_000
@@ -159,20 +159,7 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not isinstance(commercetools_conn_id, str) or not commercetools_conn_id.strip():
-            raise ConfigurationError(
-                "commercetools_conn_id",
-                f"{commercetools_conn_id!r} is not a connection id.",
-                "E.g. 'commercetools_default'.",
-            )
-        if entity is None and endpoint is None:
-            raise ConfigurationError(
-                "entity",
-                "is missing.",
-                "Give an entity name (e.g. 'products') or an endpoint (a path below the project).",
-            )
-        if entity is not None and endpoint is not None:
-            raise ConfigurationError("endpoint", "is given together with 'entity'.", "Give one of the two.")
+        check_target(commercetools_conn_id, entity, endpoint)
         if request_transformer is not None and not callable(request_transformer):
             raise ConfigurationError(
                 "request_transformer",
@@ -548,20 +535,7 @@ class CommercetoolsPublisherOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not isinstance(commercetools_conn_id, str) or not commercetools_conn_id.strip():
-            raise ConfigurationError(
-                "commercetools_conn_id",
-                f"{commercetools_conn_id!r} is not a connection id.",
-                "E.g. 'commercetools_default'.",
-            )
-        if entity is None and endpoint is None:
-            raise ConfigurationError(
-                "entity",
-                "is missing.",
-                "Give an entity name (e.g. 'products') or an endpoint (a path below the project).",
-            )
-        if entity is not None and endpoint is not None:
-            raise ConfigurationError("endpoint", "is given together with 'entity'.", "Give one of the two.")
+        check_target(commercetools_conn_id, entity, endpoint)
         if _static(method):
             check_method(method)
         if _static(entity):

@@ -7,10 +7,10 @@ or as strings holding JSON (plain Jinja); both are accepted.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.publishing import check_mapping
 
 
 def parse_json_string(parameter: str, value: Any) -> Any:
@@ -30,13 +30,25 @@ def as_mapping(parameter: str, value: Any, *, allow_none: bool = True) -> dict[s
     value = parse_json_string(parameter, value)
     if (value is None or value == "") and allow_none:
         return {}
-    if not isinstance(value, Mapping):
+    return check_mapping(parameter, value)
+
+
+def check_target(commercetools_conn_id: Any, entity: Any, endpoint: Any) -> None:
+    """The arguments every operator shares: a connection id, and an entity or an endpoint."""
+    if not isinstance(commercetools_conn_id, str) or not commercetools_conn_id.strip():
         raise ConfigurationError(
-            parameter,
-            f"must be a dict, got {type(value).__name__} {_short(value)}.",
-            "Give a dict (or a template rendering to a JSON object).",
+            "commercetools_conn_id",
+            f"{commercetools_conn_id!r} is not a connection id.",
+            "E.g. 'commercetools_default'.",
         )
-    return dict(value)
+    if entity is None and endpoint is None:
+        raise ConfigurationError(
+            "entity",
+            "is missing.",
+            "Give an entity name (e.g. 'products') or an endpoint (a path below the project).",
+        )
+    if entity is not None and endpoint is not None:
+        raise ConfigurationError("endpoint", "is given together with 'entity'.", "Give one of the two.")
 
 
 def check_json_serialisable(parameter: str, value: Any) -> None:
