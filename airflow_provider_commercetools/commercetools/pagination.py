@@ -14,6 +14,7 @@ Nothing here knows Airflow.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -275,6 +276,20 @@ def _keyset_pages(
                     method="GET",
                     path=path,
                     hint="This path ignores 'where' or 'sort': read it without pagination, or with offset paging",
+                )
+            # A server that honours the where but ignores the sort passes the check above and would
+            # silently skip every entity whose id lies below the page's last id: check the order.
+            page_ids = [r.get("id") for r in results]
+            if not all(
+                isinstance(a, str) and isinstance(b, str) and (a < b if direction == "asc" else a > b)
+                for a, b in itertools.pairwise(page_ids)
+            ):
+                raise UnexpectedResponseError(
+                    f"page {number} is not sorted by 'id {direction}' as requested, so paging on its last id "
+                    "would skip entities",
+                    method="GET",
+                    path=path,
+                    hint="This path ignores 'sort': read it without pagination, or with offset paging",
                 )
             last_id = new_last
         page = Page(results, number, "keyset", limit, 0, read, time.monotonic() - started)
