@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -269,7 +269,7 @@ class CommercetoolsClient:
             status = response.status_code
         except requests.RequestException as error:
             status = type(error).__name__
-            raise _transport_error(error, method, log_path, correlation_id, self.config.timeout) from None
+            raise _transport_error(error, method, log_path, correlation_id, self.config.timeout, url) from None
         finally:
             if self.config.log_requests:
                 query = urlencode(params)
@@ -373,22 +373,25 @@ def _describe_body(response: requests.Response) -> str:
 
 
 def _transport_error(
-    error: requests.RequestException, method: str, path: str, correlation_id: str, timeout: float
+    error: requests.RequestException, method: str, path: str, correlation_id: str, timeout: float, url: str = ""
 ) -> TransportError:
     common: dict[str, Any] = {"method": method, "path": path, "correlation_id": correlation_id}
+    # The path alone does not say which server: name it where urllib3's reason does not.
+    server = _origin(url)
     if isinstance(error, requests.exceptions.SSLError):
         return TransportError(
-            f"TLS error: {_reason(error)}",
+            f"TLS error with{server or ' the server'}: {_reason(error)}",
             sent=False,
             retryable=False,
-            hint="Check the URL's scheme and host, or the CA bundle (REQUESTS_CA_BUNDLE)",
+            hint="Check the scheme (https:// or http://) and host of the connection's API URL (Host) and auth "
+            "URL, or the CA bundle (REQUESTS_CA_BUNDLE)",
             **common,
         )
     if isinstance(error, requests.exceptions.ConnectTimeout):
         return TransportError(f"connect timeout: {_reason(error)}", sent=False, **common)
     if isinstance(error, requests.exceptions.ReadTimeout):
         return TransportError(
-            f"no response within the {timeout:g} s timeout",
+            f"no response from{server or ' the server'} within the {timeout:g} s timeout",
             sent=True,
             hint="Raise the connection's 'timeout' extra if commercetools is slow",
             **common,
@@ -403,10 +406,20 @@ def _transport_error(
                 hint="Check the connection's host and auth URL, and the network",
                 **common,
             )
-        return TransportError(f"connection lost: {_reason(error)}", sent=True, **common)
+        return TransportError(f"connection to{server or ' the server'} lost: {_reason(error)}", sent=True, **common)
     if isinstance(error, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return TransportError(f"invalid URL: {error}", sent=False, retryable=False, **common)
     return TransportError(f"request failed: {_reason(error)}", sent=True, **common)
+
+
+def _origin(url: str) -> str:
+    """``" scheme://host:port"`` of a URL, to append to a message (never credentials written into the URL)."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return ""
+    return f" {parts.scheme}://{parts.hostname}{port}" if parts.hostname else ""
 
 
 def _reason(error: BaseException) -> str:

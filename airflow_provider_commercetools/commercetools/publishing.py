@@ -392,6 +392,8 @@ class Publisher:
     :param max_workers: requests in parallel.
     :param stop_on_failure: after the first failure, send nothing more (``on_error="fail"``).
     :param single: the defaults are the only item (no ``items``): errors name the parameters directly.
+    :param resend_unknown: re-send failed records of an earlier run whose create had an unknown outcome
+        although the draft has no key to look it up by (it may then exist twice).
     """
 
     def __init__(
@@ -404,6 +406,7 @@ class Publisher:
         max_workers: int = 1,
         stop_on_failure: bool = True,
         single: bool = False,
+        resend_unknown: bool = False,
         logger: logging.Logger | Any = None,
     ) -> None:
         self.client = client
@@ -413,6 +416,7 @@ class Publisher:
         self.max_workers = check_count("max_workers", max_workers, 1)
         self.stop_on_failure = stop_on_failure
         self.single = single
+        self.resend_unknown = resend_unknown
         self.log = logger or log
         self._stop = threading.Event()
 
@@ -440,12 +444,32 @@ class Publisher:
                 )
             item = raw.get("item")
         try:
-            return self._build(index, item)
+            prepared = self._build(index, item)
         except ConfigurationError as error:
             original = item.text if isinstance(item, UnreadableItem) else item
             return ItemResult(
                 index, FAILED, self._fallback_describe(), error=describe_error(error), item=original, cause=error
             )
+        if (
+            is_result_record(raw)
+            and (raw.get("error") or {}).get("type") == OutcomeUnknownError.__name__
+            and prepared.operation == CREATE
+            and prepared.lookup_path is None
+            and not self.resend_unknown
+        ):
+            # Sending it again could create it twice: nothing identifies it to look it up first.
+            return ItemResult(
+                index,
+                FAILED,
+                prepared.describe,
+                error=raw["error"],
+                item=item,
+                note=(
+                    "not sent again: its outcome was unknown in an earlier run and the draft has no key to check "
+                    "it by; check commercetools, then give it a key or set resend_unknown=True"
+                ),
+            )
+        return prepared
 
     def prepare_all(self, items: Iterable[Any], *, strict: bool | None = None) -> list[PreparedRequest | ItemResult]:
         """Validate every item of an in-memory batch before anything is sent.

@@ -30,8 +30,10 @@ class CommercetoolsHook(BaseHook):
     Nothing is read or sent until first use.
 
     :param commercetools_conn_id: the Airflow connection id.
-    :param retry_policy: overrides the retries (default: the connection's ``retry_max_attempts`` and
-        ``retry_max_seconds`` extras, else 6 attempts within 300 s).
+    :param retry_policy: overrides the retries (default: the connection's ``retry_max_attempts``,
+        ``retry_max_seconds`` and ``retry_initial_backoff`` extras, else 6 attempts within 300 s,
+        the first retry after about 0.5 s, each wait about twice the one before, at most 30 s;
+        a 429's Retry-After is honoured instead).
     :param log_requests: overrides the connection's ``log_requests``.
     """
 
@@ -65,16 +67,23 @@ class CommercetoolsHook(BaseHook):
             return None if value == "" else value
 
         retry = self.retry_policy
-        if retry is None and (field("retry_max_attempts") or field("retry_max_seconds")):
-            try:
-                retry = RetryPolicy(
-                    max_attempts=int(field("retry_max_attempts") or RetryPolicy.max_attempts),
-                    max_seconds=float(field("retry_max_seconds") or RetryPolicy.max_seconds),
-                )
-            except ValueError as error:
-                raise ConfigurationError(
-                    "retry_max_attempts / retry_max_seconds", str(error), "Use positive numbers."
-                ) from None
+        retry_fields = {
+            "retry_max_attempts": (int, RetryPolicy.max_attempts, "a whole number of attempts, at least 1"),
+            "retry_max_seconds": (float, RetryPolicy.max_seconds, "a positive number of seconds"),
+            "retry_initial_backoff": (float, RetryPolicy.initial_backoff, "a number of seconds, 0 or more"),
+        }
+        if retry is None and any(field(name) is not None for name in retry_fields):
+            values: dict[str, Any] = {}
+            for name, (kind, default, expected) in retry_fields.items():
+                value = field(name)
+                try:
+                    values[name] = default if value is None else kind(value)
+                    RetryPolicy(**{name.removeprefix("retry_"): values[name]})
+                except (TypeError, ValueError):
+                    raise ConfigurationError(
+                        name, f"{value!r} is not {expected}.", "Fix the connection extra."
+                    ) from None
+            retry = RetryPolicy(**{name.removeprefix("retry_"): value for name, value in values.items()})
         if field("region") is not None and not isinstance(field("region"), str):
             raise ConfigurationError("region", f"{field('region')!r} is not a string.", f"One of {REGIONS}.")
         return ClientConfig.create(

@@ -26,6 +26,8 @@ from airflow_provider_commercetools.commercetools.errors import (
     CommercetoolsError,
     ConfigurationError,
     NotFoundError,
+    PaginationLimitError,
+    RequestError,
 )
 from airflow_provider_commercetools.commercetools.pagination import (
     IdRange,
@@ -38,6 +40,8 @@ from airflow_provider_commercetools.commercetools.pagination import (
     id_partitions,
     iter_pages,
     modified_window,
+    parse_sort,
+    quote_string,
 )
 from airflow_provider_commercetools.commercetools.publishing import (
     FAILED,
@@ -84,6 +88,11 @@ class CommercetoolsSubscriberOperator(BaseOperator):
     fails the task with :class:`XComLimitError` instead of bloating it: for big reads set
     ``output_path``, which streams the entities as JSON Lines page by page in constant memory and
     returns ``{"path": ..., "count": ..., "pages": ...}``.
+
+    When a paged read fails part way (e.g. commercetools keeps failing beyond the retry policy), the
+    error says how many entities were read (and written to ``output_path``, which then holds exactly
+    those), up to which id, and how to finish: run the task again, or resume with the predicate
+    ``id > "<that id>"`` added to ``query['where']`` and another ``output_path``.
 
     To read one collection with N parallel (mapped) tasks, expand over :meth:`partitions`::
 
@@ -185,6 +194,8 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         self.output_path = output_path
         self.partition = partition
         self.max_xcom_items = max_xcom_items
+        #: the last page of a paged read that was consumed (written or kept), to report progress on failure
+        self._last_page: Page | None = None
 
     @cached_property
     def hook(self) -> CommercetoolsHook:
@@ -233,17 +244,24 @@ class CommercetoolsSubscriberOperator(BaseOperator):
             query,
             f" (id partition {id_range.index + 1} of {id_range.count})" if id_range else "",
         )
+        self._last_page = None
         try:
             if not self.paginate:
                 return self._read_page(target, query, output)
             return self._read_all(target, query, output, what)
-        except BadRequestError as error:
-            if not where and "sort" not in query:
+        except PaginationLimitError:
+            raise
+        except RequestError as error:
+            hint = error.hint
+            if isinstance(error, BadRequestError) and (where or "sort" in query):
+                hint = f"commercetools rejected the query: check the predicates sent as where {where!r}" + (
+                    f" and sort {query['sort']!r}" if "sort" in query else ""
+                )
+            if self._last_page is not None:  # pages were read: say what was done and how to finish
+                hint = ". ".join(filter(None, [hint, _resume_note(what, self._last_page, output, query)]))
+            if hint == error.hint:
                 raise
-            raise error.with_hint(
-                f"commercetools rejected the query: check the predicates sent as where {where!r}"
-                + (f" and sort {query['sort']!r}" if "sort" in query else "")
-            ) from None
+            raise error.with_hint(hint) from None
 
     def _request(self, context: Context) -> dict[str, Any]:
         """The rendered request, checked, passed through ``request_transformer``, checked again."""
@@ -367,12 +385,14 @@ class CommercetoolsSubscriberOperator(BaseOperator):
             with write_json_lines("output_path", output) as writer:
                 for last in pages:
                     writer.write_many(last.results)
+                    self._last_page = last
             count = writer.count
             self._log_done(what, last, count)
             return {"path": output, "count": count, "pages": last.number if last else 0}
         entities: list[dict[str, Any]] = []
         for last in pages:
             entities.extend(last.results)
+            self._last_page = last
             self._check_xcom_size(len(entities))
         self._log_done(what, last, len(entities))
         return entities
@@ -404,6 +424,25 @@ class CommercetoolsSubscriberOperator(BaseOperator):
             last.number if last else 0,
             last.elapsed if last else 0.0,
         )
+
+
+def _resume_note(what: str, last: Page, output: str | None, query: Mapping[str, Any]) -> str:
+    """What a paged read that failed after ``last`` did, did not do, and how to finish it."""
+    done = f"{last.entities_so_far:,} {what} entities ({last.number} pages)"
+    done += f" were written to {output!r}" if output is not None else " were read but not returned (the task failed)"
+    if last.strategy != "keyset" or last.last_id is None:
+        return (
+            f"Export incomplete: the first {done}; the rest was not read. Offset paging cannot resume where it "
+            "stopped: run the task again to read everything"
+        )
+    sorts = parse_sort(query.get("sort"))
+    after = f"id {'<' if sorts and sorts[0][1] == 'desc' else '>'} {quote_string(last.last_id)}"
+    return (
+        f"Export incomplete: {done}, up to id {last.last_id!r}; the entities after it were not read. "
+        f"Run the task again to read everything{' (the file is replaced)' if output else ''}, or resume: "
+        f"add the predicate {after!r} to query['where'] (it is ANDed with the rest of the query)"
+        + (" and write to another output_path, then use both files" if output else "")
+    )
 
 
 def _window_bound(value: Any) -> Any:
@@ -501,6 +540,9 @@ class CommercetoolsPublisherOperator(BaseOperator):
     :param on_error: ``fail`` (default), ``continue`` or ``skip``.
     :param output_path: write the results as JSON Lines to this local path or ObjectStoragePath URL
         (``file://``, ``s3://conn_id@bucket/key``...). (templated)
+    :param resend_unknown: when ``items`` are an earlier run's failures, a create whose outcome was
+        unknown and whose draft has no key (nothing to look it up by) is not sent again, since it may
+        exist already: it stays failed, with a note. Set True, after checking, to send those too.
     """
 
     template_fields: Sequence[str] = (
@@ -532,10 +574,12 @@ class CommercetoolsPublisherOperator(BaseOperator):
         max_workers: int = 1,
         on_error: str = "fail",
         output_path: str | None = None,
+        resend_unknown: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_target(commercetools_conn_id, entity, endpoint)
+        self.resend_unknown = bool(resend_unknown)
         if _static(method):
             check_method(method)
         if _static(entity):
@@ -588,6 +632,7 @@ class CommercetoolsPublisherOperator(BaseOperator):
             max_workers=self.max_workers,
             stop_on_failure=self.on_error == "fail",
             single=source is None,
+            resend_unknown=self.resend_unknown,
             logger=self.log,
         )
         self._publisher = publisher

@@ -20,7 +20,10 @@ def parse_json_string(parameter: str, value: Any) -> Any:
             return json.loads(value)
         except ValueError as error:
             raise ConfigurationError(
-                parameter, f"rendered to a string that is not valid JSON: {error}.", "Check the template."
+                parameter,
+                f"rendered to a string that is not valid JSON: {error}.",
+                "Check the template: Jinja renders a dict or list as Python text, not JSON; end it with "
+                "'| tojson', or set render_template_as_native_obj=True on the DAG.",
             ) from None
     return value
 

@@ -256,6 +256,30 @@ def test_rerunning_with_the_failures_file_finishes_the_job(commercetools_connect
     assert (fourth["skipped"], len(ct.requests)) == (2, before)
 
 
+def test_failures_file_does_not_resend_a_keyless_create_of_unknown_outcome(commercetools_connection, tmp_path):
+    ct = commercetools_connection
+    # The create is applied, then its response is lost; without a key nothing can tell whether it exists.
+    ct.inject("drop_after", method="POST", times=1, path_prefix=f"/{PK}/products")
+    output = tmp_path / "results.jsonl"
+    with pytest.raises(PublishFailedError) as failed:
+        publisher(items=[{"name": {"en": "no key"}}], on_error="continue", output_path=str(output)).execute({})
+    failures_path = failed.value.summary["failures_path"]
+    assert [f["error"]["type"] for f in lines(Path(failures_path))] == ["OutcomeUnknownError"]
+    assert len(ct.entities("products")) == 1
+
+    before = len(ct.requests)
+    with pytest.raises(PublishFailedError):
+        publisher(items=failures_path, on_error="continue", output_path=str(output)).execute({})
+    assert len(ct.requests) == before  # not sent again: it would have existed twice
+    (record,) = lines(output)
+    assert record["status"] == "failed" and "resend_unknown=True" in record["note"]
+    assert record["item"] == {"name": {"en": "no key"}}
+
+    # The user checked and decides to send it anyway.
+    publisher(items=str(tmp_path / "results.failures.jsonl"), resend_unknown=True).execute({})
+    assert len(ct.entities("products")) == 2
+
+
 def test_object_storage_urls_for_results_and_the_failures_file(commercetools_connection, tmp_path):
     ct = commercetools_connection
     output = f"file://{tmp_path}/out/results.jsonl"

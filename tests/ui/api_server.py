@@ -69,7 +69,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 class AirflowApiServer:
     """``with AirflowApiServer() as server: server.url ...``"""
 
-    def __init__(self, *, start_timeout: float = 90.0) -> None:
+    def __init__(self, *, start_timeout: float = 180.0) -> None:
         self.start_timeout = start_timeout
         self._tmp = tempfile.TemporaryDirectory(prefix="ct-ui-airflow-home-")
         self.home = Path(self._tmp.name)
@@ -112,7 +112,9 @@ class AirflowApiServer:
         if self._proc is None:
             self.launch()
         assert self._proc is not None
-        deadline = self._launched_at + self.start_timeout
+        # Launched early, it competes with the other tests for 2 cores: give it at least a minute
+        # of its own once the UI tests wait for it.
+        deadline = max(self._launched_at + self.start_timeout, time.monotonic() + 60)
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"airflow api-server exited with {self._proc.returncode}:\n{self.log_tail()}")
@@ -124,7 +126,7 @@ class AirflowApiServer:
             except (OSError, urllib.error.URLError):
                 pass
             time.sleep(0.25)
-        raise RuntimeError(f"airflow api-server not ready {self.start_timeout:.0f} s after launch:\n{self.log_tail()}")
+        raise RuntimeError(f"airflow api-server not ready in time after launch:\n{self.log_tail()}")
 
     def start(self) -> AirflowApiServer:
         try:
