@@ -87,6 +87,12 @@ class JsonLinesWriter:
         self._handle.write("\n")
         self.count += 1
 
+    def write_texts(self, texts: list[str]) -> None:
+        """Write documents that are JSON text already, one line each."""
+        if texts:
+            self._handle.write("\n".join(texts) + "\n")
+            self.count += len(texts)
+
     def write_many(self, documents: list[Any]) -> None:
         if documents:
             dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode

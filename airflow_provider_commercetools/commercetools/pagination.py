@@ -14,7 +14,10 @@ Nothing here knows Airflow.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
+import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,7 +46,7 @@ STRATEGIES: tuple[str, ...] = ("auto", "keyset", "offset")
 class SupportsRequest(Protocol):
     """What paging needs of a client: :class:`~.client.CommercetoolsClient` has it."""
 
-    def request(self, method: str, path: str, *, query: Any = None) -> Any: ...
+    def request(self, method: str, path: str, *, query: Any = None, decode: Any = None) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class Page:
     :param offset: the ``offset`` that was requested (0 for keyset pages).
     :param entities_before: how many entities the previous pages held.
     :param elapsed: seconds from the first request to the arrival of this page.
+    :param texts: with ``keep_text``, each entity's JSON text as received (one line each), so that
+        it can be written out without encoding it again.
     """
 
     results: list[dict[str, Any]]
@@ -66,6 +71,7 @@ class Page:
     offset: int
     entities_before: int
     elapsed: float
+    texts: list[str] | None = None
 
     @property
     def count(self) -> int:
@@ -153,6 +159,7 @@ def iter_pages(
     max_items: int | None = None,
     strategy: str = "auto",
     on_page: Callable[[Page], None] | None = None,
+    keep_text: bool = False,
 ) -> Iterator[Page]:
     """Yield the pages of the collection at ``path`` (below the project key), first to last.
 
@@ -165,6 +172,7 @@ def iter_pages(
     :param strategy: ``"auto"`` (keyset unless the query sorts by something other than ``id``),
         ``"keyset"`` or ``"offset"``.
     :param on_page: called with every page before it is yielded (progress logging).
+    :param keep_text: also give each entity's JSON text (``Page.texts``), for writing it as received.
     :raises PaginationLimitError: offset paging would need an offset over 10,000; raised before
         that request (or after the first page, when its ``total`` already shows it).
     """
@@ -175,10 +183,11 @@ def iter_pages(
     chosen = choose_strategy(query, strategy)
     where = as_predicates("query['where']", query.pop("where", None))
     sorts = parse_sort(query.pop("sort", None))
+    fetch = functools.partial(_fetch, client, path, keep_text=keep_text)
     pages = (
-        _keyset_pages(client, path, query, where, sorts, page_size, max_items)
+        _keyset_pages(fetch, path, query, where, sorts, page_size, max_items)
         if chosen == "keyset"
-        else _offset_pages(client, path, query, where, sorts, page_size, max_items)
+        else _offset_pages(fetch, path, query, where, sorts, page_size, max_items)
     )
     for page in pages:
         if on_page is not None:
@@ -232,8 +241,18 @@ def _limit(page_size: int, max_items: int | None, read: int) -> int:
     return page_size if max_items is None else min(page_size, max_items - read)
 
 
-def _fetch(client: SupportsRequest, path: str, query: Mapping[str, Any]) -> dict[str, Any]:
-    body = client.request("GET", path, query=query)
+Fetch = Callable[[Mapping[str, Any]], tuple[dict[str, Any], "list[str] | None"]]
+
+
+def _fetch(
+    client: SupportsRequest, path: str, query: Mapping[str, Any], *, keep_text: bool = False
+) -> tuple[dict[str, Any], list[str] | None]:
+    """One page: its body, and with ``keep_text`` the JSON text of each result."""
+    texts = None
+    if keep_text:
+        body, texts = client.request("GET", path, query=query, decode=decode_page)
+    else:
+        body = client.request("GET", path, query=query)
     if not isinstance(body, dict) or not isinstance(body.get("results"), list):
         raise UnexpectedResponseError(
             f"the answer is not a page of results (got {_short(body)})",
@@ -241,11 +260,74 @@ def _fetch(client: SupportsRequest, path: str, query: Mapping[str, Any]) -> dict
             path=path,
             hint="This path does not return a paged list: read it without pagination",
         )
-    return body
+    return body, texts
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+def decode_page(text: str) -> tuple[Any, list[str] | None]:
+    """Parse a page's JSON like ``json.loads``, keeping the text of each element of ``results``.
+
+    Writing those texts saves encoding every entity again (the largest cost of an export). A text
+    is one line: JSON strings cannot hold raw line breaks, so any in the text are whitespace.
+    """
+
+    def skip(index: int) -> int:
+        return _WHITESPACE.match(text, index).end()  # type: ignore[union-attr]
+
+    try:
+        index = skip(0)
+        if text[index] != "{":
+            return json.loads(text), None
+        body: dict[str, Any] = {}
+        texts: list[str] | None = None
+        index = skip(index + 1)
+        while text[index] != "}":
+            key, index = _DECODER.raw_decode(text, index)
+            if not isinstance(key, str):
+                raise ValueError(f"an object key must be a string (at {index})")
+            index = skip(index)
+            if text[index] != ":":
+                raise ValueError(f"':' expected at {index}")
+            index = skip(index + 1)
+            if key == "results" and text[index] == "[":
+                results: list[Any] = []
+                texts = []
+                index = skip(index + 1)
+                while text[index] != "]":
+                    start = index
+                    value, index = _DECODER.raw_decode(text, index)
+                    results.append(value)
+                    texts.append(text[start:index].replace("\n", " ").replace("\r", " "))
+                    index = skip(index)
+                    if text[index] == ",":
+                        index = skip(index + 1)
+                        if text[index] == "]":
+                            raise ValueError(f"a value expected at {index}")
+                    elif text[index] != "]":
+                        raise ValueError(f"',' or ']' expected at {index}")
+                body[key] = results
+                index += 1
+            else:
+                body[key], index = _DECODER.raw_decode(text, index)
+            index = skip(index)
+            if text[index] == ",":
+                index = skip(index + 1)
+                if text[index] == "}":
+                    raise ValueError(f"a key expected at {index}")
+            elif text[index] != "}":
+                raise ValueError(f"',' or '}}' expected at {index}")
+        if skip(index + 1) != len(text):
+            raise ValueError(f"extra data after the JSON document at {index + 1}")
+        return body, texts
+    except IndexError:
+        raise ValueError("the JSON document ends too early") from None
 
 
 def _keyset_pages(
-    client: SupportsRequest,
+    fetch: Fetch,
     path: str,
     query: dict[str, Any],
     where: list[str],
@@ -263,7 +345,8 @@ def _keyset_pages(
         limit = _limit(page_size, max_items, read)
         after = [f"id {compare} {quote_string(last_id)}"] if last_id is not None else []
         request = {**query, "where": [*where, *after], "sort": f"id {direction}", "limit": limit, "withTotal": False}
-        results = _fetch(client, path, request)["results"]
+        body, texts = fetch(request)
+        results = body["results"]
         number += 1
         if results:
             new_last = results[-1].get("id")
@@ -292,7 +375,7 @@ def _keyset_pages(
                     hint="This path ignores 'sort': read it without pagination, or with offset paging",
                 )
             last_id = new_last
-        page = Page(results, number, "keyset", limit, 0, read, time.monotonic() - started)
+        page = Page(results, number, "keyset", limit, 0, read, time.monotonic() - started, texts)
         read += len(results)
         yield page
         if len(results) < limit or (max_items is not None and read >= max_items):
@@ -300,7 +383,7 @@ def _keyset_pages(
 
 
 def _offset_pages(
-    client: SupportsRequest,
+    fetch: Fetch,
     path: str,
     query: dict[str, Any],
     where: list[str],
@@ -324,14 +407,14 @@ def _offset_pages(
         request = {**query, "where": where or None, "sort": sort, "limit": limit, "offset": offset}
         # Ask for the total once, on the first page, to fail at once rather than after 10,000 entities.
         request["withTotal"] = number == 0 and not bounded
-        body = _fetch(client, path, request)
+        body, texts = fetch(request)
         results = body["results"]
         if number == 0 and isinstance(body.get("total"), int) and not isinstance(body.get("total"), bool):
             total = body["total"]
             if total > reachable and not bounded:
                 raise _limit_error(path, sorts, reachable, total)
         number += 1
-        page = Page(results, number, "offset", limit, offset, read, time.monotonic() - started)
+        page = Page(results, number, "offset", limit, offset, read, time.monotonic() - started, texts)
         read += len(results)
         yield page
         if len(results) < limit or (max_items is not None and read >= max_items):

@@ -379,12 +379,16 @@ class CommercetoolsSubscriberOperator(BaseOperator):
             page_size=self.page_size,
             max_items=self.max_items,
             on_page=lambda page: self._log_page(what, page),
+            keep_text=output is not None,
         )
         last: Page | None = None
         if output is not None:
             with write_json_lines("output_path", output) as writer:
                 for last in pages:
-                    writer.write_many(last.results)
+                    if last.texts is not None:  # the entities as received: no second encoding
+                        writer.write_texts(last.texts)
+                    else:
+                        writer.write_many(last.results)
                     self._last_page = last
             count = writer.count
             self._log_done(what, last, count)

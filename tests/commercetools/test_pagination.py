@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import math
 import re
 import uuid
@@ -24,6 +25,7 @@ from airflow_provider_commercetools.commercetools.pagination import (
     MAX_OFFSET,
     Page,
     choose_strategy,
+    decode_page,
     format_timestamp,
     id_partitions,
     iter_entities,
@@ -390,3 +392,56 @@ def test_partitions_over_http_are_disjoint_and_complete(commercetools_server, cl
         assert set().union(*parts) == ids
         assert sum(len(p) for p in parts) == len(ids)
         assert all(parts)
+
+
+# -- decode_page: json.loads that keeps each result's text ------------------------------------------
+
+DECODE_CASES = {
+    "compact": '{"limit":2,"offset":0,"count":2,"results":[{"id":"a","n":1},{"id":"b","results":[1]}]}',
+    "results-first": '{"results":[{"id":"a"}],"count":1}',
+    "pretty": json.dumps({"count": 1, "results": [{"id": "a", "name": {"en": "x\ny"}}]}, indent=2) + "\n",
+    "empty": '{"count":0,"results":[]}',
+    "unicode": '{"results":[{"id":"\\u00e9","name":"Grüße \\"quoted\\""}]}',
+    "no-results": '{"id":"a","version":3}',
+    "list": "[1, 2]",
+}
+
+
+@pytest.mark.parametrize("text", list(DECODE_CASES.values()), ids=list(DECODE_CASES))
+def test_decode_page_parses_like_json_loads_and_keeps_one_line_texts(text):
+    body, texts = decode_page(text)
+    assert body == json.loads(text)
+    if isinstance(body, dict) and "results" in body:
+        assert texts is not None
+        assert [json.loads(t) for t in texts] == body["results"]
+        assert all("\n" not in t and "\r" not in t for t in texts)
+    else:
+        assert texts is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"results":[{"id":"a"},]}',
+        '{"results":[],}',
+        '{"results":[{"id":"a"}',
+        '{"results":[1] "x":2}',
+        "{1:2}",
+        '{"a":1} x',
+        "",
+    ],
+    ids=[
+        "trailing-comma",
+        "trailing-comma-object",
+        "truncated",
+        "missing-comma",
+        "non-string-key",
+        "extra-data",
+        "empty",
+    ],
+)
+def test_decode_page_rejects_what_json_loads_rejects(text):
+    with pytest.raises(ValueError):
+        json.loads(text)
+    with pytest.raises(ValueError):
+        decode_page(text)

@@ -367,3 +367,25 @@ def test_test_connection_wrong_secret(commercetools_server, monkeypatch):
     ok, message = CommercetoolsHook().test_connection()
     assert not ok
     assert "401" in message and "client id or secret" in message and "nope-nope" not in message
+
+
+def test_proxy_from_the_environment_is_used(commercetools_connection, monkeypatch):
+    """The environment is read once per client (not per request), and proxies in it still apply."""
+    with FakeCommercetools() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        hook().get("products")  # the fake answers proxied requests as if they were its own
+        assert [(r.method, r.path) for r in proxy.requests] == [
+            ("POST", "/oauth/token"),
+            ("GET", f"/{commercetools_connection.project_key}/products"),
+        ]
+        assert commercetools_connection.requests == []
+
+
+def test_no_proxy_is_honoured(commercetools_connection, monkeypatch):
+    with FakeCommercetools() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert hook().get("products")["results"] == []
+        assert proxy.requests == []
