@@ -205,12 +205,7 @@ class CommercetoolsClient:
     def _outcome_unknown(self, error: RequestError, what: str) -> OutcomeUnknownError:
         return OutcomeUnknownError(
             f"the write may or may not have been applied ({what})",
-            method=error.method,
-            path=error.path,
-            status_code=error.status_code,
-            codes=error.codes,
-            errors=error.errors,
-            correlation_id=error.correlation_id,
+            **error.context(),
             hint="It was not re-sent, to avoid applying it twice: check the entity before sending it again",
         )
 

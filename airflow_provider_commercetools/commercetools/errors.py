@@ -74,6 +74,17 @@ class RequestError(CommercetoolsError):
             text += f". {self.hint}"
         return text
 
+    def context(self) -> dict[str, Any]:
+        """The request and answer of this error, to build another error about the same request."""
+        return {
+            "method": self.method,
+            "path": self.path,
+            "status_code": self.status_code,
+            "codes": self.codes,
+            "errors": self.errors,
+            "correlation_id": self.correlation_id,
+        }
+
     def with_hint(self, hint: str) -> RequestError:
         """A copy of this error with another "what to do next" sentence."""
         new = copy.copy(self)

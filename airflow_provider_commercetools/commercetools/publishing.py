@@ -724,12 +724,7 @@ class Publisher:
                 return self._recover_create(request, lost, progress)
             raise OutcomeUnknownError(
                 f"outcome unknown: {lost.message}",
-                method=lost.method,
-                path=lost.path,
-                status_code=lost.status_code,
-                codes=lost.codes,
-                errors=lost.errors,
-                correlation_id=lost.correlation_id,
+                **lost.context(),
                 hint="The draft has no key to check it by, so it was not sent again: check whether the entity "
                 "exists before sending this item again (give drafts a 'key' to let the publisher check)",
             ) from lost

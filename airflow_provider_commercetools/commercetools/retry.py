@@ -111,11 +111,6 @@ class RetryPolicy:
                 f"gave up after {attempts} attempts; last error: {last.message}",
                 attempts=attempts,
                 last_error=last,
-                method=last.method,
-                path=last.path,
-                status_code=last.status_code,
-                codes=last.codes,
-                errors=last.errors,
-                correlation_id=last.correlation_id,
+                **last.context(),
                 hint="commercetools or the network kept failing; the task can be retried later",
             ) from last
