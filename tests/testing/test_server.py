@@ -10,7 +10,6 @@ import textwrap
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +73,9 @@ def first_error(response: requests.Response) -> dict[str, Any]:
 
 
 @pytest.fixture
-def ct() -> Iterator[FakeCommercetools]:
-    server = FakeCommercetools().start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def ct(commercetools_server: FakeCommercetools) -> FakeCommercetools:
+    """The plugin's fixture, under a short name."""
+    return commercetools_server
 
 
 @pytest.fixture
