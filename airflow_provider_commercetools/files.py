@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -107,16 +107,55 @@ def write_json_lines(parameter: str, location: str) -> Iterator[JsonLinesWriter]
         yield JsonLinesWriter(handle)
 
 
-def read_json_lines(parameter: str, location: str) -> Iterator[Any]:
-    """Yield the documents of a JSON Lines file one by one (constant memory)."""
-    with open_text(parameter, location, "r") as handle:
-        # readline, not iteration: Airflow 2.11's ObjectStoragePath handle (TrackingFileWrapper) is not iterable
-        for number, line in enumerate(iter(handle.readline, ""), start=1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except ValueError as error:
-                raise ConfigurationError(
-                    parameter, f"line {number} of {location!r} is not JSON: {error}.", "Fix or remove that line."
-                ) from None
+def read_json_lines(
+    parameter: str, location: str, *, on_bad_line: Callable[[str, str], Any] | None = None
+) -> Iterator[Any]:
+    """Yield the documents of a JSON Lines file one by one (constant memory), skipping empty lines.
+
+    A line that is not JSON fails with an error naming ``parameter``, or, with ``on_bad_line``, is
+    replaced by ``on_bad_line(text, problem)`` (the publisher turns it into a failed item).
+    """
+    try:
+        with open_text(parameter, location, "r") as handle:
+            # readline, not iteration: Airflow 2.11's ObjectStoragePath handle (TrackingFileWrapper) is not iterable
+            for number, line in enumerate(iter(handle.readline, ""), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield json.loads(line)
+                except ValueError as error:
+                    problem = f"line {number} of {location!r} is not JSON: {error}."
+                    if on_bad_line is None:
+                        raise ConfigurationError(parameter, problem, "Fix or remove that line.") from None
+                    yield on_bad_line(line.rstrip("\n")[:10_000], problem)
+    except OSError as error:
+        raise ConfigurationError(
+            parameter, f"cannot read {location!r}: {error}.", "Check the path, or the connection in the URL."
+        ) from None
+
+
+def is_url(location: str) -> bool:
+    """Whether ``location`` is an ObjectStoragePath URL rather than a local path."""
+    return "://" in location
+
+
+def remove(location: str) -> None:
+    """Delete a local file or an object, if it exists."""
+    try:
+        if not is_url(location):
+            os.remove(location)
+        else:
+            _storage_path(location).unlink()
+    except OSError:
+        pass
+
+
+def move(source: str, target: str) -> None:
+    """Replace ``target`` by ``source`` (a local path or an ObjectStoragePath URL)."""
+    if not is_url(source):
+        os.replace(source, target)
+        return
+    destination = _storage_path(target)
+    if destination.exists():
+        destination.unlink()
+    _storage_path(source).rename(destination)

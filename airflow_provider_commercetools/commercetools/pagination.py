@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from airflow_provider_commercetools.commercetools.checks import short
 from airflow_provider_commercetools.commercetools.errors import (
     ConfigurationError,
     PaginationLimitError,
@@ -542,5 +543,4 @@ def id_partitions(count: int) -> list[IdRange]:
 
 
 def _short(value: Any) -> str:
-    text = f"{type(value).__name__} {value!r}"
-    return text if len(text) <= 100 else text[:97] + "..."
+    return f"{type(value).__name__} {short(value, 100)}"

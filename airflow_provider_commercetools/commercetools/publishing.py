@@ -34,6 +34,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from airflow_provider_commercetools.commercetools.checks import (
+    check_choice,
+    check_count,
+    check_mapping,
+    check_payload,
+    check_query,
+    check_target,
+    short,
+)
 from airflow_provider_commercetools.commercetools.entities import Entity, get_entity, resolve_path
 from airflow_provider_commercetools.commercetools.errors import (
     BadRequestError,
@@ -100,79 +109,14 @@ class Sender(Protocol):
 # -- parameters ----------------------------------------------------------------------------------
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def check_choice(parameter: str, value: Any, choices: tuple[str, ...]) -> str:
-    """A parameter that must be one of ``choices`` (case-insensitive for strings)."""
-    if isinstance(value, str):
-        clean = value.strip()
-        for choice in choices:
-            if clean.lower() == choice.lower():
-                return choice
-    raise ConfigurationError(parameter, f"{_short(value)} is not one of {', '.join(map(repr, choices))}.")
-
-
 def check_method(method: Any) -> str:
     if isinstance(method, str) and method.strip().upper() in METHODS:
         return method.strip().upper()
     raise ConfigurationError(
         "method",
-        f"unknown method {_short(method)}.",
+        f"unknown method {short(method)}.",
         f"Use one of {', '.join(METHODS)} (POST creates or updates, DELETE deletes, GET/HEAD read).",
     )
-
-
-def check_count(parameter: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigurationError(parameter, f"{_short(value)} is not an integer >= {minimum}.")
-    return value
-
-
-def check_mapping(parameter: str, value: Any) -> dict[str, Any]:
-    """A dict parameter or item part; None is ``{}``."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigurationError(
-            parameter,
-            f"must be a dict, got {type(value).__name__} {_short(value)}.",
-            "Give a dict (or a template rendering to a JSON object).",
-        )
-    return dict(value)
-
-
-_SCALARS = (str, int, float, bool)
-
-
-def _query(parameter: str, value: Any) -> dict[str, Any]:
-    query = check_mapping(parameter, value)
-    for name, item in query.items():
-        values = item if isinstance(item, list | tuple) else [item]
-        if not isinstance(name, str) or any(v is not None and not isinstance(v, _SCALARS) for v in values):
-            raise ConfigurationError(
-                f"{parameter}[{name!r}]",
-                f"{_short(item)} is not a query value.",
-                "Give a string, number, boolean, or a list of them (a list repeats the parameter).",
-            )
-    return query
-
-
-def _check_payload(parameter: str, payload: Any) -> None:
-    if payload is not None and not isinstance(payload, dict | list):
-        raise ConfigurationError(
-            parameter,
-            f"must be a dict or a list, got {type(payload).__name__} {_short(payload)}.",
-            "Give the JSON body as a dict (or a template rendering to a JSON object).",
-        )
-    try:
-        json.dumps(payload, allow_nan=False)
-    except (TypeError, ValueError) as error:
-        raise ConfigurationError(
-            parameter, f"is not JSON-serialisable: {error}.", "Convert dates, decimals and sets to strings or lists."
-        ) from None
 
 
 def _version(parameter: str, value: Any) -> int | None:
@@ -182,7 +126,7 @@ def _version(parameter: str, value: Any) -> int | None:
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
-    raise ConfigurationError(parameter, f"{_short(value)} is not a version number.", "Give the entity's version.")
+    raise ConfigurationError(parameter, f"{short(value)} is not a version number.", "Give the entity's version.")
 
 
 @dataclass(frozen=True)
@@ -209,26 +153,17 @@ class PublishDefaults:
     ) -> PublishDefaults:
         """Validate rendered parameters (native values), naming the parameter in every error."""
         method = check_method(method)
-        entity = entity or None
-        endpoint = endpoint if endpoint not in (None, "") else None
-        if entity is not None and endpoint is not None:
-            raise ConfigurationError("endpoint", "is given together with 'entity'.", "Give one of the two.")
-        if entity is None and endpoint is None:
-            raise ConfigurationError(
-                "entity", "is missing.", "Give an entity name (e.g. 'products') or a raw endpoint."
-            )
+        entity, endpoint = check_target(entity, endpoint)
         spec = get_entity(entity) if entity is not None else None
         if spec is not None and spec.read_only and method not in READ_METHODS:
             raise ConfigurationError("method", f"{spec.name} is read-only: {method} is not possible.", "Use GET.")
-        if endpoint is not None and (not isinstance(endpoint, str) or not endpoint.strip("/ ")):
-            raise ConfigurationError("endpoint", f"{_short(endpoint)} is not a path.", "E.g. 'products/{id}'.")
-        _check_payload("payload", payload)
+        check_payload("payload", payload)
         return cls(
             method=method,
             entity=spec,
             endpoint=endpoint,
             path=check_mapping("path", path),
-            query=_query("query", query),
+            query=check_query("query", query),
             payload=payload,
         )
 
@@ -323,7 +258,7 @@ def _json_safe(value: Any) -> Any:
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
-        return {"unserialisable": _short(value)}
+        return {"unserialisable": short(value)}
     return value
 
 
@@ -514,7 +449,7 @@ class Publisher:
         if not isinstance(item, Mapping):
             raise ConfigurationError(
                 label or "items",
-                f"must be a dict, got {type(item).__name__} {_short(item)}.",
+                f"must be a dict, got {type(item).__name__} {short(item)}.",
                 "Give {'path': {...}, 'query': {...}, 'payload': {...}} (each optional), or the payload itself.",
             )
         if ITEM_KEYS & item.keys():
@@ -526,7 +461,7 @@ class Publisher:
                     "An item has only 'path', 'query' and 'payload'; put entity fields inside 'payload'.",
                 )
             path = {**d.path, **check_mapping(name("path"), item.get("path"))}
-            query = {**d.query, **_query(name("query"), item.get("query"))}
+            query = {**d.query, **check_query(name("query"), item.get("query"))}
             given = item.get("payload")
         else:
             path, query = dict(d.path), dict(d.query)
@@ -537,7 +472,7 @@ class Publisher:
             payload = {**d.payload, **given}
         else:
             payload = given
-        _check_payload(name("payload"), payload)
+        check_payload(name("payload"), payload)
         try:
             target = resolve_path(d.entity.name if d.entity else None, path, endpoint=d.endpoint)
         except ConfigurationError as error:
@@ -604,7 +539,7 @@ class Publisher:
             if not isinstance(payload, dict) or not isinstance(payload.get("actions"), list):
                 raise ConfigurationError(
                     name("payload"),
-                    f"POST {target.path} is an update and needs 'actions' (a list), got {_short(payload)}.",
+                    f"POST {target.path} is an update and needs 'actions' (a list), got {short(payload)}.",
                     "Give {'version': N, 'actions': [{'action': ...}]}; to create, leave id/key out of 'path'.",
                 )
             version = _version(name("payload['version']"), payload.get("version"))
@@ -627,7 +562,7 @@ class Publisher:
         if not isinstance(payload, dict):
             raise ConfigurationError(
                 name("payload"),
-                f"a create (POST {target.path}) needs the draft as a dict, got {_short(payload)}.",
+                f"a create (POST {target.path}) needs the draft as a dict, got {short(payload)}.",
             )
         lookup_path, lookup_by = _lookup_by_unique_value(d.entity, path, payload)
         return PreparedRequest(
