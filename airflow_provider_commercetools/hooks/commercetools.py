@@ -104,6 +104,24 @@ class CommercetoolsHook(BaseHook):
         """The commercetools client, created at first use; the secret and tokens are masked in logs."""
         return CommercetoolsClient(self.config, on_secret=mask_secret, user_agent=_user_agent())
 
+    @cached_property
+    def import_client(self) -> CommercetoolsClient:
+        """TEMP import_url shim (replaced by transport): a client on the Import API's URL sharing the token.
+
+        The URL is the ``import_url`` extra, else the API URL with ``api.`` replaced by ``import.``.
+        """
+        import dataclasses
+
+        extra = self.get_connection(self.commercetools_conn_id).extra_dejson or {}
+        url = extra.get("import_url") or self.config.api_url.replace("://api.", "://import.", 1)
+        client = CommercetoolsClient(
+            dataclasses.replace(self.config, api_url=str(url).rstrip("/")),
+            on_secret=mask_secret,
+            user_agent=_user_agent(),
+        )
+        client.auth = self.client.auth
+        return client
+
     @property
     def project_key(self) -> str:
         return self.config.project_key
