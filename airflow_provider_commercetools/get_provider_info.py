@@ -42,7 +42,22 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Commercetools",
-                "python-modules": ["airflow_provider_commercetools.operators.commercetools"],
+                "python-modules": [
+                    "airflow_provider_commercetools.operators.commercetools",
+                    "airflow_provider_commercetools.operators.imports",
+                ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Commercetools",
+                "python-modules": ["airflow_provider_commercetools.sensors.imports"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Commercetools",
+                "python-modules": ["airflow_provider_commercetools.triggers.imports"],
             }
         ],
         "connection-types": [
