@@ -72,11 +72,17 @@ class FakeImportApi:
 
     :param fake: the started fake whose tokens, faults, request log and HTTP API collections it uses.
     :param processing_delay: seconds before a new operation may be processed (0: at the next read).
+    :param reads_before_processing: reads of its container (summary or operations) that still see a
+        new operation ``processing``: a deterministic asynchronous step for tests (0: none).
     """
 
-    def __init__(self, fake: FakeCommercetools, *, processing_delay: float = 0.0) -> None:
+    def __init__(
+        self, fake: FakeCommercetools, *, processing_delay: float = 0.0, reads_before_processing: int = 0
+    ) -> None:
         self.fake = fake
         self.processing_delay = float(processing_delay)
+        self.reads_before_processing = int(reads_before_processing)
+        self._reads: dict[str, int] = {}
         self.containers: dict[str, dict[str, Any]] = {}
         self._operations: dict[str, _Operation] = {}
         self._by_container: dict[str, list[str]] = {}
@@ -173,6 +179,7 @@ class FakeImportApi:
                 return _Response(200, _dumps(container))
             raise _method_not_allowed(method, f"import-containers/{key}")
         if len(rest) == 2 and method in _READ_METHODS:
+            self._reads[key] = self._reads.get(key, 0) + 1
             self._process()
             operations = [self._operations[i] for i in self._by_container.get(key, [])]
             if rest[1] == "import-summaries":
@@ -275,6 +282,7 @@ class FakeImportApi:
                 key = resource.get(key_field) if isinstance(resource.get(key_field), str) else ""
             operation = _Operation(self._new_id(), container_key, resource_type, key, _copy(resource), now, created_at)
             operation.history.append("processing")
+            operation.read_mark = self._reads.get(container_key, 0)
             operation.errors = _validate(resource, required)
             if operation.errors:
                 operation.set_state("validationFailed")
@@ -294,7 +302,8 @@ class FakeImportApi:
         """Process due operations, then retry unresolved ones until nothing changes (lock held)."""
         due_before = time.time() - self.processing_delay
         for operation_id, operation in list(self._processing.items()):
-            if operation.created > due_before:
+            reads = self._reads.get(operation.container, 0) - operation.read_mark
+            if operation.created > due_before or reads <= self.reads_before_processing:
                 continue
             del self._processing[operation_id]
             self._resolve(operation)

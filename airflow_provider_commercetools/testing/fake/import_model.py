@@ -78,6 +78,8 @@ class _Operation:
     errors: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[dict[str, str]] = field(default_factory=list)
     resource_version: int | None = None
+    #: how many reads of its container had happened when it was created
+    read_mark: int = 0
     last_modified_at: str = ""
     #: every state the operation has been in, oldest first (for tests)
     history: list[str] = field(default_factory=list)
