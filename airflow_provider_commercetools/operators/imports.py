@@ -169,7 +169,7 @@ class CommercetoolsImportOperator(BaseOperator):
         started = time.time()
         records = decided + importer.send(prepared)
         if not self.wait or not prepared:
-            return self._finish(records, NOT_WAITED if not self.wait else "finished", importer, output)
+            return self._finish(records, NOT_WAITED if not self.wait else "finished", importer, output, started)
         failures = [[r.index, r.error] for r in records if r.status == FAILED and r.operation_id is None]
         not_sent = [r.index for r in records if r.status == NOT_SENT]
         if self.deferrable and len(failures) + len(not_sent) > MAX_CARRIED:
@@ -187,13 +187,18 @@ class CommercetoolsImportOperator(BaseOperator):
                     timeout=self.policy.timeout,
                     unresolved_timeout=self.policy.unresolved_timeout,
                     poll_interval=self.policy.poll_interval,
-                    carry={"failures": failures, "not_sent": not_sent, "requests": importer.requests_sent},
+                    carry={
+                        "failures": failures,
+                        "not_sent": not_sent,
+                        "requests": importer.requests_sent,
+                        "started": started,
+                    },
                 ),
                 method_name="execute_complete",
             )
         reason, _states = importer.wait(self.policy, started)
         importer.collect(records, reason)
-        return self._finish(records, reason, importer, output)
+        return self._finish(records, reason, importer, output, started)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger: rebuild the records (by key), read the operations, report.
@@ -221,7 +226,8 @@ class CommercetoolsImportOperator(BaseOperator):
                 ImportRecord(item.index, status, importer.request, key=item.key, item=item.resource, error=error)
             )
         importer.collect(records, str(event.get("reason")))
-        summary = self._finish(records, str(event.get("reason")), importer, output, deferred=True)
+        started = float(carried.get("started") or time.time())
+        summary = self._finish(records, str(event.get("reason")), importer, output, started, deferred=True)
         return summary
 
     def on_kill(self) -> None:
@@ -264,11 +270,12 @@ class CommercetoolsImportOperator(BaseOperator):
         reason: str,
         importer: Importer,
         output: str | None,
+        started: float,
         *,
         deferred: bool = False,
     ) -> dict[str, Any]:
         records.sort(key=lambda r: r.index)
-        report = ImportReport(pending_is_failure=reason != NOT_WAITED)
+        report = ImportReport(pending_is_failure=reason != NOT_WAITED, started=started)
         for record in records:
             report.add(record)
         summary: dict[str, Any] = {

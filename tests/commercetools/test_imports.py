@@ -147,6 +147,15 @@ def test_operations_are_read_page_by_page(api, commercetools_server, imports):
     pages = [r.query for r in ct.requests if r.path.endswith("/import-operations")]
     assert [(q["offset"], q["limit"]) for q in pages] == [(["0"], ["500"]), (["500"], ["500"]), (["1000"], ["500"])]
     assert list(api.iter_operations("paged", state="validationFailed")) == []
+    ct.reset_log()
+    concurrent = api.read_operations("paged", max_workers=3, page_size=500)  # pages 2 and 3 at once
+    assert [o["id"] for o in concurrent] == [o["id"] for o in operations]
+    assert sorted(r.query["offset"][0] for r in ct.requests if r.path.endswith("/import-operations")) == [
+        "0",
+        "1000",
+        "500",
+    ]
+    assert [o["id"] for o in api.read_operations("paged", page_size=411)] == [o["id"] for o in operations]
     assert api.summary("paged") == {
         "states": {
             "processing": 0,

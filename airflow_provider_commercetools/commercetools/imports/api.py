@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -118,21 +119,54 @@ class ImportApi:
         answer = self.client.request("GET", summary_path(container_key))
         return answer if isinstance(answer, dict) else {}
 
+    def _page(
+        self, container_key: str, offset: int, limit: int, state: str | None = None
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One ``ImportOperationPagedResponse``: its results and its total (None when absent)."""
+        path = container_path(container_key, "import-operations")
+        answer = self.client.request("GET", path, query=operations_query(offset, limit, state))
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list):
+            raise UnexpectedResponseError(
+                "the import operations page has no results", method="GET", path=path, status_code=200
+            )
+        total = answer.get("total")
+        return [r for r in results if isinstance(r, dict)], total if isinstance(total, int) else None
+
     def iter_operations(
-        self, container_key: str, *, state: str | None = None, page_size: int = OPERATIONS_PAGE_SIZE
+        self,
+        container_key: str,
+        *,
+        state: str | None = None,
+        page_size: int = OPERATIONS_PAGE_SIZE,
+        offset: int = 0,
     ) -> Iterator[dict[str, Any]]:
         """Every operation of the container (optionally in one state), oldest first, page by page."""
-        offset = 0
-        path = container_path(container_key, "import-operations")
         while True:
-            page = self.client.request("GET", path, query=operations_query(offset, page_size, state))
-            results = page.get("results") if isinstance(page, dict) else None
-            if not isinstance(results, list):
-                raise UnexpectedResponseError(
-                    "the import operations page has no results", method="GET", path=path, status_code=200
-                )
-            yield from (r for r in results if isinstance(r, dict))
+            results, total = self._page(container_key, offset, page_size, state)
+            yield from results
             offset += len(results)
-            total = page.get("total")
-            if len(results) < page_size or (isinstance(total, int) and offset >= total):
+            if len(results) < page_size or (total is not None and offset >= total):
                 return
+
+    def read_operations(
+        self, container_key: str, *, max_workers: int = 8, page_size: int = OPERATIONS_PAGE_SIZE
+    ) -> list[dict[str, Any]]:
+        """Every operation of the container, oldest first: the first page gives the total, the other
+        pages are read ``max_workers`` at a time (offsets are stable: new operations come last)."""
+        first, total = self._page(container_key, 0, page_size)
+        if len(first) < page_size or total is None:
+            return (
+                first
+                if len(first) < page_size
+                else first + list(self.iter_operations(container_key, page_size=page_size, offset=len(first)))
+            )
+        offsets = list(range(page_size, total, page_size))
+        pages: list[list[dict[str, Any]]] = []
+        if offsets:
+            with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(offsets)))) as pool:
+                pages = [results for results, _ in pool.map(lambda o: self._page(container_key, o, page_size), offsets)]
+        operations = first + [o for page in pages for o in page]
+        if len((pages or [first])[-1]) == page_size:  # more may have arrived since the first page
+            operations.extend(self.iter_operations(container_key, page_size=page_size, offset=len(operations)))
+        return operations

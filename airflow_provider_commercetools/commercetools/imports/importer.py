@@ -219,7 +219,7 @@ class Importer:
             return
         by_id: dict[str, Mapping[str, Any]] = {}
         by_key: dict[str, Mapping[str, Any]] = {}
-        for operation in self.api.iter_operations(self.container_key):
+        for operation in self.api.read_operations(self.container_key, max_workers=self.max_workers):
             operation_id = operation.get("id")
             if isinstance(operation_id, str):
                 by_id[operation_id] = operation

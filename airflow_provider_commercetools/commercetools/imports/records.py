@@ -182,7 +182,8 @@ class ImportReport:
     total: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
     failures_truncated: bool = False
-    started: float = field(default_factory=time.monotonic)
+    #: when the import started (epoch seconds: a deferred import resumes in another process)
+    started: float = field(default_factory=time.time)
 
     def add(self, record: ImportRecord) -> None:
         self.total += 1
@@ -208,7 +209,7 @@ class ImportReport:
         for status in (PENDING, NOT_SENT, SKIPPED):
             if c[status]:
                 text += f", {c[status]} {status.replace('_', ' ')}"
-        return text + f" in {time.monotonic() - self.started:.1f} s"
+        return text + f" in {time.time() - self.started:.1f} s"
 
     def failure_message(self, *, limit: int = 20, where: str = "") -> str:
         lines = [f"commercetools import failed: {self.describe()}."]
