@@ -1,16 +1,18 @@
 """CommercetoolsImportTrigger: waits in the triggerer until an import container's operations are final.
 
-It polls the container's ImportSummary with async HTTP (``AsyncImportClient``: httpx, the connection's
-token and retry policy) and decides with the same :meth:`WaitPolicy.decide` as the polling operator:
-done when no operation is ``processing``, ``waitForMasterVariant`` or ``unresolved``; ``unresolved``
-counts as pending until ``unresolved_timeout``; everything ends at ``timeout``. Both are measured
-from ``started`` (epoch seconds), so a restarted triggerer keeps the deadlines.
+It polls the container's ImportSummary with async HTTP (``hook.async_client(base="import")``: httpx,
+with the sync client's request core, token flow and retry policy) and decides with the same
+:meth:`WaitPolicy.decide` as the polling operator: done when no operation is ``processing``,
+``waitForMasterVariant`` or ``unresolved``; ``unresolved`` counts as pending until
+``unresolved_timeout``; everything ends at ``timeout``. Both are measured from ``started`` (epoch
+seconds), so a restarted triggerer keeps the deadlines.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -76,7 +78,9 @@ class CommercetoolsImportTrigger(BaseTrigger):
         try:
             async with await self._client() as client:
                 while True:
-                    summary = await client.request("GET", summary_path(self.container_key))
+                    summary = await client.request(
+                        "GET", summary_path(self.container_key), correlation_id=f"airflow-trigger-{uuid.uuid4()}"
+                    )
                     polls += 1
                     states = state_counts(summary.get("states") if isinstance(summary, dict) else None)
                     reason = policy.decide(states, self.started)
@@ -92,13 +96,10 @@ class CommercetoolsImportTrigger(BaseTrigger):
             yield TriggerEvent({"status": "error", "message": f"{type(error).__name__}: {error}", "polls": polls})
 
     async def _client(self) -> Any:
-        """The async Import API client of the connection (connection look-up and token grant off the loop)."""
+        """The connection's async Import API client (the connection is looked up off the event loop)."""
         from asgiref.sync import sync_to_async
 
-        from airflow_provider_commercetools.commercetools.imports.async_http import AsyncImportClient
         from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
         hook = CommercetoolsHook(self.commercetools_conn_id)
-        sync_client = await sync_to_async(lambda: hook.import_client)()
-        user_agent = str(sync_client.session.headers.get("User-Agent", ""))
-        return AsyncImportClient(sync_client.config, sync_client.auth, user_agent=f"{user_agent} (trigger)")
+        return await sync_to_async(hook.async_client)(base="import")

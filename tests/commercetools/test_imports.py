@@ -10,7 +10,6 @@ What is checked comes from the Import API's spec (commercetools/commercetools-ap
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -24,7 +23,6 @@ from airflow_provider_commercetools.commercetools.errors import (
     OutcomeUnknownError,
 )
 from airflow_provider_commercetools.commercetools.imports.api import ImportApi
-from airflow_provider_commercetools.commercetools.imports.async_http import AsyncImportClient
 from airflow_provider_commercetools.commercetools.imports.importer import Importer
 from airflow_provider_commercetools.commercetools.imports.records import (
     FINISHED,
@@ -239,25 +237,3 @@ def test_the_wait_rule():
     assert container_key_for("dag", "task", "manual__2026-12-02T16:28:55.561407+00:00") == (
         "dag-task-manual__2026-12-02T16-28-55-561407-00-00"
     )
-
-
-def test_the_async_client_re_grants_a_rejected_token_and_retries_503(client, commercetools_server, imports):
-    ct = commercetools_server
-    ImportApi(client).ensure_container("async")
-
-    async def read() -> dict:
-        async with AsyncImportClient(client.config, client.auth) as reader:
-            return await reader.request("GET", "import-containers/async/import-summaries")
-
-    ct.revoke_tokens()
-    ct.inject("503", times=2, path_prefix=f"/{PK}/import-containers/async/")
-    summary = asyncio.run(read())
-    assert summary["total"] == 0
-    assert ct.token_grants == 2 and ct.faults_injected == {"503": 2}
-    with pytest.raises(NotFoundError):
-
-        async def missing() -> None:
-            async with AsyncImportClient(client.config, client.auth) as reader:
-                await reader.request("GET", "import-containers/nope/import-summaries")
-
-        asyncio.run(missing())

@@ -33,9 +33,13 @@ def lines(path: Path | str) -> list[dict]:
 
 
 def trigger_polls(ct, container: str) -> int:
-    """Summary reads sent by the trigger's async client (its User-Agent ends in "(trigger)")."""
+    """Summary reads sent by the trigger's async client (its correlation ids start with "airflow-trigger-")."""
     path = f"/{PK}/import-containers/{container}/import-summaries"
-    return sum(1 for r in ct.requests if r.path == path and r.headers.get("user-agent", "").endswith("(trigger)"))
+    return sum(
+        1
+        for r in ct.requests
+        if r.path == path and r.headers.get("x-correlation-id", "").startswith("airflow-trigger-")
+    )
 
 
 def product(i: int) -> dict:

@@ -23,7 +23,9 @@ def _sensors_on_sqlite(monkeypatch):
 def summary_reads(ct, container: str, *, trigger: bool) -> int:
     path = f"/{PK}/import-containers/{container}/import-summaries"
     return sum(
-        1 for r in ct.requests if r.path == path and r.headers.get("user-agent", "").endswith("(trigger)") is trigger
+        1
+        for r in ct.requests
+        if r.path == path and r.headers.get("x-correlation-id", "").startswith("airflow-trigger-") is trigger
     )
 
 
