@@ -237,3 +237,35 @@ def test_the_wait_rule():
     assert container_key_for("dag", "task", "manual__2026-12-02T16:28:55.561407+00:00") == (
         "dag-task-manual__2026-12-02T16-28-55-561407-00-00"
     )
+
+
+def test_the_import_api_scopes():
+    # docs.commercetools.com/api/import-export/hosts-and-authorization: containers need
+    # manage_import_containers / view_import_containers, an import request the scope creating its resource type
+    from airflow_provider_commercetools.commercetools.errors import ForbiddenError
+    from airflow_provider_commercetools.testing import FakeCommercetools
+
+    granted = [f"manage_import_containers:{PK}", f"view_import_containers:{PK}", f"manage_products:{PK}"]
+    with FakeCommercetools(scopes=granted) as ct:
+        imports = FakeImportApi(ct)
+
+        def api_with(scopes: list[str]) -> ImportApi:
+            config = ClientConfig.create(
+                project_key=PK,
+                client_id=ct.client_id,
+                client_secret=ct.client_secret,
+                api_url=imports.url,
+                auth_url=ct.url,
+                scopes=scopes,
+            )
+            return ImportApi(CommercetoolsClient(config))
+
+        containers_only = api_with(granted[:2])
+        containers_only.ensure_container("scoped", get_resource_type("category"))
+        with pytest.raises(ForbiddenError, match="manage_products"):
+            containers_only.send(get_resource_type("category"), "scoped", [category(1)])
+        full = api_with(granted)
+        assert full.send(get_resource_type("category"), "scoped", [category(1)])[0]["state"] == "processing"
+        assert api_with(granted[1:2]).summary("scoped")["states"]["imported"] == 1
+        with pytest.raises(ForbiddenError, match="manage_customers"):
+            full.send(get_resource_type("customer"), "scoped", [{"key": "k", "email": "a@b.c"}])

@@ -67,6 +67,32 @@ if TYPE_CHECKING:
     from airflow_provider_commercetools.testing.server import FakeCommercetools
 
 
+#: the scope that creates each resource type (and so may send its import requests)
+_REQUEST_SCOPES = {
+    **dict.fromkeys(
+        (
+            "category",
+            "inventory",
+            "price",
+            "product",
+            "product-draft",
+            "product-type",
+            "product-variant",
+            "product-variant-patch",
+            "product-selection",
+            "standalone-price",
+        ),
+        "manage_products",
+    ),
+    "customer": "manage_customers",
+    "order": "manage_orders",
+    "order-patch": "manage_orders",
+    "discount-code": "manage_discount_codes",
+    "type": "manage_types",
+    "business-unit": "manage_business_units",
+}
+
+
 class FakeImportApi:
     """The Import API of a :class:`FakeCommercetools`, at an address of its own (:attr:`url`).
 
@@ -117,8 +143,9 @@ class FakeImportApi:
         parts = [unquote(p) for p in path.strip("/").split("/")] if path.strip("/") else []
         if len(parts) < 2 or parts[0] != self.fake.project_key:
             return None
-        self._check_scope(headers, method)
         rest = parts[1:]
+        is_request = len(rest) == 3 and rest[1] == "import-containers" and rest[0] in _BY_SEGMENT
+        self._check_scope(headers, method, _BY_SEGMENT[rest[0]] if is_request else None)
         with self.fake._lock:
             if rest[0] == "import-containers":
                 return self._containers(method, rest[1:], query, body)
@@ -136,12 +163,19 @@ class FakeImportApi:
                 return self._import(_BY_SEGMENT[rest[0]], rest[2], body)
         return None
 
-    def _check_scope(self, headers: dict[str, str], method: str) -> None:
+    def _check_scope(self, headers: dict[str, str], method: str, resource_type: str | None = None) -> None:
+        """The Import API's scopes (docs.commercetools.com/api/import-export/hosts-and-authorization):
+        ``manage_project`` covers everything; ``manage_import_containers`` creates containers;
+        ``view_import_containers`` (or manage) reads containers, operations and summaries; an import
+        request needs the scope that creates its resource type (e.g. ``manage_products`` for categories)."""
         scopes = self.fake._token_scopes(headers)
         pk = self.fake.project_key
-        wanted = [f"manage_project:{pk}", f"manage_import_containers:{pk}"]
-        if method in _READ_METHODS:
-            wanted.append(f"view_import_containers:{pk}")
+        if resource_type is not None:
+            wanted = [f"manage_project:{pk}", f"{_REQUEST_SCOPES.get(resource_type, 'manage_project')}:{pk}"]
+        else:
+            wanted = [f"manage_project:{pk}", f"manage_import_containers:{pk}"]
+            if method in _READ_METHODS:
+                wanted.append(f"view_import_containers:{pk}")
         if not any(s in scopes for s in wanted):
             message = f"Insufficient scope. One of the following scopes is missing: {wanted[1].split(':')[0]}"
             raise _HttpError(403, _oauth_error_body(403, "insufficient_scope", message))
