@@ -31,7 +31,7 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     ImportResourceType,
     state_counts,
 )
-from airflow_provider_commercetools.commercetools.publishing import describe_error
+from airflow_provider_commercetools.commercetools.publishing import UnreadableItem, describe_error
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,8 @@ class Importer:
                 prepared.append(self._check(index, item))
             except ConfigurationError as error:
                 invalid.append(error)
-                decided.append(ImportRecord(index, FAILED, self.request, error=describe_error(error), item=item))
+                original = item.text if isinstance(item, UnreadableItem) else item
+                decided.append(ImportRecord(index, FAILED, self.request, error=describe_error(error), item=original))
         if invalid and strict:
             first = invalid[0]
             raise ConfigurationError(
@@ -120,8 +121,7 @@ class Importer:
         return prepared, decided
 
     def _check(self, index: int, item: Any) -> PreparedItem:
-        text = getattr(item, "text", None)
-        if text is not None and getattr(item, "problem", None):  # a line of the items file that is not JSON
+        if isinstance(item, UnreadableItem):  # a line of the items file that is not JSON
             raise ConfigurationError(f"items[{index}]", item.problem, "Fix or remove that line.")
         if not isinstance(item, Mapping):
             raise ConfigurationError(

@@ -30,9 +30,7 @@ Every request goes through the fake's HTTP core: the same tokens (scopes ``manag
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -51,12 +49,14 @@ from airflow_provider_commercetools.testing.fake.http import (
 )
 from airflow_provider_commercetools.testing.fake.import_model import (
     _BY_SEGMENT,
+    _REQUEST_SCOPES,
     _STATES,
     _TYPES,
-    MAX_LIMIT,
     MAX_RESOURCES,
+    _json_object,
     _key_references,
     _Operation,
+    _page,
     _reference_collection,
     _validate,
     _with_ids,
@@ -65,32 +65,6 @@ from airflow_provider_commercetools.testing.fake.store import _copy, _UuidBatch
 
 if TYPE_CHECKING:
     from airflow_provider_commercetools.testing.server import FakeCommercetools
-
-
-#: the scope that creates each resource type (and so may send its import requests)
-_REQUEST_SCOPES = {
-    **dict.fromkeys(
-        (
-            "category",
-            "inventory",
-            "price",
-            "product",
-            "product-draft",
-            "product-type",
-            "product-variant",
-            "product-variant-patch",
-            "product-selection",
-            "standalone-price",
-        ),
-        "manage_products",
-    ),
-    "customer": "manage_customers",
-    "order": "manage_orders",
-    "order-patch": "manage_orders",
-    "discount-code": "manage_discount_codes",
-    "type": "manage_types",
-    "business-unit": "manage_business_units",
-}
 
 
 class FakeImportApi:
@@ -426,30 +400,3 @@ class FakeImportApi:
             self.fake._emit("updated", name, new, existing)
         operation.resource_version = new["version"]
         return None
-
-
-def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(body or b"null")
-    except ValueError as error:
-        raise _invalid_json(str(error)) from None
-    if not isinstance(value, dict):
-        raise _invalid_json("The body must be a JSON object.")
-    return value
-
-
-def _page(query: Mapping[str, list[str]]) -> tuple[int, int]:
-    values = {}
-    for name, default in (("limit", 20), ("offset", 0)):
-        raw = (query.get(name) or [str(default)])[-1]
-        try:
-            values[name] = int(raw)
-        except ValueError:
-            raise _bad_request(
-                "InvalidInput", f"Malformed parameter: {name}: '{raw}' is not a valid integer."
-            ) from None
-        if values[name] < 0:
-            raise _bad_request("InvalidInput", f"The {name} must not be negative.")
-    if values["limit"] > MAX_LIMIT:
-        raise _bad_request("InvalidInput", f"The limit must not be greater than {MAX_LIMIT}.")
-    return values["limit"], values["offset"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_commercetools.testing.fake.http import _now_iso
+from airflow_provider_commercetools.testing.fake.http import _bad_request, _invalid_json, _now_iso
 
 MAX_RESOURCES = 20
 MAX_LIMIT = 500
@@ -154,3 +155,56 @@ def _validate(resource: Mapping[str, Any], required: tuple[str, ...]) -> list[di
             message = f"The field '{name}' must be a LocalizedString (an object of language tags to strings)."
             errors.append({"code": "InvalidField", "message": message, "field": name, "invalidValue": value})
     return errors
+
+
+#: the scope that creates each resource type (and so may send its import requests)
+_REQUEST_SCOPES = {
+    **dict.fromkeys(
+        (
+            "category",
+            "inventory",
+            "price",
+            "product",
+            "product-draft",
+            "product-type",
+            "product-variant",
+            "product-variant-patch",
+            "product-selection",
+            "standalone-price",
+        ),
+        "manage_products",
+    ),
+    "customer": "manage_customers",
+    "order": "manage_orders",
+    "order-patch": "manage_orders",
+    "discount-code": "manage_discount_codes",
+    "type": "manage_types",
+    "business-unit": "manage_business_units",
+}
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"null")
+    except ValueError as error:
+        raise _invalid_json(str(error)) from None
+    if not isinstance(value, dict):
+        raise _invalid_json("The body must be a JSON object.")
+    return value
+
+
+def _page(query: Mapping[str, list[str]]) -> tuple[int, int]:
+    values = {}
+    for name, default in (("limit", 20), ("offset", 0)):
+        raw = (query.get(name) or [str(default)])[-1]
+        try:
+            values[name] = int(raw)
+        except ValueError:
+            raise _bad_request(
+                "InvalidInput", f"Malformed parameter: {name}: '{raw}' is not a valid integer."
+            ) from None
+        if values[name] < 0:
+            raise _bad_request("InvalidInput", f"The {name} must not be negative.")
+    if values["limit"] > MAX_LIMIT:
+        raise _bad_request("InvalidInput", f"The limit must not be greater than {MAX_LIMIT}.")
+    return values["limit"], values["offset"]
