@@ -269,3 +269,20 @@ def test_the_import_api_scopes():
         assert api_with(granted[1:2]).summary("scoped")["states"]["imported"] == 1
         with pytest.raises(ForbiddenError, match="manage_customers"):
             full.send(get_resource_type("customer"), "scoped", [{"key": "k", "email": "a@b.c"}])
+
+
+def test_a_failed_import_request_stops_the_rest_when_asked(api, commercetools_server, imports):
+    ct = commercetools_server
+    api.ensure_container("stops")
+    importer = Importer(api, get_resource_type("category"), "stops", max_workers=1, stop_on_failure=True)
+    ct.inject("502", times=1, method="POST", path_prefix=f"/{PK}/categories/")  # retried: keyed resources
+    records = importer.send(importer.prepare([category(i) for i in range(40)], strict=True)[0])
+    assert [r.status for r in records] == ["pending"] * 40
+    assert ct.count_requests("POST", f"/{PK}/categories/import-containers/stops") == 3
+
+    ct.inject("500", times=1, method="POST", path_prefix=f"/{PK}/categories/")  # not retryable: fails
+    records = importer.send(importer.prepare([category(i) for i in range(100)], strict=True)[0])
+    statuses = [r.status for r in records]
+    assert statuses[:20] == ["failed"] * 20 and records[0].error["status"] == 500
+    assert statuses[20:] == ["not_sent"] * 80 and all(r.item == category(r.index) for r in records)
+    assert ct.count_requests("POST", f"/{PK}/categories/import-containers/stops") == 4
