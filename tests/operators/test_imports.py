@@ -198,3 +198,25 @@ def test_bad_parameters_fail_before_any_request(commercetools_import_api):
         operator.execute({"run_id": "r"})
     assert ct.requests == []
     assert json.dumps(commercetools_import_api.operations()) == "[]"
+
+
+def test_operations_still_processing_at_the_timeout_are_pending_and_fail_the_task(commercetools_import_api, tmp_path):
+    from airflow_provider_commercetools.commercetools.imports.records import ImportFailedError
+
+    commercetools_import_api.reads_before_processing = 1_000_000  # never processed
+    operator = CommercetoolsImportOperator(
+        task_id="slow",
+        resource_type="category",
+        items=[category(i) for i in range(3)],
+        container_key="slow",
+        timeout=0.3,
+        poll_interval=0.05,
+        output_path=str(tmp_path / "results.jsonl"),
+    )
+    with pytest.raises(ImportFailedError, match="3 resources: 0 imported, 0 failed, 3 pending") as raised:
+        operator.execute({"run_id": "r"})
+    assert raised.value.summary["wait"] == "timeout" and raised.value.summary["states"]["processing"] == 3
+    failures = lines(tmp_path / "results.failures.jsonl")  # pending after a wait: to be imported again
+    assert [(f["status"], f["state"], f["item"]) for f in failures] == [
+        ("pending", "processing", category(i)) for i in range(3)
+    ]
