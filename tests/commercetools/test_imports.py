@@ -77,6 +77,8 @@ def test_a_container_is_created_when_missing_and_reused_by_key(api, commercetool
     assert ct.count_requests("GET", f"/{PK}/import-containers/catalogue-1") == 2
     with pytest.raises(ConfigurationError, match="container_key"):
         api.ensure_container("no spaces")
+    with pytest.raises(ConfigurationError, match="'catalogue-1' exists for category resources, not product"):
+        api.ensure_container("catalogue-1", get_resource_type("product"))
 
 
 def test_a_container_created_concurrently_is_reused(api, imports, monkeypatch):

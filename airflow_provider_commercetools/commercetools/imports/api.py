@@ -20,6 +20,7 @@ from urllib.parse import quote
 from airflow_provider_commercetools.commercetools.errors import (
     BadRequestError,
     ConcurrentModificationError,
+    ConfigurationError,
     NotFoundError,
     UnexpectedResponseError,
 )
@@ -75,9 +76,18 @@ class ImportApi:
         """Get the container ``key``, creating it when missing (reused by key, whatever its resource type)."""
         key = check_container_key(key)
         try:
-            return self._get_container(key)
+            found = self._get_container(key)
         except NotFoundError:
             pass
+        else:
+            other = found.get("resourceType")
+            if resource_type is not None and other not in (None, resource_type.name):
+                raise ConfigurationError(
+                    "container_key",
+                    f"the import container {key!r} exists for {other} resources, not {resource_type.name}.",
+                    "Use another container key (a container may be restricted to one resource type).",
+                )
+            return found
         draft: dict[str, Any] = {"key": key}
         if resource_type is not None:
             draft["resourceType"] = resource_type.name
