@@ -39,6 +39,7 @@ from airflow_provider_commercetools.commercetools.imports.records import (
     WaitPolicy,
 )
 from airflow_provider_commercetools.commercetools.imports.resources import (
+    MAX_RESOURCES_PER_REQUEST,
     ImportResourceType,
     check_container_key,
     container_key_for,
@@ -168,7 +169,7 @@ class CommercetoolsImportOperator(BaseOperator):
             len(prepared),
             importer.resource_type.name,
             importer.container_key,
-            -(-len(prepared) // 20),
+            -(-len(prepared) // MAX_RESOURCES_PER_REQUEST),
             self.max_workers,
         )
         started = time.time()
