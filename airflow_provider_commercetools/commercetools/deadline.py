@@ -87,6 +87,7 @@ class Attempt:
         self._lock = threading.Lock()
 
     def track(self, connection: HTTPConnection, *, sending: bool) -> None:
+        connection._commercetools_attempt = self  # type: ignore[attr-defined]
         with self._lock:
             if connection not in self.connections:
                 self.connections.append(connection)
@@ -100,7 +101,9 @@ class Attempt:
             self.expired = True
             connections = list(self.connections)
         for connection in connections:
-            _shut(connection)
+            # a connection that another attempt has taken from the pool since is not ours to end
+            if getattr(connection, "_commercetools_attempt", None) is self:
+                _shut(connection)
 
 
 def _shut(connection: HTTPConnection) -> None:
