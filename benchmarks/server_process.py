@@ -100,7 +100,7 @@ def _memoize_page_serialization() -> None:
     server spends about as long encoding a page as the client spends decoding it, which hides the
     client's cost that the export benchmark measures.
     """
-    from airflow_provider_commercetools.testing import server
+    from airflow_provider_commercetools.testing.fake import http_api as server  # where pages are encoded
 
     encode = server._dumps
     cache: dict[tuple[str, int], bytes] = {}

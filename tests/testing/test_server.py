@@ -981,3 +981,64 @@ def test_head_on_collection_and_record_requests_off() -> None:
         assert api.head("products", params={"where": 'key = "b"'}).status_code == 404
         assert ct.requests == []
         assert ct.token_grants == 1
+
+
+# -- plug-in points for other APIs -------------------------------------------------------------------
+
+
+def _token(ct: FakeCommercetools) -> str:
+    import requests
+
+    answer = requests.post(
+        f"{ct.url}/oauth/token", data={"grant_type": "client_credentials"}, auth=(ct.client_id, ct.client_secret)
+    )
+    return str(answer.json()["access_token"])
+
+
+def test_on_write_tells_every_create_update_and_delete() -> None:
+    import requests
+
+    with FakeCommercetools() as ct:
+        seen: list[tuple[str, str, int, int | None]] = []
+        ct.on_write(
+            lambda change, resource, e, old: seen.append((change, resource, e["version"], old and old["version"]))
+        )
+        headers = {"Authorization": f"Bearer {_token(ct)}"}
+        base = f"{ct.url}/{ct.project_key}/categories"
+        created = requests.post(base, json={"key": "c1"}, headers=headers).json()
+        requests.post(f"{base}/{created['id']}", json={"version": 1, "actions": []}, headers=headers)
+        requests.delete(f"{base}/{created['id']}", params={"version": 2}, headers=headers)
+        requests.post(
+            f"{ct.url}/{ct.project_key}/custom-objects",
+            json={"container": "a", "key": "b", "value": 1},
+            headers=headers,
+        )
+    assert seen == [
+        ("created", "categories", 1, None),
+        ("updated", "categories", 2, 1),
+        ("deleted", "categories", 2, 2),
+        ("created", "custom-objects", 1, None),
+    ]
+
+
+def test_listen_serves_another_api_with_the_same_tokens_faults_and_log() -> None:
+    import requests
+
+    from airflow_provider_commercetools.testing.fake.http import _dumps, _Response
+
+    def other_api(method: str, path: str, query: Any, headers: Any, body: bytes) -> Any:
+        if path != "/other":
+            return None
+        ct._token_scopes(headers)  # the same bearer tokens as the project API
+        return _Response(200, _dumps({"served": method}))
+
+    with FakeCommercetools() as ct:
+        url = ct.listen(other_api)
+        assert url != ct.url
+        headers = {"Authorization": f"Bearer {_token(ct)}"}
+        assert requests.get(f"{url}/other", headers=headers).json() == {"served": "GET"}
+        assert requests.get(f"{url}/other").status_code == 401
+        assert requests.get(f"{url}/elsewhere", headers=headers).status_code == 404
+        ct.inject("503", path_prefix="/other")
+        assert requests.get(f"{url}/other", headers=headers).status_code == 503
+        assert ct.count_requests("GET", "/other") == 3
