@@ -35,7 +35,6 @@ from airflow_provider_commercetools.commercetools.protocol import (
     build_request,
     build_token_request,
     cannot_connect,
-    check_url,
     connect_timed_out,
     connection_lost,
     invalid_url,
@@ -47,6 +46,7 @@ from airflow_provider_commercetools.commercetools.protocol import (
     request_failed,
     tls_failed,
 )
+from airflow_provider_commercetools.commercetools.safety import check_url
 
 
 def ca_context() -> ssl.SSLContext | bool:

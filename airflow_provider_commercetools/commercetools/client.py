@@ -37,7 +37,6 @@ from airflow_provider_commercetools.commercetools.protocol import (
     build_request,
     build_token_request,
     cannot_connect,
-    check_url,
     connect_timed_out,
     connection_lost,
     encode_query,
@@ -50,6 +49,7 @@ from airflow_provider_commercetools.commercetools.protocol import (
     request_failed,
     tls_failed,
 )
+from airflow_provider_commercetools.commercetools.safety import check_url
 
 # One stdlib logger for the provider: Airflow routes it into the task log (and masks secrets there).
 log = logging.getLogger("airflow_provider_commercetools")

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, field
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
-from airflow_provider_commercetools.commercetools.protocol import check_project_key, check_url
 from airflow_provider_commercetools.commercetools.regions import REGIONS
 from airflow_provider_commercetools.commercetools.retry import RetryPolicy
+from airflow_provider_commercetools.commercetools.safety import check_project_key, check_url
 
 DEFAULT_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 10.0

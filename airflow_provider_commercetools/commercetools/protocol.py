@@ -6,7 +6,6 @@ only move bytes. Nothing here does I/O.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import platform
@@ -16,20 +15,30 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from airflow_provider_commercetools import __version__
 from airflow_provider_commercetools.commercetools.errors import (
     ERRORS_BY_STATUS,
     HINTS_BY_STATUS,
     ConcurrentModificationError,
-    ConfigurationError,
     RateLimitedError,
     RedirectError,
     RequestError,
     ServerError,
     TransportError,
     UnexpectedResponseError,
+)
+from airflow_provider_commercetools.commercetools.safety import (
+    VISIBLE,
+    check_correlation_id,
+    check_method,
+    check_path,
+    check_project_key,
+    one_line,
+    redact,
+    redact_value,
+    short,
 )
 
 try:  # an optional, faster JSON decoder: same values, less CPU per page
@@ -109,105 +118,6 @@ class Response:
         return self.content.decode("utf-8", "replace")
 
 
-#: commercetools project keys: letters, digits, ``_`` and ``-``, at most 36 characters (Merchant Center >
-#: Manage projects; the documented minimum of 2 is not enforced: a 1-character key cannot escape a path).
-PROJECT_KEY = re.compile(r"[A-Za-z0-9_-]{1,36}")
-#: What may stay unencoded in a path (RFC 3986 pchar and "/"); anything else (spaces, control
-#: characters, non-ASCII) is percent-encoded, as the HTTP library would, so logs and errors show it encoded.
-_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
-_VISIBLE = re.compile(r"[\x21-\x7e]{1,256}")
-_VISIBLE_URL = re.compile(r"[\x21-\x7e]+")
-
-
-def check_project_key(project_key: str) -> str:
-    """The project key, or a ConfigurationError when it does not follow commercetools' key rules."""
-    if not isinstance(project_key, str) or not PROJECT_KEY.fullmatch(project_key):
-        raise ConfigurationError(
-            "project_key",
-            f"{project_key!r} is not a commercetools project key (letters, digits, '_' and '-', at most 36).",
-            "Copy the project key from the API client page of the Merchant Center.",
-        )
-    return project_key
-
-
-def check_path(path: str) -> str:
-    """The path below the project key, encoded; refused when it could leave its entity or endpoint.
-
-    Every request of both clients goes through here: no segment may be empty, ``.`` or ``..``
-    (also percent-encoded, as some servers and proxies decode them before collapsing), and the
-    path may not carry a query or fragment (``?``, ``#``: give the query in ``query``).
-    """
-    if not isinstance(path, str):
-        raise ConfigurationError("path", f"{path!r} is not a string.", "Give the path below the project key.")
-    if "?" in path or "#" in path:
-        raise ConfigurationError(
-            "endpoint",
-            f"{_short(path)} contains '?' or '#'.",
-            "Give query parameters in 'query', not in the endpoint or path values.",
-        )
-    text = path.strip("/")
-    if not text:
-        return ""
-    for segment in text.split("/"):
-        if unquote(segment).strip() in ("", ".", ".."):
-            raise ConfigurationError(
-                "path",
-                f"{_short(path)} has an empty, '.' or '..' segment, which would leave the entity or endpoint.",
-                "Give non-empty path values other than '.' and '..', and an endpoint without such segments.",
-            )
-    return quote(text, safe=_PATH_SAFE)
-
-
-def check_url(parameter: str, url: str, *, allow_insecure_http: bool = False) -> str:
-    """A base URL (API, auth, Import API) without trailing "/", or a ConfigurationError.
-
-    Refused: other schemes, a query, fragment or credentials in the URL, characters that are not
-    visible ASCII, and ``http://`` to a host other than this machine (the secret and tokens would
-    travel in clear text) unless ``allow_insecure_http``.
-    """
-    example = (
-        "Copy it from the API client page of the Merchant Center, e.g. https://api.europe-west1.gcp.commercetools.com."
-    )
-    text = url.strip().rstrip("/") if isinstance(url, str) else ""
-    if not text or not _VISIBLE_URL.fullmatch(text):
-        raise ConfigurationError(parameter, f"{_short(str(url))} is not an http(s) URL.", example)
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
-    except ValueError:
-        raise ConfigurationError(parameter, f"{_short(text)} is not a valid URL.", example) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(parameter, f"{_short(text)} is not an http(s) URL.", example)
-    if parts.query or parts.fragment or "?" in text or "#" in text:
-        raise ConfigurationError(parameter, f"{_short(text)} has a query or fragment ('?', '#').", "Give the URL only.")
-    if "@" in parts.netloc:
-        raise ConfigurationError(
-            parameter, "contains credentials ('user@host').", "Put the client id and secret in Login and Password."
-        )
-    if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
-        raise ConfigurationError(
-            parameter,
-            f"{_short(text)} is http:// to another machine: the secret and tokens would travel in clear text.",
-            "Use https://, or set the connection extra 'allow_insecure_http' to true (e.g. for a test server).",
-        )
-    return text
-
-
-def is_loopback(host: str) -> bool:
-    """localhost, or an address of this machine's loopback interface (127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _short(value: str) -> str:
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
 def new_correlation_id() -> str:
     return f"airflow-{uuid.uuid4()}"
 
@@ -225,15 +135,11 @@ def build_request(
     decode: Callable[[str], Any] | None = None,
 ) -> Request:
     """The request for ``method {base_url}/{project_key}/{path}`` (``idempotent`` defaults by method)."""
-    if not isinstance(method, str) or not method.isascii() or not method.isalpha():
-        raise ConfigurationError("method", f"{method!r} is not an HTTP method.", "E.g. GET, POST or DELETE.")
-    method = method.upper()
+    method = check_method(method)
     if idempotent is None:
         idempotent = method in IDEMPOTENT_METHODS
-    if correlation_id is not None and not _VISIBLE.fullmatch(correlation_id):
-        raise ConfigurationError(
-            "correlation_id", f"{_short(correlation_id)} is not 1 to 256 visible ASCII characters.", "E.g. 'my-run-1'."
-        )
+    if correlation_id is not None:
+        check_correlation_id(correlation_id)
     path = check_path(path)
     check_project_key(project_key)
     url_path = f"/{project_key}/{path}" if path else f"/{project_key}"
@@ -303,7 +209,7 @@ def read_response(request: Request, response: Response) -> Any:
 
 def redirect_error(request: Request, response: Response, correlation_id: str | None) -> RedirectError:
     location = redact(response.headers.get("Location") or "")
-    shown = _short(location) if location else "no Location"
+    shown = short(location) if location else "no Location"
     return RedirectError(
         f"redirected to {shown} (not followed)",
         location=location,
@@ -318,7 +224,7 @@ def redirect_error(request: Request, response: Response, correlation_id: str | N
 def read_token(request: Request, data: Any) -> tuple[str, float, str]:
     """``(access_token, expires_in, scope)`` of a grant's answer, or an UnexpectedResponseError."""
     token = data.get("access_token") if isinstance(data, dict) else None
-    if not isinstance(token, str) or not _VISIBLE_URL.fullmatch(token):
+    if not isinstance(token, str) or not VISIBLE.fullmatch(token):
         raise UnexpectedResponseError(
             "the token response has no access_token"
             + ("" if token is None else " (it is empty or not visible ASCII characters)"),
@@ -355,7 +261,7 @@ def error_from_response(response: Response, method: str, path: str, correlation_
     if not message:
         message = f"{response.reason or 'error'} ({describe_body(response)})"
     message = one_line(redact(message))
-    errors = _redact_value(errors)
+    errors = redact_value(errors)
     codes = [str(e["code"]) for e in errors if e.get("code")]
     kwargs: dict[str, Any] = {
         "method": method,
@@ -394,39 +300,6 @@ def retry_after(response: Response) -> float | None:
 
 
 _TAGS = re.compile(r"<[^>]+>")
-#: "Basic <credentials>" / "Bearer <token>", as an echoing server or proxy may quote them back.
-_SCHEME_VALUE = re.compile(r"(?i)\b(basic|bearer)(\s+|%20|\+)[A-Za-z0-9._~+/=%-]+")
-#: "authorization": "...", access_token=..., client_secret ... in a quoted body.
-_NAMED_SECRET = re.compile(
-    r"(?i)((?:authorization|access_token|refresh_token|client_secret|password)[\"']?\s*[:=]\s*[\"']?)"
-    r"(?!basic\b|bearer\b)[^\"'\s,&}]+"
-)
-REDACTED = "[redacted]"
-_SECRET_NAMES = re.compile(r"(?i)authorization|access_token|refresh_token|client_secret|password|token")
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def one_line(text: str) -> str:
-    """``text`` with control characters (newlines too) escaped, so that it cannot forge log lines."""
-    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
-
-
-def redact(text: str) -> str:
-    """``text`` without Basic or Bearer credentials and named secrets (for any quoted answer)."""
-    text = _SCHEME_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-    return _NAMED_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
-
-
-def _redact_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: REDACTED if _SECRET_NAMES.fullmatch(str(k)) else _redact_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_value(v) for v in value]
-    return value
 
 
 def describe_body(response: Response) -> str:
