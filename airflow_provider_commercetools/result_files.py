@@ -14,6 +14,7 @@ under their ``.partial-*`` names and are not read back.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import threading
 import uuid
@@ -129,19 +130,20 @@ class ResultFiles:
         """Journal an item before its first request (from the worker threads)."""
         with self._lock:
             if self._journal is not None:
-                self._journal.write({"index": request.index, "sent": fingerprint(request.item)})
+                self._journal.write_texts([_line({"index": request.index, "sent": fingerprint(request.item)})])
                 self._journal.flush()
 
     def write(self, result: ItemResult) -> None:
         """Write one record (to the failures too, when it failed or was not sent)."""
-        record = result.to_record()
+        line = _line(result.to_record())
         with self._lock:
             if self._results is None or self._failed is None:
                 return
-            self._results.write(record)
+            # one write per line: a signal that interrupts the task cannot leave half a line behind
+            self._results.write_texts([line])
             self._results.flush()
             if result.status in TO_RESEND:
-                self._failed.write(record)
+                self._failed.write_texts([line])
                 self._failed.flush()
             self.written += 1
 
@@ -178,6 +180,10 @@ class ResultFiles:
 
     def describe_partial(self) -> str:
         return ", ".join([*self.partial.values(), self.journal_path])
+
+
+def _line(document: Any) -> str:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
 def _empty(location: str) -> bool:

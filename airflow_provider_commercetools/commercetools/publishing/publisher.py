@@ -324,9 +324,9 @@ class Publisher:
             return self._not_sent(request)
         progress = Progress()
         try:
+            self._started.add(request.index)  # first: from here on it may be sent (see unfinished)
             if self.on_send is not None:
                 self.on_send(request)
-            self._started.add(request.index)
             body = self.sender.send(request, progress)
         except Exception as error:  # every item ends with a result; the batch goes on or stops by on_error
             if self.stop_on_failure:

@@ -27,6 +27,7 @@ from typing import Any
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError, OutcomeUnknownError
 from airflow_provider_commercetools.commercetools.publishing.building import CREATE, WRITE, PreparedRequest
 from airflow_provider_commercetools.commercetools.publishing.records import (
+    NOT_SENT,
     SKIPPED,
     STATUSES,
     SUCCEEDED,
@@ -116,7 +117,8 @@ class EarlierAttempts:
                 recovered=earlier.recovered,
                 note="applied by an earlier attempt of this task; not sent again",
             )
-        in_flight = earlier.sent is not None and earlier.status is None
+        # journaled as sent and no definite answer recorded: it may have been applied
+        in_flight = earlier.sent is not None and earlier.status in (None, NOT_SENT)
         if not (in_flight or earlier.unknown):
             return request
         if request.operation in (CREATE, WRITE) and request.lookup_path is None and not resend_unknown:
