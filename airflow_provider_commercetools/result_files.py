@@ -111,6 +111,14 @@ class ResultFiles:
 
     def open(self) -> ResultFiles:
         """Open the partial files and the journal, before any request: an unwritable location fails here."""
+        for target in (self.output, self.failures):
+            local = _local(target)
+            if local is not None and os.path.isdir(local):
+                raise ConfigurationError(
+                    "output_path",
+                    f"cannot write the results at {target!r}: it is a directory.",
+                    "Give a file path inside it, e.g. .../results.jsonl; nothing was sent.",
+                )
         try:
             self._results = self._stack.enter_context(write_json_lines("output_path", self.partial[self.output]))
             self._failed = self._stack.enter_context(write_json_lines("output_path", self.partial[self.failures]))
