@@ -1,4 +1,4 @@
-"""Benchmark 5: 2,000 creates at 16 workers when 5% of the answers take 2 s (stragglers).
+"""The stragglers benchmark: 2,000 creates at 16 workers when 5% of the answers take 2 s (stragglers).
 
 ``.venv/bin/python benchmarks/publish_stragglers.py`` (about 1.5 minutes). The fake server runs in a
 process of its own (like ``server_process.py``): every answer waits 50 ms, and a seeded random 5% of
@@ -142,7 +142,7 @@ def main() -> None:
         process.join(timeout=10)
 
     print(
-        f"5. {ITEMS:,} creates at {WORKERS} workers, {LATENCY * 1000:.0f} ms per answer, "
+        f"Stragglers: {ITEMS:,} creates at {WORKERS} workers, {LATENCY * 1000:.0f} ms per answer, "
         f"{DELAYED_SHARE:.0%} of the answers {DELAY:g} s later"
     )
     print()
