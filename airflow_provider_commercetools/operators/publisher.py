@@ -272,6 +272,8 @@ class CommercetoolsPublisherOperator(BaseOperator):
             logger=self.log,
         )
         self._publisher = publisher
+        if self._killed:  # on_kill came while the items were being checked
+            publisher.stop(KILLED)
         prepared: Iterable[PreparedRequest | ItemResult]
         if source is None:
             prepared, what = publisher.prepare_all([{}], strict=True), "1 request"

@@ -8,10 +8,11 @@ length runs in constant memory. Every result carries its item's ``index``.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.checks import check_choice, check_count
@@ -120,6 +121,7 @@ class Publisher:
             late_apply_wait=late_apply_wait,
         )
         self._stop_reason = "the batch stopped after an earlier failure"
+        self._final_stop = False
         self._running: dict[Future[ItemResult], PreparedRequest] = {}
         self._started: set[int] = set()
 
@@ -127,6 +129,7 @@ class Publisher:
         """Send nothing more (requests in flight finish); what is left is reported as not sent (``reason``)."""
         if reason:
             self._stop_reason = reason
+            self._final_stop = True  # e.g. on_kill: also before publish() starts
         self._stop.set()
 
     @property
@@ -216,7 +219,8 @@ class Publisher:
 
     def publish(self, prepared: Iterable[PreparedRequest | ItemResult]) -> Generator[ItemResult, None, None]:
         """Send the requests; yield one result per entry as it completes (in input order if ``ordered``)."""
-        self._stop.clear()
+        if not self._final_stop:
+            self._stop.clear()
         self._running.clear()
         self._started.clear()
         pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="commercetools-publish")
@@ -237,10 +241,14 @@ class Publisher:
     def _publish_as_completed(
         self, pool: ThreadPoolExecutor, prepared: Iterable[PreparedRequest | ItemResult]
     ) -> Iterator[ItemResult]:
+        # Completed futures arrive through a queue filled by their done callbacks: the consuming thread
+        # takes no lock of the futures, so a signal that raises in it (Airflow 2's SIGTERM handler)
+        # cannot leave a future's lock held and a worker thread blocked forever.
         running = self._running
+        done: queue.SimpleQueue[Future[ItemResult]] = queue.SimpleQueue()
         bound = 2 * self.max_workers
         for entry in prepared:
-            yield from self._completed(block=False)  # first, so that a failure stops what follows
+            yield from self._completed(done, block=False)  # first, so that a failure stops what follows
             if isinstance(entry, ItemResult):
                 if entry.status == FAILED and self.stop_on_failure:
                     self._stop.set()
@@ -248,18 +256,26 @@ class Publisher:
             elif self._stop.is_set():
                 yield self._not_sent(entry)
             else:
-                running[pool.submit(self._run, entry)] = entry
+                future = pool.submit(self._run, entry)
+                running[future] = entry
+                future.add_done_callback(done.put)
                 if len(running) >= bound:
-                    yield from self._completed(block=True)
+                    yield from self._completed(done, block=True)
         while running:
-            yield from self._completed(block=True)
+            yield from self._completed(done, block=True)
 
-    def _completed(self, *, block: bool) -> Iterator[ItemResult]:
+    def _completed(self, done: queue.SimpleQueue[Future[ItemResult]], *, block: bool) -> Iterator[ItemResult]:
         """The results that are done (waiting for at least one if ``block``), by index."""
         if not self._running:
             return
-        done, _ = wait(self._running, timeout=None if block else 0, return_when=FIRST_COMPLETED)
-        for future in sorted(done, key=lambda f: self._running[f].index):
+        futures = []
+        try:
+            futures.append(done.get(block=block))
+            while True:
+                futures.append(done.get_nowait())
+        except queue.Empty:
+            pass
+        for future in sorted(futures, key=lambda f: self._running[f].index):
             del self._running[future]
             yield future.result()
 
