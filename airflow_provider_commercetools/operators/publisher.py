@@ -116,21 +116,16 @@ class CommercetoolsPublisherOperator(BaseOperator):
     resumes: applied items are not sent again, creates that were in flight are looked up by their key
     first. Without ``output_path`` nothing records what was applied.
 
-    **Results** come as items complete (not in input order). Every item gets a record ``{"index",
-    "status", "request", "response" | "error", ...}``: ``index`` is its position in ``items`` (in a
-    file: among the non-empty lines, from 0), ``status`` is ``succeeded``, ``failed``, ``not_sent`` or
-    ``skipped``; ``response`` holds only ``id``, ``version``, ``key`` (...) unless ``keep_response``;
-    ``error`` holds ``type``, ``status``, ``codes``, ``message``, ``correlation_id``; failed and
-    not-sent records carry the original ``item``. With ``output_path`` every record is written there
-    as JSON Lines, and the failed and not-sent ones also to ``failures_path`` beside it
-    (``results.jsonl`` -> ``results.failures.jsonl``; written even when empty). Both files appear
-    when the batch is done (written under a temporary name, then moved), so a re-run may read the
-    failures file it replaces: **to finish a partly failed batch, run again with ``items`` set to the
-    failures file**. XCom then gets the counts (``total``, ``succeeded``, ``failed``, ``not_sent``,
-    ``skipped``, ``recovered``, ``conflict_retries``) with ``output_path`` and ``failures_path``;
-    without ``output_path`` it gets the counts, ``results`` (the 1,000 records of lowest index,
-    without items) and ``failures`` (the 200 failed or not-sent records of lowest index, with their
-    items), each with a ``*_truncated`` flag.
+    **Results** come as items complete (not in input order), one record per item ``{"index", "status",
+    "request", "response" | "error", ...}``; ``response`` holds only ``id``, ``version``, ``key``
+    (...) unless ``keep_response``; failed and not-sent records carry the original ``item``. With
+    ``output_path`` every record goes there as JSON Lines and the failed and not-sent ones also to
+    ``failures_path`` beside it (``results.jsonl`` -> ``results.failures.jsonl``), both moved into
+    place when the batch is done: **to finish a partly failed batch, run again with ``items`` set to
+    the failures file**. XCom gets the counts (``total``, ``succeeded``, ``failed``, ``not_sent``,
+    ``skipped``, ``recovered``, ``conflict_retries``) and the two paths, or without ``output_path``
+    also ``results`` and ``failures``: the 1,000 and 200 records of lowest index, each with a
+    ``*_truncated`` flag. (README: "CommercetoolsPublisherOperator".)
 
     :param commercetools_conn_id: the Airflow connection of the commercetools project.
     :param method: POST, DELETE, GET or HEAD. (templated)
