@@ -25,6 +25,7 @@ from airflow_provider_commercetools.commercetools.publishing import PublishFaile
 from airflow_provider_commercetools.files import read_json_lines, write_json_lines
 from airflow_provider_commercetools.operators.commercetools import CommercetoolsPublisherOperator
 from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
+from tests.airflow_runner import xcom_result
 
 REPO = Path(__file__).parents[2]
 CONN_ENV = "AIRFLOW_CONN_COMMERCETOOLS_DEFAULT"
@@ -201,3 +202,33 @@ def test_a_rerun_with_other_items_is_refused_before_any_request(slow_server, tmp
             task_id="publish", entity="products", items=other, output_path=str(output)
         ).execute({})
     assert ct.requests == []
+
+
+def test_a_dag_task_stopped_by_its_execution_timeout_is_resumed_by_the_next_run(slow_server, run_dag, tmp_path):
+    ct = slow_server
+    items, output = tmp_path / "drafts.jsonl", tmp_path / "results.jsonl"
+    drafts = write_drafts(items, keys=True)
+
+    conf = {"items_file": str(items), "output_path": str(output)}
+    try:
+        dag_run = run_dag("publisher_timeout_dag", run_conf=conf)
+    except BaseException as error:  # Airflow 2.11's dag.test() lets AirflowTaskTimeout (a BaseException) out
+        if type(error).__name__ != "AirflowTaskTimeout":
+            raise
+        dag_run = None
+    if dag_run is not None:
+        states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+        assert states == {"publish": "failed", "publish_again": "success"}, states
+        resumed = xcom_result(dag_run, "publish_again")
+    else:  # the retry, as Airflow would run it: the same task again
+        assert not output.exists() and list(tmp_path.glob("*.partial-*"))
+        resumed = CommercetoolsPublisherOperator(
+            task_id="publish", entity="products", items=str(items), output_path=str(output), max_workers=WORKERS
+        ).execute({})
+    assert sorted(e["key"] for e in ct.entities("products")) == [d["key"] for d in drafts]
+    assert (resumed["total"], resumed["succeeded"], resumed["failed"]) == (DRAFTS, DRAFTS, 0)
+    results = list(read_json_lines("path", str(output)))
+    assert sorted(r["index"] for r in results) == list(range(DRAFTS))
+    earlier = [r for r in results if "earlier attempt" in r.get("note", "")]
+    assert 0 < len(earlier) < DRAFTS  # the first task had applied some, not all
+    assert not list(tmp_path.glob("*.partial-*"))
