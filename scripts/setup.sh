@@ -8,10 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
-export PIP_DISABLE_PIP_VERSION_CHECK=1
+source scripts/uv.sh
 
-# make_venv DIR LOCK REQUIREMENT...: install the requirements into DIR, every version pinned by
-# requirements/LOCK.lock (a pip constraints file), unless DIR already has exactly these.
+# make_venv DIR LOCK REQUIREMENT...: install the requirements into DIR (a venv with pip, made by
+# python -m venv), every version pinned by requirements/LOCK.lock (a constraints file), with uv,
+# unless DIR already has exactly these.
 make_venv() {
   local venv=$1 lock="requirements/$2.lock"
   shift 2
@@ -22,9 +23,9 @@ make_venv() {
   fi
   echo "== installing into $venv from $lock: $*"
   [ -x "$venv/bin/python" ] || "$PYTHON" -m venv "$venv"
-  if ! "$venv/bin/pip" install -q -c "$lock" "$@" >"$venv/pip.log" 2>&1; then
-    grep -v "^WARNING: Location" "$venv/pip.log" | tail -40
-    echo "pip install failed in $venv (full log: $venv/pip.log)" >&2
+  if ! "$UV" pip install --python "$venv/bin/python" -c "$lock" "$@" >"$venv/install.log" 2>&1; then
+    tail -40 "$venv/install.log"
+    echo "uv pip install failed in $venv (full log: $venv/install.log)" >&2
     exit 1
   fi
   "$venv/bin/python" -c "import airflow, airflow_provider_commercetools" >/dev/null
