@@ -99,6 +99,8 @@ def test_sdist_and_wheel_metadata(dist: Path) -> None:
     with tarfile.open(sdist) as tf:
         members = {m.name.split("/", 1)[1] for m in tf.getmembers() if "/" in m.name}
     assert {"pyproject.toml", "README.md", f"{NAME}/py.typed", f"{NAME}/get_provider_info.py"} <= members
+    assert "example_dags/example_commercetools_partitioned_export.py" in members
+    assert not [m for m in members if m.startswith("tests/") or m.endswith(".pyc")], "the sdist has test files"
 
 
 def test_wheel_alone_in_a_new_virtualenv_is_discovered_by_airflow(dist: Path, tmp_path: Path) -> None:
