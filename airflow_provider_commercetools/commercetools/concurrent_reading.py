@@ -52,6 +52,8 @@ class RangeProgress:
     done: bool = False
     pending: int = 0
     split_from: int | None = None
+    #: entities per position of the id space in the last page (how dense the range is where it reads)
+    density: float | None = None
 
     def remaining_predicate(self) -> str | None:
         """The predicate of what the caller has not received from this range."""
@@ -99,6 +101,8 @@ class ConcurrentRead:
         self._steal_enabled = steal
         self.concurrency = concurrency
         self._lock = threading.Lock()
+        #: notified whenever a range moves on, so an idle thread looks again for something to split
+        self._moved = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._queue: queue.Queue[tuple[str, Any, Any]] = queue.Queue(maxsize=max(concurrency, 1))
         self.ranges = [RangeProgress(i, lo, hi) for i, (lo, hi) in enumerate(split_range(lower, upper, concurrency))]
@@ -224,10 +228,14 @@ class ConcurrentRead:
                     results, texts = cut(results, texts, keep)
                     finished = True
                 if results:
+                    start, end = position(after or progress.lower), position(results[-1]["id"])
+                    if start is not None and end is not None and end > start:
+                        progress.density = len(results) / (end - start)
                     progress.after = results[-1]["id"]
                 progress.read += len(results)
                 progress.done = finished
                 progress.pending += 1
+                self._moved.notify_all()
             page = Page(results, number, "keyset", limit, 0, 0, 0.0, texts, progress.index)
             if not self._put(("page", progress, page)):
                 return
@@ -247,31 +255,45 @@ class ConcurrentRead:
                     return False
 
     def _steal(self) -> RangeProgress | None:
-        """Split the range with the most entities left (by its density so far); None when none can be."""
-        with self._lock:
-            if self._stop.is_set():
-                return None
-            covered = sum(_covered(r) for r in self.ranges)
-            read = sum(r.read for r in self.ranges)
-            default_density = read / covered if covered > 0 and read > 0 else 1.0
-            candidates = sorted(
-                (r for r in self.ranges if not r.done),
-                key=lambda r: _remaining(r, default_density),
-                reverse=True,
-            )
-            for candidate in candidates:
-                if _remaining(candidate, default_density) < self._page_size:
-                    break
-                start = candidate.after if candidate.after is not None else candidate.lower
-                point = split_point(start, candidate.upper)
-                if point is None:
-                    continue
-                new = RangeProgress(len(self.ranges), point, candidate.upper, split_from=candidate.index)
-                candidate.upper = point
-                self.ranges.append(new)
-                self.splits += 1
-                return new
+        """Split the range with the most entities left (estimated from the density of its last page).
+
+        While no range is worth splitting (less than two pages left, as far as can be told), wait for
+        the ranges to move on and look again; None when every range is finished (or the read stopped).
+        """
+        with self._moved:
+            while not self._stop.is_set():
+                if all(r.done for r in self.ranges):
+                    return None
+                stolen = self._split_largest()
+                if stolen is not None:
+                    return stolen
+                self._moved.wait(timeout=_PUT_WAIT)
             return None
+
+    def _split_largest(self) -> RangeProgress | None:
+        covered = sum(_covered(r) for r in self.ranges)
+        read = sum(r.read for r in self.ranges)
+        default_density = read / covered if covered > 0 and read > 0 else 1.0
+        candidates = sorted(
+            (r for r in self.ranges if not r.done),
+            key=lambda r: _remaining(r, default_density),
+            reverse=True,
+        )
+        for candidate in candidates:
+            # Leave the stealer at least a page, and leave the owner the page it is reading now.
+            if _remaining(candidate, default_density) < 2 * self._page_size:
+                break
+            start = candidate.after if candidate.after is not None else candidate.lower
+            ahead = int(self._page_size / candidate.density) if candidate.density else 0
+            point = split_point(start, candidate.upper, ahead=ahead)
+            if point is None:
+                continue
+            new = RangeProgress(len(self.ranges), point, candidate.upper, split_from=candidate.index)
+            candidate.upper = point
+            self.ranges.append(new)
+            self.splits += 1
+            return new
+        return None
 
 
 def _covered(progress: RangeProgress) -> int:
@@ -285,6 +307,5 @@ def _remaining(progress: RangeProgress, default_density: float) -> float:
     end = position(progress.upper, upper=True)
     if start is None or end is None:
         return 0.0
-    covered = _covered(progress)
-    density = progress.read / covered if covered > 0 and progress.read > 0 else default_density
+    density = progress.density if progress.density is not None else default_density
     return max(end - start, 0) * density

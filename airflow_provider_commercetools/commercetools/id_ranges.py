@@ -74,15 +74,18 @@ def position(bound: str | None, *, upper: bool = False) -> int | None:
     return int(head.ljust(_PARTITION_DIGITS, "0"), 16)
 
 
-def split_point(start: str | None, upper: str | None) -> str | None:
+def split_point(start: str | None, upper: str | None, *, ahead: int = 0) -> str | None:
     """A boundary strictly between ``start`` and ``upper`` (string order) near the middle, or None.
 
-    ``start`` is where reading would go on (a lower bound or the last id read). None when the range
-    is too narrow to split or its bounds are not hex ids (then it is simply read to its end).
+    ``start`` is where reading would go on (a lower bound or the last id read); ``ahead`` positions
+    after it are left out of the halving (what a request in flight will probably cover). None when
+    the range is too narrow to split or its bounds are not hex ids (then it is simply read to its end).
     """
     low, high = position(start), position(upper, upper=True)
     if low is None or high is None:
         return None
+    if low + ahead < high:
+        low += ahead
     middle = (low + high) // 2
     if middle <= low:
         return None
