@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -217,6 +218,8 @@ class ExportResults:
     variants: list[Variant]
     offset: dict[str, Any]
     expected_requests: tuple[int, int]
+    #: seconds of the hand-written loops run in a process without Airflow: {"read": [...], "write": [...]}
+    standalone: dict[str, list[float]] = field(default_factory=dict)
 
 
 def run_export(server: ServerProcess, *, entities: int = 50_000, repeats: int = 7) -> ExportResults:
@@ -242,9 +245,23 @@ def run_export(server: ServerProcess, *, entities: int = 50_000, repeats: int = 
             variant.server_cpu.append(stats.cpu_seconds)
             variant.stats.append(stats)
             variant.counts.append(read)
+    standalone = run_standalone(info, repeats, jsonl)
     shutil.rmtree(workdir)
     pages = math.ceil(entities / PAGE_SIZE)
-    return ExportResults(entities, repeats, variants, run_offset(server), (pages, pages + 1))
+    return ExportResults(entities, repeats, variants, run_offset(server), (pages, pages + 1), standalone)
+
+
+def run_standalone(info: ServerInfo, repeats: int, output: str) -> dict[str, list[float]]:
+    """The hand-written loops (c) and (c+w) in a fresh process that never imports Airflow."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_standalone.py")
+    done = subprocess.run(
+        [sys.executable, script, info.url, info.project_key, info.client_id, info.client_secret, str(repeats), output],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    times: dict[str, list[float]] = json.loads(done.stdout)
+    return times
 
 
 def run_offset(server: ServerProcess) -> dict[str, Any]:
@@ -321,6 +338,24 @@ def format_export(results: ExportResults) -> str:
         f"Expected requests: {low} pages (+1 empty page at most = {high}) + 1 token grant.",
         "All runs read every entity: " + ", ".join(f"({v.label}) {sorted(set(v.counts))}" for v in results.variants),
     ]
+    if results.standalone:
+        read, write = (statistics.median(results.standalone[k]) for k in ("read", "write"))
+        by_label = {v.label: v for v in results.variants}
+        a, b, c, cw = (by_label[k].median for k in ("a", "b", "c", "c+w"))
+        lines += [
+            "",
+            "Two baselines. (c) and (c+w) above run in the benchmark process, which has imported Airflow: its large "
+            "heap makes the cyclic GC's full collections expensive, and the provider pauses the GC while decoding "
+            "while the loop does not. The standalone loops run in a process that imports only requests "
+            "(export_standalone.py): what a script outside Airflow sees.",
+            "",
+            "| baseline | s (median) | (a) x baseline | (b) x baseline |",
+            "|---|---:|---:|---:|",
+            f"| (c) loop in the Airflow process | {c:.2f} | {a / c:.2f} | {b / c:.2f} |",
+            f"| (c+w) loop -> JSON Lines in the Airflow process | {cw:.2f} | - | {b / cw:.2f} |",
+            f"| (c) standalone loop, no Airflow | {read:.2f} | {a / read:.2f} | {b / read:.2f} |",
+            f"| (c+w) standalone loop -> JSON Lines, no Airflow | {write:.2f} | - | {b / write:.2f} |",
+        ]
     offset = results.offset
     lines += [
         "",
