@@ -339,23 +339,33 @@ def format_export(results: ExportResults) -> str:
         "All runs read every entity: " + ", ".join(f"({v.label}) {sorted(set(v.counts))}" for v in results.variants),
     ]
     if results.standalone:
-        read, write = (statistics.median(results.standalone[k]) for k in ("read", "write"))
+        alone = {k: statistics.median(v) for k, v in results.standalone.items()}
         by_label = {v.label: v for v in results.variants}
-        a, b, c, cw = (by_label[k].median for k in ("a", "b", "c", "c+w"))
+        wall = {k: v.median for k, v in by_label.items()}
+        cpu = {k: statistics.median(v.cpu) for k, v in by_label.items()}
+        baselines = [
+            ("(c) loop in the Airflow process", wall["c"], cpu["c"], True),
+            ("(c+w) loop -> JSON Lines in the Airflow process", wall["c+w"], cpu["c+w"], False),
+            ("(c) standalone loop, no Airflow", alone["read"], alone["read_cpu"], True),
+            ("(c+w) standalone loop -> JSON Lines, no Airflow", alone["write"], alone["write_cpu"], False),
+        ]
         lines += [
             "",
             "Two baselines. (c) and (c+w) above run in the benchmark process, which has imported Airflow: its large "
             "heap makes the cyclic GC's full collections expensive, and the provider pauses the GC while decoding "
             "while the loop does not. The standalone loops run in a process that imports only requests "
-            "(export_standalone.py): what a script outside Airflow sees.",
+            "(export_standalone.py): what a script outside Airflow sees. Ratios of medians (not paired by round); "
+            "the CPU ratios are the client's CPU seconds, steadier than wall time on a shared machine.",
             "",
-            "| baseline | s (median) | (a) x baseline | (b) x baseline |",
-            "|---|---:|---:|---:|",
-            f"| (c) loop in the Airflow process | {c:.2f} | {a / c:.2f} | {b / c:.2f} |",
-            f"| (c+w) loop -> JSON Lines in the Airflow process | {cw:.2f} | - | {b / cw:.2f} |",
-            f"| (c) standalone loop, no Airflow | {read:.2f} | {a / read:.2f} | {b / read:.2f} |",
-            f"| (c+w) standalone loop -> JSON Lines, no Airflow | {write:.2f} | - | {b / write:.2f} |",
+            "| baseline | s (median) | client CPU s | (a) x baseline, s / CPU | (b) x baseline, s / CPU |",
+            "|---|---:|---:|---:|---:|",
         ]
+        for name, seconds, cpu_seconds, reads_only in baselines:
+            a = f"{wall['a'] / seconds:.2f} / {cpu['a'] / cpu_seconds:.2f}" if reads_only else "-"
+            lines.append(
+                f"| {name} | {seconds:.2f} | {cpu_seconds:.2f} | {a} "
+                f"| {wall['b'] / seconds:.2f} / {cpu['b'] / cpu_seconds:.2f} |"
+            )
     offset = results.offset
     lines += [
         "",

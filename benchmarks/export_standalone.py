@@ -2,7 +2,7 @@
 
 ``python export_standalone.py URL PROJECT CLIENT_ID SECRET REPEATS OUTPUT``: runs the loop that only
 reads and the loop that also writes JSON Lines ``REPEATS`` times each (alternating), and prints
-their seconds as JSON. Nothing but ``requests`` and the standard library is imported, so the heap is
+their wall and CPU seconds as JSON. Nothing but ``requests`` and the standard library is imported, so the heap is
 small and the cyclic garbage collector's full collections cost little: this is what a script run
 outside Airflow sees, while the loop inside the benchmark process pays for Airflow's large heap.
 """
@@ -48,10 +48,11 @@ def keyset_loop(url: str, project: str, client_id: str, secret: str) -> Iterator
 
 def main() -> None:
     url, project, client_id, secret, repeats, output = sys.argv[1:7]
-    times: dict[str, list[float]] = {"read": [], "write": []}
+    times: dict[str, list[float]] = {"read": [], "write": [], "read_cpu": [], "write_cpu": []}
     for _ in range(int(repeats) + 1):  # the first round is a warm-up
         for kind in ("read", "write"):
             gc.collect()
+            cpu = time.process_time()
             started = time.perf_counter()
             if kind == "read":
                 count = sum(1 for _ in keyset_loop(url, project, client_id, secret))
@@ -62,6 +63,7 @@ def main() -> None:
                         handle.write(json.dumps(entity) + "\n")
                         count += 1
             times[kind].append(time.perf_counter() - started)
+            times[f"{kind}_cpu"].append(time.process_time() - cpu)
             assert count > 0
     print(json.dumps({kind: values[1:] for kind, values in times.items()}))
 
