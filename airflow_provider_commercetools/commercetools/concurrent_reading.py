@@ -71,6 +71,8 @@ class ConcurrentRead:
     :param query: the caller's query without paging parameters; ``where`` is a list of predicates
         (the id range predicates are added per request).
     :param max_items: stop after this many entities (which ones depends on the ranges' progress).
+    :param keep_text: give each entity's JSON text (``Page.texts``); with ``keep_results=False``
+        ``Page.results`` holds only ``{"id": ...}`` per entity (see :func:`~.pages.fetch_page`).
     :param steal: split the largest remaining range when a thread runs out of work (on by default;
         off only to show in tests what it changes).
     """
@@ -87,6 +89,7 @@ class ConcurrentRead:
         page_size: int = 500,
         max_items: int | None = None,
         keep_text: bool = False,
+        keep_results: bool = True,
         steal: bool = True,
     ) -> None:
         query = dict(query)
@@ -98,6 +101,7 @@ class ConcurrentRead:
         self._page_size = page_size
         self._max_items = max_items
         self._keep_text = keep_text
+        self._keep_results = keep_results
         self._steal_enabled = steal
         self.concurrency = concurrency
         self._lock = threading.Lock()
@@ -212,7 +216,9 @@ class ConcurrentRead:
                 "withTotal": False,
             }
             begun = time.monotonic()
-            body, texts = fetch_page(self._client, self._path, request, keep_text=self._keep_text)
+            body, texts = fetch_page(
+                self._client, self._path, request, keep_text=self._keep_text, keep_results=self._keep_results
+            )
             self.worker_requests[worker] += 1
             self.worker_busy[worker].append((begun, time.monotonic()))
             number += 1

@@ -63,15 +63,25 @@ class Page:
 
 
 def fetch_page(
-    client: SupportsRequest, path: str, query: Mapping[str, Any], *, keep_text: bool = False
+    client: SupportsRequest,
+    path: str,
+    query: Mapping[str, Any],
+    *,
+    keep_text: bool = False,
+    keep_results: bool = True,
 ) -> tuple[dict[str, Any], list[str] | None]:
     """One page: its body, and with ``keep_text`` the JSON text of each result.
+
+    With ``keep_text`` and not ``keep_results``, each result is reduced to ``{"id": ...}`` as soon as
+    it is decoded: a writer of the texts needs nothing else, and a page then costs the memory of its
+    text, not of its decoded entities (what keeps a concurrent export's memory small).
 
     :raises UnexpectedResponseError: the answer is not a page whose results are entities (objects).
     """
     texts = None
     if keep_text:
-        body, texts = client.request("GET", path, query=query, decode=decode_page)
+        decode = decode_page if keep_results else decode_page_ids
+        body, texts = client.request("GET", path, query=query, decode=decode)
     else:
         body = client.request("GET", path, query=query)
     if not isinstance(body, dict) or not isinstance(body.get("results"), list):
@@ -102,6 +112,19 @@ def decode_page(text: str) -> tuple[Any, list[str] | None]:
     Writing those texts saves encoding every entity again (the largest cost of an export). A text
     is one line: JSON strings cannot hold raw line breaks, so any in the text are whitespace.
     """
+    return _decode(text, keep_values=True)
+
+
+def decode_page_ids(text: str) -> tuple[Any, list[str] | None]:
+    """:func:`decode_page`, with each entity of ``results`` reduced to ``{"id": ...}`` once decoded."""
+    return _decode(text, keep_values=False)
+
+
+def _stub(value: Any) -> Any:
+    return {"id": value.get("id")} if isinstance(value, dict) else value
+
+
+def _decode(text: str, *, keep_values: bool) -> tuple[Any, list[str] | None]:
 
     def skip(index: int) -> int:
         return _WHITESPACE.match(text, index).end()  # type: ignore[union-attr]
@@ -128,7 +151,7 @@ def decode_page(text: str) -> tuple[Any, list[str] | None]:
                 while text[index] != "]":
                     start = index
                     value, index = _DECODER.raw_decode(text, index)
-                    results.append(value)
+                    results.append(value if keep_values else _stub(value))
                     texts.append(text[start:index].replace("\n", " ").replace("\r", " "))
                     index = skip(index)
                     if text[index] == ",":

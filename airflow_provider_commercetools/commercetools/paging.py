@@ -315,6 +315,7 @@ def iter_pages(
     strategy: str = "auto",
     on_page: Callable[[Page], None] | None = None,
     keep_text: bool = False,
+    keep_results: bool = True,
 ) -> Iterator[Page]:
     """Yield the pages of the collection at ``path`` (below the project key), first to last.
 
@@ -329,6 +330,8 @@ def iter_pages(
         ``"keyset"`` or ``"offset"`` (or another registered :class:`PagingStrategy`).
     :param on_page: called with every page before it is yielded (progress logging).
     :param keep_text: also give each entity's JSON text (``Page.texts``), for writing it as received.
+    :param keep_results: with ``keep_text``, False reduces ``Page.results`` to ``{"id": ...}`` per
+        entity (less memory, for a caller that writes the texts).
     :raises PaginationLimitError: offset paging would need an offset over 10,000; raised before
         that request (or after the first page, when its ``total`` already shows it).
     """
@@ -339,7 +342,7 @@ def iter_pages(
     chosen = strategy_for(query, strategy)
     where = as_predicates("query['where']", query.pop("where", None))
     sorts = parse_sort(query.pop("sort", None))
-    fetch = functools.partial(fetch_page, client, path, keep_text=keep_text)
+    fetch = functools.partial(fetch_page, client, path, keep_text=keep_text, keep_results=keep_results)
     for page in chosen.pages(fetch, path, query, where, sorts, page_size, max_items):
         if on_page is not None:
             on_page(page)

@@ -140,10 +140,15 @@ class ReadPlan:
         client: SupportsRequest,
         *,
         keep_text: bool = False,
+        keep_results: bool = True,
         on_page: Callable[[Page], None] | None = None,
         written_to: str | None = None,
     ) -> Iterator[Page]:
-        """``kind == "all"``: the pages; a failure says what was read (``written_to``: the file that holds it)."""
+        """``kind == "all"``: the pages; a failure says what was read (``written_to``: the file that holds it).
+
+        ``keep_text`` gives each entity's JSON text; with ``keep_results=False`` the results are
+        reduced to their ids (for a writer of the texts: memory of a page is then its text).
+        """
         if self.concurrency > 1:
             read = ConcurrentRead(
                 client,
@@ -155,6 +160,7 @@ class ReadPlan:
                 page_size=self.page_size,
                 max_items=self.max_items,
                 keep_text=keep_text,
+                keep_results=keep_results,
             )
             self.concurrent = read
             source = read.pages()
@@ -167,6 +173,7 @@ class ReadPlan:
                 max_items=self.max_items,
                 strategy=self.strategy.name if self.strategy else "auto",
                 keep_text=keep_text,
+                keep_results=keep_results,
             )
         last: list[Page] = []
         iterator = iter(source)

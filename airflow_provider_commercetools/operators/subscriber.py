@@ -223,12 +223,14 @@ class CommercetoolsSubscriberOperator(BaseOperator):
             last: Page | None = None
             pages = 0
             for last in plan.pages(
-                self.hook.client, keep_text=True, on_page=lambda page: self._log_page(plan, page), written_to=output
+                self.hook.client,
+                keep_text=True,  # the entities are written as received: no second encoding
+                keep_results=False,  # and only their text is kept: a page's memory is its text
+                on_page=lambda page: self._log_page(plan, page),
+                written_to=output,
             ):
-                if last.texts is not None:  # the entities as received: no second encoding
-                    writer.write_texts(last.texts)
-                else:
-                    writer.write_many(last.results)
+                assert last.texts is not None
+                writer.write_texts(last.texts)
                 pages += 1
         self._log_done(plan, last, writer.count, pages)
         return {"path": output, "count": writer.count, "pages": pages}
