@@ -192,10 +192,11 @@ def _serve(conn: Connection, latency: float, fast_pages: bool, per_entity: float
             fake.clear()
             fake.add_many(RESOURCE, (product_draft(i) for i in range(argument)))
             conn.send(argument)
-        elif command == "seed_skewed":
-            fake.clear()
-            fake.add_many(RESOURCE, ({"id": skewed_id(i), **product_draft(i)} for i in range(argument)))
-            conn.send(argument)
+        elif command == "seed_skewed":  # into its own collection, next to the even one
+            count, resource = argument
+            fake._collections.pop(resource, None)
+            fake.add_many(resource, ({"id": skewed_id(i), **product_draft(i)} for i in range(count)))
+            conn.send(count)
         elif command == "clear":
             fake.clear()
             conn.send(None)
@@ -252,9 +253,12 @@ class ServerProcess:
         """Replace the collection with ``count`` products."""
         self._call("seed", count)
 
-    def seed_skewed(self, count: int) -> None:
-        """Replace the collection with ``count`` products, 90% of them in one sixteenth of the id space."""
-        self._call("seed_skewed", count)
+    def seed_skewed(self, count: int, resource: str = "categories") -> None:
+        """Fill ``resource`` with ``count`` product-shaped entities, 90% of them in one sixteenth of the id space.
+
+        Another collection than the products of :meth:`seed`, so that runs on both can alternate.
+        """
+        self._call("seed_skewed", (count, resource))
 
     def clear(self) -> None:
         self._call("clear")

@@ -108,7 +108,9 @@ class ConcurrentRead:
         #: notified whenever a range moves on, so an idle thread looks again for something to split
         self._moved = threading.Condition(self._lock)
         self._stop = threading.Event()
-        self._queue: queue.Queue[tuple[str, Any, Any]] = queue.Queue(maxsize=max(concurrency, 1))
+        # Room for a page per two threads: the caller writes a page in about a millisecond, so the queue
+        # is mostly empty; a thread that finds it full waits, holding its one page.
+        self._queue: queue.Queue[tuple[str, Any, Any]] = queue.Queue(maxsize=max(concurrency // 2, 2))
         self.ranges = [RangeProgress(i, lo, hi) for i, (lo, hi) in enumerate(split_range(lower, upper, concurrency))]
         #: requests sent by each thread (thread i is ``worker_requests[i]``).
         self.worker_requests = [0] * concurrency
