@@ -143,9 +143,10 @@ class ConcurrentRead:
                     alive -= 1
                     continue
                 if kind == "error":
-                    with self._lock:
-                        item.failed = True
-                        self.failed = item
+                    if item is not None:
+                        with self._lock:
+                            item.failed = True
+                            self.failed = item
                     raise extra
                 progress: RangeProgress = item
                 page: Page = extra
