@@ -91,10 +91,25 @@ def _cannot_open(parameter: str, location: str, mode: str, error: OSError) -> Co
 
 
 def check_writable(parameter: str, location: str) -> None:
-    """Fail (naming ``parameter``) when a local ``location`` is a directory: checked before any request."""
-    if not _scheme(location) and Path(location).is_dir():
+    """Fail (naming ``parameter``) when a local ``location`` cannot be a file: checked before any request.
+
+    It must not be a directory, and its nearest existing ancestor must be a directory.
+    """
+    if _scheme(location):
+        return
+    path = Path(location)
+    if path.is_dir():
         raise ConfigurationError(
             parameter, f"{location!r} is a directory.", "Give the path of a file in it, e.g. '<dir>/entities.jsonl'."
+        )
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        raise ConfigurationError(
+            parameter,
+            f"cannot write {location!r}: {str(ancestor)!r} is a file, not a directory.",
+            "Give a path in a directory (or a directory to create).",
         )
 
 
