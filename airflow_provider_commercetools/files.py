@@ -55,9 +55,13 @@ def open_text(parameter: str, location: str, mode: str) -> Iterator[IO[str]]:
     location = check_location(parameter, location)
     if not _scheme(location):
         path = Path(location)
-        if mode == "w":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open(mode, encoding="utf-8") as handle:
+        try:
+            if mode == "w":
+                path.parent.mkdir(parents=True, exist_ok=True)
+            handle = path.open(mode, encoding="utf-8")
+        except OSError as error:
+            raise _cannot_open(parameter, location, mode, error) from None
+        with handle:
             yield handle
         return
     try:
@@ -73,6 +77,65 @@ def open_text(parameter: str, location: str, mode: str) -> Iterator[IO[str]]:
         ) from None
     with handle:
         yield handle
+
+
+def _cannot_open(parameter: str, location: str, mode: str, error: OSError) -> ConfigurationError:
+    what = "write" if mode == "w" else "read"
+    return ConfigurationError(
+        parameter,
+        f"cannot {what} {location!r}: {error.strerror or error}.",
+        "Give a path to a file in a directory the worker can write to."
+        if mode == "w"
+        else "Check the path, or the connection in the URL.",
+    )
+
+
+def check_writable(parameter: str, location: str) -> None:
+    """Fail (naming ``parameter``) when a local ``location`` cannot be a file: checked before any request.
+
+    It must not be a directory, and its nearest existing ancestor must be a directory.
+    """
+    if _scheme(location):
+        return
+    path = Path(location)
+    if path.is_dir():
+        raise ConfigurationError(
+            parameter, f"{location!r} is a directory.", "Give the path of a file in it, e.g. '<dir>/entities.jsonl'."
+        )
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        raise ConfigurationError(
+            parameter,
+            f"cannot write {location!r}: {str(ancestor)!r} is a file, not a directory.",
+            "Give a path in a directory (or a directory to create).",
+        )
+
+
+@contextmanager
+def write_json_lines_then_move(
+    parameter: str, location: str, *, keep_partial_on: tuple[type[BaseException], ...] = ()
+) -> Iterator[JsonLinesWriter]:
+    """Write JSON Lines to ``<location>.partial`` and move it to ``location`` when complete.
+
+    A crash (the process killed) never leaves a partial file at ``location``: only the ``.partial``
+    one. When the block raises one of ``keep_partial_on`` (an error that says what the file holds),
+    what was written is moved into place too; any other exception removes it. The file is opened
+    (and so checked) on entry, before the caller sends any request.
+    """
+    check_writable(parameter, location)
+    partial = location + ".partial"
+    try:
+        with write_json_lines(parameter, partial) as writer:
+            yield writer
+    except keep_partial_on:
+        move(partial, location)
+        raise
+    except BaseException:
+        remove(partial)
+        raise
+    move(partial, location)
 
 
 class JsonLinesWriter:

@@ -13,6 +13,7 @@ import math
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -217,6 +218,8 @@ class ExportResults:
     variants: list[Variant]
     offset: dict[str, Any]
     expected_requests: tuple[int, int]
+    #: seconds of the hand-written loops run in a process without Airflow: {"read": [...], "write": [...]}
+    standalone: dict[str, list[float]] = field(default_factory=dict)
 
 
 def run_export(server: ServerProcess, *, entities: int = 50_000, repeats: int = 7) -> ExportResults:
@@ -242,9 +245,23 @@ def run_export(server: ServerProcess, *, entities: int = 50_000, repeats: int = 
             variant.server_cpu.append(stats.cpu_seconds)
             variant.stats.append(stats)
             variant.counts.append(read)
+    standalone = run_standalone(info, repeats, jsonl)
     shutil.rmtree(workdir)
     pages = math.ceil(entities / PAGE_SIZE)
-    return ExportResults(entities, repeats, variants, run_offset(server), (pages, pages + 1))
+    return ExportResults(entities, repeats, variants, run_offset(server), (pages, pages + 1), standalone)
+
+
+def run_standalone(info: ServerInfo, repeats: int, output: str) -> dict[str, list[float]]:
+    """The hand-written loops (c) and (c+w) in a fresh process that never imports Airflow."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "export_standalone.py")
+    done = subprocess.run(
+        [sys.executable, script, info.url, info.project_key, info.client_id, info.client_secret, str(repeats), output],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    times: dict[str, list[float]] = json.loads(done.stdout)
+    return times
 
 
 def run_offset(server: ServerProcess) -> dict[str, Any]:
@@ -321,6 +338,34 @@ def format_export(results: ExportResults) -> str:
         f"Expected requests: {low} pages (+1 empty page at most = {high}) + 1 token grant.",
         "All runs read every entity: " + ", ".join(f"({v.label}) {sorted(set(v.counts))}" for v in results.variants),
     ]
+    if results.standalone:
+        alone = {k: statistics.median(v) for k, v in results.standalone.items()}
+        by_label = {v.label: v for v in results.variants}
+        wall = {k: v.median for k, v in by_label.items()}
+        cpu = {k: statistics.median(v.cpu) for k, v in by_label.items()}
+        baselines = [
+            ("(c) loop in the Airflow process", wall["c"], cpu["c"], True),
+            ("(c+w) loop -> JSON Lines in the Airflow process", wall["c+w"], cpu["c+w"], False),
+            ("(c) standalone loop, no Airflow", alone["read"], alone["read_cpu"], True),
+            ("(c+w) standalone loop -> JSON Lines, no Airflow", alone["write"], alone["write_cpu"], False),
+        ]
+        lines += [
+            "",
+            "Two baselines. (c) and (c+w) above run in the benchmark process, which has imported Airflow: its large "
+            "heap makes the cyclic GC's full collections expensive, and the provider pauses the GC while decoding "
+            "while the loop does not. The standalone loops run in a process that imports only requests "
+            "(export_standalone.py): what a script outside Airflow sees. Ratios of medians (not paired by round); "
+            "the CPU ratios are the client's CPU seconds, steadier than wall time on a shared machine.",
+            "",
+            "| baseline | s (median) | client CPU s | (a) x baseline, s / CPU | (b) x baseline, s / CPU |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name, seconds, cpu_seconds, reads_only in baselines:
+            a = f"{wall['a'] / seconds:.2f} / {cpu['a'] / cpu_seconds:.2f}" if reads_only else "-"
+            lines.append(
+                f"| {name} | {seconds:.2f} | {cpu_seconds:.2f} | {a} "
+                f"| {wall['b'] / seconds:.2f} / {cpu['b'] / cpu_seconds:.2f} |"
+            )
     offset = results.offset
     lines += [
         "",

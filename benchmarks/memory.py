@@ -19,14 +19,28 @@ from server_process import ServerProcess
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "memory_export.py")
 
 
-def export_in_fresh_process(workdir: str, entities: int) -> dict[str, Any]:
-    output = os.path.join(workdir, f"export-{entities}.jsonl")
-    result = os.path.join(workdir, f"result-{entities}.json")
-    with open(os.path.join(workdir, f"task-{entities}.log"), "w") as log:
-        subprocess.run([sys.executable, CHILD, output, result], check=True, stdout=log, stderr=subprocess.STDOUT)
+def export_in_fresh_process(
+    workdir: str, entities: int, concurrency: int = 1, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One export in a new interpreter; ``env`` adds environment variables (e.g. ``MALLOC_ARENA_MAX``)."""
+    output = os.path.join(workdir, f"export-{entities}-{concurrency}.jsonl")
+    result = os.path.join(workdir, f"result-{entities}-{concurrency}.json")
+    with open(os.path.join(workdir, f"task-{entities}-{concurrency}.log"), "w") as log:
+        subprocess.run(
+            [sys.executable, CHILD, output, result, str(concurrency)],
+            check=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
     with open(result) as handle:
         record: dict[str, Any] = json.load(handle)
     record["entities"] = entities
+    record["concurrency"] = concurrency
+    record["env"] = " ".join(f"{k}={v}" for k, v in (env or {}).items())
+    with open(output, encoding="utf-8") as handle:
+        ids = [json.loads(line)["id"] for line in handle]
+    record["exact"] = len(ids) == entities == len(set(ids))
     record["file_mib"] = os.path.getsize(output) / 2**20
     os.unlink(output)
     return record

@@ -1,7 +1,8 @@
 """Run by the memory benchmark in a fresh interpreter: one streaming export, then its peak RSS.
 
-``python memory_export.py OUTPUT RESULT``: the connection comes from ``AIRFLOW_CONN_COMMERCETOOLS_DEFAULT``;
-the JSON written to RESULT holds the RSS after imports, the peak RSS, and the entity count.
+``python memory_export.py OUTPUT RESULT [CONCURRENCY]``: the connection comes from
+``AIRFLOW_CONN_COMMERCETOOLS_DEFAULT``; the JSON written to RESULT holds the RSS after imports, the peak
+RSS, and the entity count.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ def rss_kib(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def main(output: str, result_path: str) -> None:
+def main(output: str, result_path: str, concurrency: int = 1) -> None:
     from airflow_provider_commercetools.operators.commercetools import CommercetoolsSubscriberOperator
 
-    operator = CommercetoolsSubscriberOperator(task_id="export", entity="products", output_path=output)
+    operator = CommercetoolsSubscriberOperator(
+        task_id="export", entity="products", output_path=output, concurrency=concurrency
+    )
     before = rss_kib("VmRSS")
     peak_before = rss_kib("VmHWM")
     started = time.perf_counter()
@@ -43,4 +46,4 @@ def main(output: str, result_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 1)

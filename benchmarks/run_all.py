@@ -15,6 +15,7 @@ import time
 
 from airflow_home import use_private_airflow_home
 from export import ExportResults, format_export, run_export
+from export_concurrent import format_concurrent, run_concurrent
 from memory import format_memory, run_memory
 from publish import PublishRun, format_publish, run_publish
 from server_process import ServerProcess, entity_size
@@ -77,7 +78,11 @@ def _met(ok: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", default="export,memory,publish", help="comma-separated: export, memory, publish")
+    parser.add_argument(
+        "--only",
+        default="export,memory,publish,concurrent",
+        help="comma-separated: export, memory, publish, concurrent",
+    )
     parser.add_argument("--entities", type=int, default=50_000, help="entities of the export benchmark")
     parser.add_argument("--repeats", type=int, default=7, help="measured runs per export variant")
     parser.add_argument(
@@ -108,6 +113,8 @@ def main() -> None:
             runs = run_publish(server)
             print(format_publish(runs) + "\n", flush=True)
             verdicts += publish_verdicts(runs)
+    if "concurrent" in chosen:  # its own server process: a latency of 50 ms + 1 ms per 10 entities
+        print(format_concurrent(run_concurrent(args.entities, min(args.repeats, 3))) + "\n", flush=True)
     print("Targets:")
     for verdict in verdicts:
         print(f"  {verdict}")

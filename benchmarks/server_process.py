@@ -90,6 +90,8 @@ class ServerStats:
     requests: int
     cpu_seconds: float  # user + system CPU of the whole server process (all handler threads)
     connections: int
+    #: the latency the server added to its answers, summed over every request (seconds)
+    latency_seconds: float = 0.0
 
 
 def _memoize_page_serialization() -> None:
@@ -121,12 +123,66 @@ def _memoize_page_serialization() -> None:
     server._dumps = dumps  # type: ignore[attr-defined]
 
 
-def _serve(conn: Connection, latency: float, fast_pages: bool) -> None:
+def skewed_id(number: int, dense_share: float = 0.9) -> str:
+    """A UUID-shaped id; ``dense_share`` of them start with "3" (one sixteenth of the id space)."""
+    import random
+    import uuid
+
+    rng = random.Random(number)
+    text = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    return ("3" + text[1:]) if rng.random() < dense_share else text
+
+
+class _Latency:
+    """The answer delay: ``fixed`` seconds per request plus ``per_entity`` seconds per entity of a page.
+
+    The fake sleeps ``fixed`` itself (outside its lock, every connection has a thread); the extra
+    time per entity is slept here, after the page is built, also outside the lock. Both are summed
+    so that the benchmark can compute its bound from what the server really added.
+    """
+
+    def __init__(self, fake: Any, per_entity: float) -> None:
+        import threading
+
+        self.fake = fake
+        self.per_entity = per_entity
+        self.total = 0.0
+        self._lock = threading.Lock()
+        self._count = threading.local()
+        # the listener answers through its own reference to the fake's handler (testing/fake/http.py)
+        self._handle = fake._httpd.handle
+        fake._httpd.handle = self.handle
+
+    def page_size(self, count: int) -> None:
+        self._count.value = count
+
+    def handle(self, *args: Any) -> Any:
+        self._count.value = 0
+        response = self._handle(*args)
+        extra = self.per_entity * self._count.value
+        if extra > 0:
+            time.sleep(extra)
+        with self._lock:
+            self.total += self.fake.latency + extra
+        return response
+
+
+def _serve(conn: Connection, latency: float, fast_pages: bool, per_entity: float = 0.0) -> None:
+    from airflow_provider_commercetools.testing.fake import http_api as server  # where pages are encoded
     from airflow_provider_commercetools.testing.server import FakeCommercetools
 
     if fast_pages:
         _memoize_page_serialization()
     fake = FakeCommercetools(latency=latency, record_requests=True).start()
+    delay = _Latency(fake, per_entity)
+    encode = server._dumps
+
+    def dumps_counting(value: Any) -> bytes:  # tells the latency how many entities a page holds
+        if type(value) is dict and type(value.get("results")) is list:
+            delay.page_size(len(value["results"]))
+        return encode(value)
+
+    server._dumps = dumps_counting  # type: ignore[attr-defined]
     conn.send(ServerInfo(fake.url, fake.project_key, fake.client_id, fake.client_secret, os.getpid()))
     cpu_start = time.process_time()
     accepted_start = 0
@@ -137,6 +193,11 @@ def _serve(conn: Connection, latency: float, fast_pages: bool) -> None:
             fake.clear()
             fake.add_many(RESOURCE, (product_draft(i) for i in range(argument)))
             conn.send(argument)
+        elif command == "seed_skewed":  # into its own collection, next to the even one
+            count, resource = argument
+            fake._collections.pop(resource, None)
+            fake.add_many(resource, ({"id": skewed_id(i), **product_draft(i)} for i in range(count)))
+            conn.send(count)
         elif command == "clear":
             fake.clear()
             conn.send(None)
@@ -145,6 +206,7 @@ def _serve(conn: Connection, latency: float, fast_pages: bool) -> None:
             conn.send(None)
         elif command == "reset":
             fake.reset_log()
+            delay.total = 0.0
             cpu_start = time.process_time()
             accepted_start = fake._httpd.accepted_connections if fake._httpd else 0
             conn.send(None)
@@ -158,6 +220,7 @@ def _serve(conn: Connection, latency: float, fast_pages: bool) -> None:
                     requests=fake.count_requests(),
                     cpu_seconds=time.process_time() - cpu_start,
                     connections=accepted - accepted_start,
+                    latency_seconds=delay.total,
                 )
             )
         elif command == "stop":
@@ -167,13 +230,17 @@ def _serve(conn: Connection, latency: float, fast_pages: bool) -> None:
 
 
 class ServerProcess:
-    """``with ServerProcess(latency=0.05) as server:`` a started fake server in another process."""
+    """``with ServerProcess(latency=0.05) as server:`` a started fake server in another process.
 
-    def __init__(self, *, latency: float = 0.0, fast_pages: bool = True) -> None:
+    ``per_entity`` adds that many seconds per entity of a page to each answer (a server time that
+    grows with the page size, e.g. 0.0001: 1 ms per 10 entities).
+    """
+
+    def __init__(self, *, latency: float = 0.0, fast_pages: bool = True, per_entity: float = 0.0) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process = context.Process(
-            target=_serve, args=(child, latency, fast_pages), name="fake-commercetools", daemon=True
+            target=_serve, args=(child, latency, fast_pages, per_entity), name="fake-commercetools", daemon=True
         )
         self._process.start()
         child.close()
@@ -186,6 +253,13 @@ class ServerProcess:
     def seed(self, count: int) -> None:
         """Replace the collection with ``count`` products."""
         self._call("seed", count)
+
+    def seed_skewed(self, count: int, resource: str = "categories") -> None:
+        """Fill ``resource`` with ``count`` product-shaped entities, 90% of them in one sixteenth of the id space.
+
+        Another collection than the products of :meth:`seed`, so that runs on both can alternate.
+        """
+        self._call("seed_skewed", (count, resource))
 
     def clear(self) -> None:
         self._call("clear")

@@ -17,34 +17,20 @@ from airflow.providers.common.compat.sdk import BaseOperator, Context
 from airflow_provider_commercetools.commercetools.checks import (
     as_mapping,
     check_conn_id,
-    check_query,
     check_target,
-    parse_json_string,
+    is_static,
 )
-from airflow_provider_commercetools.commercetools.entities import ResolvedPath, resolve_path
-from airflow_provider_commercetools.commercetools.errors import (
-    BadRequestError,
-    CommercetoolsError,
-    ConfigurationError,
-    NotFoundError,
-    PaginationLimitError,
-    RequestError,
+from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError, RequestError
+from airflow_provider_commercetools.commercetools.id_ranges import id_partitions
+from airflow_provider_commercetools.commercetools.pages import Page
+from airflow_provider_commercetools.commercetools.paging import check_max_items, check_page_size
+from airflow_provider_commercetools.commercetools.reading import (
+    DEFAULT_CONCURRENCY,
+    ReadPlan,
+    check_concurrency,
+    plan_read,
 )
-from airflow_provider_commercetools.commercetools.pagination import (
-    IdRange,
-    Page,
-    as_predicates,
-    check_max_items,
-    check_no_paging_parameters,
-    check_page_size,
-    choose_strategy,
-    id_partitions,
-    iter_pages,
-    modified_window,
-    parse_sort,
-    quote_string,
-)
-from airflow_provider_commercetools.files import check_location, write_json_lines
+from airflow_provider_commercetools.files import check_location, write_json_lines_then_move
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
 #: Default cap on the entities returned through XCom (stored in Airflow's metadata database).
@@ -115,6 +101,10 @@ class CommercetoolsSubscriberOperator(BaseOperator):
     :param partition: ``{"index": i, "count": n}``: read only the i-th of n disjoint id ranges
         (see :meth:`partitions`); the n partitions together are exactly the collection. (templated)
     :param max_xcom_items: the most entities returned through XCom; None for no limit.
+    :param concurrency: read the collection (or this task's ``partition``) as this many id ranges at
+        once, one thread each, sharing the task's one HTTP session and token (1 to 32, default 1).
+        Every entity is still read once; a file then holds each range's entities in id order, the
+        ranges interleaved. (templated)
     """
 
     template_fields: Sequence[str] = (
@@ -126,6 +116,7 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         "modified_until",
         "output_path",
         "partition",
+        "concurrency",
     )
     template_fields_renderers = {"path": "json", "query": "json", "partition": "json"}
     ui_color = "#e4f0e8"
@@ -147,6 +138,7 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         output_path: str | None = None,
         partition: dict[str, int] | str | None = None,
         max_xcom_items: int | None = DEFAULT_MAX_XCOM_ITEMS,
+        concurrency: int | str = DEFAULT_CONCURRENCY,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -163,6 +155,8 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         check_page_size(page_size)
         check_max_items(max_items)
         check_max_items(max_xcom_items, "max_xcom_items")
+        if not isinstance(concurrency, str) or is_static(concurrency):
+            check_concurrency(concurrency)
         self.commercetools_conn_id = commercetools_conn_id
         self.entity = entity
         self.endpoint = endpoint
@@ -177,8 +171,7 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         self.output_path = output_path
         self.partition = partition
         self.max_xcom_items = max_xcom_items
-        #: the last page of a paged read that was consumed (written or kept), to report progress on failure
-        self._last_page: Page | None = None
+        self.concurrency = concurrency
 
     @cached_property
     def hook(self) -> CommercetoolsHook:
@@ -195,59 +188,76 @@ class CommercetoolsSubscriberOperator(BaseOperator):
 
     def execute(self, context: Context) -> Any:
         request = self._request(context)
-        target = resolve_path(request["entity"], request["path"], endpoint=request["endpoint"])
-        query = request["query"]
-        output = None if self.output_path is None else check_location("output_path", self.output_path)
-        what = request["endpoint"] or request["entity"]
-        if target.single:
-            self._check_single_read(query)
-            return self._read_one(target, query, output, what)
-        where = as_predicates("query['where']", query.get("where"))
-        since, until = _window_bound(self.modified_since), _window_bound(self.modified_until)
-        if since is not None or until is not None:
-            where.append(modified_window(since, until))
-            if since is not None and until is not None and str(since) == str(until):
-                self.log.warning(
-                    "The modified window is empty (modified_since == modified_until == %s): nothing can match. "
-                    "A manual run on Airflow 3 has no data interval (start == end): pass the bounds in the "
-                    "run's conf or params to re-read a window.",
-                    since,
-                )
-        id_range = self._partition()
-        if id_range is not None and id_range.predicate():
-            where.append(str(id_range.predicate()))
-        query = {**query, "where": where} if where else {k: v for k, v in query.items() if k != "where"}
-        if self.paginate:
-            check_no_paging_parameters(query)
-            choose_strategy(query)  # validates sort
-        self.log.info(
-            "Reading %s at %r with query %s%s",
-            what,
-            target.path,
-            query,
-            f" (id partition {id_range.index + 1} of {id_range.count})" if id_range else "",
+        plan = plan_read(
+            entity=request["entity"],
+            endpoint=request["endpoint"],
+            path=request["path"],
+            query=request["query"],
+            paginate=self.paginate,
+            page_size=self.page_size,
+            max_items=self.max_items,
+            modified_since=self.modified_since,
+            modified_until=self.modified_until,
+            partition=self.partition,
+            concurrency=self.concurrency,
         )
-        self._last_page = None
-        try:
-            if not self.paginate:
-                return self._read_page(target, query, output)
-            return self._read_all(target, query, output, what)
-        except PaginationLimitError:
-            raise
-        except RequestError as error:
-            hint = error.hint
-            if isinstance(error, BadRequestError) and (where or "sort" in query):
-                hint = f"commercetools rejected the query: check the predicates sent as where {where!r}" + (
-                    f" and sort {query['sort']!r}" if "sort" in query else ""
-                )
-            if self._last_page is not None:  # pages were read: say what was done and how to finish
-                hint = ". ".join(filter(None, [hint, _resume_note(what, self._last_page, output, query)]))
-            if hint == error.hint:
-                raise
-            raise error.with_hint(hint) from None
+        output = None if self.output_path is None else check_location("output_path", self.output_path)
+        for warning in plan.warnings:
+            self.log.warning("%s", warning)
+        if plan.kind == "one":
+            self.log.info("Reading one %s at %r", plan.what, plan.path)
+        else:
+            self.log.info("%s", plan.describe())
+        if output is None:
+            return self._to_xcom(plan)
+        # The file is opened before the first request: an unwritable output_path fails first.
+        with write_json_lines_then_move("output_path", output, keep_partial_on=(RequestError,)) as writer:
+            if plan.kind == "one":
+                writer.write(plan.read_one(self.hook.client, self.hook.project_key))
+                return {"path": output, "count": 1, "pages": 1}
+            if plan.kind == "page":
+                documents, paged = plan.read_page(self.hook.client)
+                writer.write_many(documents if paged else [documents])
+                self.log.info("Read one page of %s: %d entities (pagination is off)", plan.path, writer.count)
+                return {"path": output, "count": writer.count, "pages": 1}
+            last: Page | None = None
+            pages = 0
+            for last in plan.pages(
+                self.hook.client,
+                keep_text=True,  # the entities are written as received: no second encoding
+                keep_results=False,  # and only their text is kept: a page's memory is its text
+                on_page=lambda page: self._log_page(plan, page),
+                written_to=output,
+            ):
+                assert last.texts is not None
+                writer.write_texts(last.texts)
+                pages += 1
+        self._log_done(plan, last, writer.count, pages)
+        return {"path": output, "count": writer.count, "pages": pages}
+
+    def _to_xcom(self, plan: ReadPlan) -> Any:
+        if plan.kind == "one":
+            return plan.read_one(self.hook.client, self.hook.project_key)
+        if plan.kind == "page":
+            documents, paged = plan.read_page(self.hook.client)
+            self.log.info(
+                "Read one page of %s: %d entities (pagination is off)", plan.path, len(documents) if paged else 1
+            )
+            if paged:
+                self._check_xcom_size(len(documents))
+            return documents
+        entities: list[dict[str, Any]] = []
+        last: Page | None = None
+        pages = 0
+        for last in plan.pages(self.hook.client, on_page=lambda page: self._log_page(plan, page)):
+            entities.extend(last.results)
+            pages += 1
+            self._check_xcom_size(len(entities))
+        self._log_done(plan, last, len(entities), pages)
+        return entities
 
     def _request(self, context: Context) -> dict[str, Any]:
-        """The rendered request, checked, passed through ``request_transformer``, checked again."""
+        """The rendered request, its shape checked, passed through ``request_transformer``, checked again."""
         request = self._checked_request(
             {"entity": self.entity, "endpoint": self.endpoint, "path": self.path, "query": self.query}
         )
@@ -270,100 +280,9 @@ class CommercetoolsSubscriberOperator(BaseOperator):
     @staticmethod
     def _checked_request(request: Mapping[str, Any]) -> dict[str, Any]:
         entity, endpoint = check_target(request.get("entity"), request.get("endpoint"))
+        # The shape only: plan_read checks the query's values (where, sort...) once, before any request.
         query = as_mapping("query", request.get("query"))
-        for name in ("where", "sort"):
-            if name in query:
-                as_predicates(f"query[{name!r}]", query[name])
-        check_query("query", query)
         return {"entity": entity, "endpoint": endpoint, "path": as_mapping("path", request.get("path")), "query": query}
-
-    def _check_single_read(self, query: Mapping[str, Any]) -> None:
-        """Fail where a filter would be silently ignored by a read of one entity."""
-        ignored = [name for name in ("where", "sort") if query.get(name)]
-        ignored += [name for name in ("modified_since", "modified_until") if _window_bound(getattr(self, name))]
-        ignored += ["partition"] if self.partition not in (None, "") else []
-        if ignored:
-            raise ConfigurationError(
-                ", ".join(ignored),
-                "cannot apply to a read of one entity (path has an id or key).",
-                "Remove them, or read the collection (without id/key) and filter with query['where'].",
-            )
-
-    def _partition(self) -> IdRange | None:
-        value = parse_json_string("partition", self.partition)
-        if value is None or value == "":
-            return None
-        fix = 'Give {"index": i, "count": n} with 0 <= i < n, e.g. from CommercetoolsSubscriberOperator.partitions(n).'
-        if not isinstance(value, Mapping) or set(value) != {"index", "count"}:
-            raise ConfigurationError("partition", f"{value!r} is not a partition.", fix)
-        index, count = value["index"], value["count"]
-        if any(isinstance(v, bool) or not isinstance(v, int) for v in (index, count)) or not 0 <= index < count:
-            raise ConfigurationError("partition", f"{dict(value)!r} is not a partition.", fix)
-        return id_partitions(count)[index]
-
-    # -- reading -------------------------------------------------------------------------------
-
-    def _read_one(self, target: ResolvedPath, query: Mapping[str, Any], output: str | None, what: str) -> Any:
-        self.log.info("Reading one %s at %r", what, target.path)
-        try:
-            entity = self.hook.client.request("GET", target.path, query=query or None)
-        except NotFoundError as error:
-            raise error.with_hint(
-                f"No {what} entity at {target.path!r} in project {self.hook.project_key!r}: "
-                "check the id or key in 'path', the entity name and the connection's project"
-            ) from None
-        if output is None:
-            return entity
-        with write_json_lines("output_path", output) as writer:
-            writer.write(entity)
-        return {"path": output, "count": 1, "pages": 1}
-
-    def _read_page(self, target: ResolvedPath, query: Mapping[str, Any], output: str | None) -> Any:
-        """paginate=False: one request; the ``results`` of a paged answer, else the answer itself."""
-        query = dict(query)
-        if "limit" not in query:
-            query["limit"] = self.page_size if self.max_items is None else min(self.page_size, self.max_items)
-        body = self.hook.client.request("GET", target.path, query=query)
-        paged = isinstance(body, dict) and isinstance(body.get("results"), list)
-        documents = body["results"] if paged else [body]
-        self.log.info("Read one page of %s: %d entities (pagination is off)", target.path, len(documents))
-        if output is not None:
-            with write_json_lines("output_path", output) as writer:
-                writer.write_many(documents)
-            return {"path": output, "count": writer.count, "pages": 1}
-        if paged:
-            self._check_xcom_size(len(documents))
-        return documents if paged else body
-
-    def _read_all(self, target: ResolvedPath, query: Mapping[str, Any], output: str | None, what: str) -> Any:
-        pages = iter_pages(
-            self.hook.client,
-            target.path,
-            query=query,
-            page_size=self.page_size,
-            max_items=self.max_items,
-            on_page=lambda page: self._log_page(what, page),
-            keep_text=output is not None,
-        )
-        last: Page | None = None
-        if output is not None:
-            with write_json_lines("output_path", output) as writer:
-                for last in pages:
-                    if last.texts is not None:  # the entities as received: no second encoding
-                        writer.write_texts(last.texts)
-                    else:
-                        writer.write_many(last.results)
-                    self._last_page = last
-            count = writer.count
-            self._log_done(what, last, count)
-            return {"path": output, "count": count, "pages": last.number if last else 0}
-        entities: list[dict[str, Any]] = []
-        for last in pages:
-            entities.extend(last.results)
-            self._last_page = last
-            self._check_xcom_size(len(entities))
-        self._log_done(what, last, len(entities))
-        return entities
 
     def _check_xcom_size(self, count: int) -> None:
         if self.max_xcom_items is not None and count > self.max_xcom_items:
@@ -374,47 +293,28 @@ class CommercetoolsSubscriberOperator(BaseOperator):
                 "modified_since, partition, max_items), or raise max_xcom_items (None: no limit)."
             )
 
-    def _log_page(self, what: str, page: Page) -> None:
+    def _log_page(self, plan: ReadPlan, page: Page) -> None:
         self.log.info(
-            "%s: page %d read (%s paging), %d entities so far, %.0f entities/s",
-            what,
+            "%s: page %d read (%s paging%s), %d entities so far, %.0f entities/s",
+            plan.what,
             page.number,
             page.strategy,
+            "" if page.range_index is None else f", id range {page.range_index + 1}",
             page.entities_so_far,
             page.entities_per_second,
         )
 
-    def _log_done(self, what: str, last: Page | None, count: int) -> None:
+    def _log_done(self, plan: ReadPlan, last: Page | None, count: int, pages: int) -> None:
         self.log.info(
-            "%s: read %d entities in %d pages (%.1f s)",
-            what,
-            count,
-            last.number if last else 0,
-            last.elapsed if last else 0.0,
+            "%s: read %d entities in %d pages (%.1f s)", plan.what, count, pages, last.elapsed if last else 0.0
         )
-
-
-def _resume_note(what: str, last: Page, output: str | None, query: Mapping[str, Any]) -> str:
-    """What a paged read that failed after ``last`` did, did not do, and how to finish it."""
-    done = f"{last.entities_so_far:,} {what} entities ({last.number} pages)"
-    done += f" were written to {output!r}" if output is not None else " were read but not returned (the task failed)"
-    if last.strategy != "keyset" or last.last_id is None:
-        return (
-            f"Export incomplete: the first {done}; the rest was not read. Offset paging cannot resume where it "
-            "stopped: run the task again to read everything"
-        )
-    sorts = parse_sort(query.get("sort"))
-    after = f"id {'<' if sorts and sorts[0][1] == 'desc' else '>'} {quote_string(last.last_id)}"
-    return (
-        f"Export incomplete: {done}, up to id {last.last_id!r}; the entities after it were not read. "
-        f"Run the task again to read everything{' (the file is replaced)' if output else ''}, or resume: "
-        f"add the predicate {after!r} to query['where'] (it is ANDed with the rest of the query)"
-        + (" and write to another output_path, then use both files" if output else "")
-    )
-
-
-def _window_bound(value: Any) -> Any:
-    """A window bound; empty and "None" (what Jinja renders for a missing value) mean no bound."""
-    if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
-        return None
-    return value
+        if plan.concurrent is not None:
+            read = plan.concurrent
+            self.log.info(
+                "%s: %d threads, requests per thread %s, %d id ranges (%d splits)",
+                plan.what,
+                read.concurrency,
+                read.worker_requests,
+                len(read.ranges),
+                read.splits,
+            )
