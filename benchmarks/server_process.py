@@ -102,7 +102,7 @@ def _memoize_page_serialization() -> None:
     server spends about as long encoding a page as the client spends decoding it, which hides the
     client's cost that the export benchmark measures.
     """
-    from airflow_provider_commercetools.testing.fake import http_api as server  # where pages are encoded
+    from airflow_provider_commercetools.testing.fake import listing as server  # where pages are encoded
 
     encode = server._dumps
     cache: dict[tuple[str, int], bytes] = {}
@@ -168,7 +168,7 @@ class _Latency:
 
 
 def _serve(conn: Connection, latency: float, fast_pages: bool, per_entity: float = 0.0) -> None:
-    from airflow_provider_commercetools.testing.fake import http_api as server  # where pages are encoded
+    from airflow_provider_commercetools.testing.fake import listing as server  # where pages are encoded
     from airflow_provider_commercetools.testing.server import FakeCommercetools
 
     if fast_pages:

@@ -11,7 +11,7 @@ garbage bodies).
 
 The parts live in ``testing/fake/``: ``http`` (the shared HTTP core: server, answers, error bodies,
 faults), ``store`` (entities, indexes, sorting, update actions), ``auth`` (token grants, scopes) and
-``http_api`` (the project API). Other APIs plug in with :meth:`FakeCommercetools.mount` (same address),
+``http_api`` (the project API) with ``listing`` (queries of collections). Other APIs plug in with :meth:`FakeCommercetools.mount` (same address),
 :meth:`FakeCommercetools.listen` (an address of their own, like the Import API's host) and
 :meth:`FakeCommercetools.on_write` (told of every write, e.g. to produce Messages).
 

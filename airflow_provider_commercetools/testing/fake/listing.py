@@ -1,0 +1,219 @@
+"""Listing a collection in the fake HTTP API: limit / offset / withTotal / sort / where (with var.*), scoping."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_commercetools.testing.fake.auth import FakeAuth
+from airflow_provider_commercetools.testing.fake.http import (
+    _bad_request,
+    _dumps,
+    _Response,
+)
+from airflow_provider_commercetools.testing.fake.store import (
+    _sort_entities,
+)
+from airflow_provider_commercetools.testing.predicates import (
+    Compare,
+    Literal,
+    Node,
+    PredicateError,
+    Var,
+    bind,
+    conjuncts,
+    parse_where,
+)
+
+MAX_LIMIT = 500
+MAX_OFFSET = 10_000
+
+
+def _parse_int(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise _bad_request("InvalidInput", f"Malformed parameter: {name}: '{raw}' is not a valid integer.") from None
+
+
+def _last(query: Mapping[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[-1] if values else None
+
+
+@dataclass
+class _ListParams:
+    limit: int
+    offset: int
+    with_total: bool
+    sorts: list[tuple[tuple[str, ...], bool]]
+    where: list[Node]
+    variables: dict[str, list[str]]
+
+
+def _list_params(query: Mapping[str, list[str]]) -> _ListParams:
+    raw = _last(query, "limit")
+    limit = 20 if raw is None else _parse_int("limit", raw)
+    if limit > MAX_LIMIT:
+        raise _bad_request("InvalidInput", f"The limit must not be greater than {MAX_LIMIT}.")
+    if limit < 0:
+        raise _bad_request("InvalidInput", "The limit must not be negative.")
+    raw = _last(query, "offset")
+    offset = 0 if raw is None else _parse_int("offset", raw)
+    if offset > MAX_OFFSET:
+        raise _bad_request("InvalidInput", f"The offset must not be greater than {MAX_OFFSET}.")
+    if offset < 0:
+        raise _bad_request("InvalidInput", "The offset must not be negative.")
+    raw = _last(query, "withTotal")
+    if raw is None or raw.lower() == "true":
+        with_total = True
+    elif raw.lower() == "false":
+        with_total = False
+    else:
+        raise _bad_request("InvalidInput", f"Malformed parameter: withTotal: '{raw}' is not a boolean.")
+    sorts: list[tuple[tuple[str, ...], bool]] = []
+    for text in query.get("sort", []):
+        parts = text.split()
+        if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].lower() not in ("asc", "desc")):
+            raise _bad_request(
+                "InvalidInput", f"Malformed parameter: sort: '{text}' (expected 'field asc' or 'field desc')."
+            )
+        path = tuple(parts[0].split("."))
+        if any(not p for p in path):
+            raise _bad_request("InvalidInput", f"Malformed parameter: sort: '{text}' has an empty field name.")
+        sorts.append((path, len(parts) == 2 and parts[1].lower() == "desc"))
+    where: list[Node] = []
+    for text in query.get("where", []):
+        try:
+            where.append(parse_where(text))
+        except PredicateError as exc:
+            raise _bad_request("InvalidInput", f"Malformed parameter: where: {exc}") from None
+    variables = {k[4:]: v for k, v in query.items() if k.startswith("var.") and len(k) > 4}
+    return _ListParams(limit, offset, with_total, sorts, where, variables)
+
+
+class FakeListing(FakeAuth):
+    """Query endpoints of collections (mixed into FakeCommercetools through FakeHttpApi)."""
+
+    @staticmethod
+    def _in_scope(entity: Mapping[str, Any], scoped: tuple[str, str, str] | None) -> bool:
+        if scoped is None:
+            return True
+        ref = entity.get(scoped[0])
+        return isinstance(ref, dict) and ref.get("key") == scoped[1]
+
+    def _list(
+        self,
+        resource: str,
+        query: dict[str, list[str]],
+        scoped: tuple[str, str, str] | None,
+        head_only: bool,
+        extra: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> _Response:
+        params = _list_params(query)
+        sorts = params.sorts
+        id_sort = len(sorts) == 1 and sorts[0][0] == ("id",)
+        lo_value: tuple[str, bool] | None = None  # (value, inclusive)
+        hi_value: tuple[str, bool] | None = None
+        residual: list[Node] = []
+        for node in (c for w in params.where for c in conjuncts(w)):
+            bound = _id_bound(node, params.variables) if id_sort else None
+            if bound is None:
+                residual.append(node)
+                continue
+            op, value = bound
+            if op in (">", ">=", "="):
+                cand = (value, op != ">")
+                if lo_value is None or cand[0] > lo_value[0] or (cand[0] == lo_value[0] and not cand[1]):
+                    lo_value = cand
+            if op in ("<", "<=", "="):
+                cand = (value, op != "<")
+                if hi_value is None or cand[0] < hi_value[0] or (cand[0] == hi_value[0] and not cand[1]):
+                    hi_value = cand
+        try:
+            checks = [bind(node, params.variables) for node in residual]
+        except PredicateError as exc:
+            raise _bad_request("InvalidInput", f"Malformed parameter: where: {exc}") from None
+        if scoped is not None:
+            field_name, scope_key = scoped[0], scoped[1]
+
+            def in_scope(e: dict[str, Any]) -> bool:
+                ref = e.get(field_name)
+                return type(ref) is dict and ref.get("key") == scope_key
+
+            checks.append(in_scope)
+        if extra is not None:
+            checks.insert(0, extra)
+        pred: Callable[[dict[str, Any]], bool] | None
+        if not checks:
+            pred = None
+        elif len(checks) == 1:
+            pred = checks[0]
+        else:
+            pred = lambda e: all(c(e) for c in checks)  # noqa: E731
+
+        limit, offset, with_total = params.limit, params.offset, params.with_total
+        need = offset + limit
+        page: list[dict[str, Any]] = []
+        matched = 0
+        with self._lock:
+            coll = self._collections.get(resource)
+            if coll is None:
+                pass
+            elif id_sort:
+                ids, by_id = coll.ids, coll.by_id
+                lo = 0
+                hi = len(ids)
+                if lo_value is not None:
+                    lo = (bisect.bisect_left if lo_value[1] else bisect.bisect_right)(ids, lo_value[0])
+                if hi_value is not None:
+                    hi = (bisect.bisect_right if hi_value[1] else bisect.bisect_left)(ids, hi_value[0])
+                positions = range(lo, hi) if not sorts[0][1] else range(hi - 1, lo - 1, -1)
+                for i in positions:
+                    if matched >= need and not with_total:
+                        break
+                    e = by_id[ids[i]]
+                    if pred is not None and not pred(e):
+                        continue
+                    matched += 1
+                    if offset < matched <= need:
+                        page.append(e)
+            elif not sorts:
+                for e in coll.by_id.values():
+                    if matched >= need and not with_total:
+                        break
+                    if pred is not None and not pred(e):
+                        continue
+                    matched += 1
+                    if offset < matched <= need:
+                        page.append(e)
+            else:
+                items = [e for e in coll.by_id.values() if pred is None or pred(e)]
+                matched = len(items)
+                page = _sort_entities(items, sorts)[offset:need]
+        if head_only:
+            return _Response(200 if matched else 404)
+        result: dict[str, Any] = {"limit": limit, "offset": offset, "count": len(page)}
+        if with_total:
+            result["total"] = matched
+        result["results"] = page
+        return _Response(200, _dumps(result))
+
+
+def _id_bound(node: Node, variables: Mapping[str, list[str]]) -> tuple[str, str] | None:
+    """``(op, value)`` when ``node`` is ``id <op> "<string>"`` usable as a range bound."""
+    if not isinstance(node, Compare) or node.path != ("id",) or node.op not in (">", ">=", "<", "<=", "="):
+        return None
+    operand = node.operand
+    if isinstance(operand, Literal):
+        value = operand.value
+    elif isinstance(operand, Var):
+        values = variables.get(operand.name)
+        if not values or len(values) != 1:
+            return None
+        value = values[0]
+    else:  # pragma: no cover
+        return None
+    return (node.op, value) if isinstance(value, str) else None
