@@ -1,4 +1,4 @@
-"""The Messages API (``/messages``) as a change feed: filters, a cursor kept between reads, deletions.
+"""The Messages API (``/messages``) as a change feed: filters, a cursor kept between reads (deletions: deletions.py).
 
 commercetools records changes as Messages (``api-specs/api/resources/messages.raml``, base type
 ``api-specs/api/types/message/Message.raml``): each has an ``id``, a ``type`` (``OrderCreated``,
@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,28 +43,6 @@ MESSAGES_PATH = "messages"
 DEFAULT_OVERLAP_SECONDS = 300
 MAX_PAGE_SIZE = 500
 CURSOR_VERSION = 1
-
-#: The Message types that say an entity was deleted, per resource (each checked in the spec,
-#: ``api-specs/api/types/message/<Type>Message.raml``). Categories, payments, customer groups and
-#: shopping lists have no deletion Message in the API: their deletions cannot be read from /messages.
-DELETION_MESSAGE_TYPES: dict[str, str] = {
-    "products": "ProductDeleted",
-    "orders": "OrderDeleted",
-    "customers": "CustomerDeleted",
-    "inventory": "InventoryEntryDeleted",
-    "standalone-prices": "StandalonePriceDeleted",
-    "stores": "StoreDeleted",
-    "discount-codes": "DiscountCodeDeleted",
-    "cart-discounts": "CartDiscountDeleted",
-    "product-selections": "ProductSelectionDeleted",
-    "product-tailoring": "ProductTailoringDeleted",
-    "business-units": "BusinessUnitDeleted",
-    "associate-roles": "AssociateRoleDeleted",
-    "quotes": "QuoteDeleted",
-    "quote-requests": "QuoteRequestDeleted",
-    "staged-quotes": "StagedQuoteDeleted",
-}
-_NO_DELETION_MESSAGE = ("categories", "payments", "customer-groups", "shopping-lists")
 
 
 class MessagesDisabledError(CommercetoolsError):
@@ -341,6 +319,68 @@ def has_new_messages(
     return any(builder.is_new(m) for m in iter_messages(request, where, page_size))
 
 
+# -- async reading (the triggers) --------------------------------------------------------------------
+
+AsyncRequest = Callable[..., Awaitable[Any]]  # await client.request(method, path, *, query=...)
+
+
+async def aiter_messages(
+    request: AsyncRequest, where: Sequence[str], page_size: int = MAX_PAGE_SIZE
+) -> AsyncIterator[dict[str, Any]]:
+    """:func:`iter_messages` for coroutines."""
+    check_count("page_size", page_size, 1, MAX_PAGE_SIZE)
+    after: tuple[str, str] | None = None
+    while True:
+        page = await request("GET", MESSAGES_PATH, query=page_query(where, after, page_size))
+        for message in page.get("results") or []:
+            yield message
+        after = next_after(page, page_size)
+        if after is None:
+            return
+
+
+async def ahas_new_messages(
+    request: AsyncRequest, cursor: Cursor, message_filter: MessageFilter, overlap: float = DEFAULT_OVERLAP_SECONDS
+) -> bool:
+    """:func:`has_new_messages` for coroutines."""
+    builder = CursorBuilder(cursor, overlap)
+    page_size = min(MAX_PAGE_SIZE, len(builder.delivered) + 1)
+    async for message in aiter_messages(request, cursor_where(cursor, message_filter, overlap), page_size):
+        if builder.is_new(message):
+            return True
+    return False
+
+
+async def asummarise_new_messages(
+    request: AsyncRequest,
+    cursor: Cursor,
+    message_filter: MessageFilter,
+    *,
+    overlap: float = DEFAULT_OVERLAP_SECONDS,
+    max_messages: int | None = None,
+) -> tuple[CursorBuilder, dict[str, Any]]:
+    """The new messages after ``cursor`` as a builder (next cursor) and a small summary, for coroutines.
+
+    The summary (``count``, ``types``, ``first_created_at``, ``last_created_at``) is what an event
+    carries; the messages themselves are read by whoever the event wakes up.
+    """
+    builder = CursorBuilder(cursor, overlap)
+    summary: dict[str, Any] = {"count": 0, "types": {}, "first_created_at": None, "last_created_at": None}
+    async for message in aiter_messages(request, cursor_where(cursor, message_filter, overlap)):
+        if not builder.is_new(message):
+            continue
+        if max_messages is not None and builder.count >= max_messages:
+            builder.more = True
+            break
+        builder.add(message)
+        name = str(message.get("type"))
+        summary["types"][name] = summary["types"].get(name, 0) + 1
+        summary["first_created_at"] = summary["first_created_at"] or message.get("createdAt")
+        summary["last_created_at"] = message.get("createdAt")
+    summary["count"] = builder.count
+    return builder, summary
+
+
 def check_messages_enabled(request: Request) -> None:
     """Fail early when the project does not store Messages; skipped if the token may not read the project."""
     try:
@@ -357,72 +397,6 @@ def check_messages_enabled(request: Request) -> None:
             'action {"action": "changeMessagesConfiguration", "messagesConfiguration": {"enabled": true, '
             '"deleteDaysAfterCreation": 15}}; only changes made afterwards produce Messages.'
         )
-
-
-# -- deletions ---------------------------------------------------------------------------------------
-
-
-def deletion_message_type(entity: str) -> str:
-    """The Message type of a deletion of ``entity`` (``products`` -> ``ProductDeleted``)."""
-    if entity in DELETION_MESSAGE_TYPES:
-        return DELETION_MESSAGE_TYPES[entity]
-    if entity in _NO_DELETION_MESSAGE:
-        raise ConfigurationError(
-            "entity",
-            f"commercetools produces no Message when {entity} are deleted, so their deletions cannot be "
-            "read from /messages.",
-            "Compare a full export of the ids instead (CommercetoolsSubscriberOperator with query "
-            "{'expand': []} and the id alone), or use a Subscription with change notifications "
-            "(ResourceDeleted).",
-        )
-    raise ConfigurationError(
-        "entity",
-        f"{short(entity)} has no deletion Message type.",
-        f"One of: {', '.join(sorted(DELETION_MESSAGE_TYPES))}.",
-    )
-
-
-def deletion_record(message: Mapping[str, Any]) -> dict[str, Any]:
-    """What a warehouse needs of a deletion: the entity's id, type, last version, when, identifiers."""
-    resource = message.get("resource") or {}
-    record: dict[str, Any] = {
-        "id": resource.get("id"),
-        "typeId": resource.get("typeId"),
-        "version": message.get("resourceVersion"),
-        "deletedAt": message.get("createdAt"),
-        "messageId": message.get("id"),
-        "type": message.get("type"),
-    }
-    identifiers = message.get("resourceUserProvidedIdentifiers")
-    if isinstance(identifiers, Mapping):
-        record.update({k: v for k, v in identifiers.items() if k not in record})
-    return record
-
-
-def deletions_where(entity: str, since: Any, until: Any) -> list[str]:
-    """The predicates of the deletions of ``entity`` with ``createdAt`` in ``[since, until)``."""
-    message_type = deletion_message_type(entity)
-    lower = to_utc_datetime("modified_since", since)
-    upper = to_utc_datetime("modified_until", until)
-    if lower > upper:
-        raise ConfigurationError("modified_since / modified_until", "the window starts after it ends.", "Swap them.")
-    return [
-        f"type = {quote_string(message_type)}",
-        f"createdAt >= {quote_string(format_timestamp(lower))}",
-        f"createdAt < {quote_string(format_timestamp(upper))}",
-    ]
-
-
-def iter_deletions(
-    request: Request, entity: str, since: Any, until: Any, page_size: int = MAX_PAGE_SIZE
-) -> Iterator[dict[str, Any]]:
-    """The deletions of ``entity`` in the window ``[since, until)``, as :func:`deletion_record` dicts.
-
-    An entity deleted twice (recreated with the same id is impossible, but a message can be read
-    twice in no case here) appears once per deletion Message.
-    """
-    for message in iter_messages(request, deletions_where(entity, since, until), page_size):
-        yield deletion_record(message)
 
 
 def count_types(messages: Iterable[Mapping[str, Any]]) -> dict[str, int]:

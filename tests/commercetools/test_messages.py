@@ -13,15 +13,14 @@ import pytest
 
 from airflow_provider_commercetools.commercetools.client import CommercetoolsClient
 from airflow_provider_commercetools.commercetools.config import ClientConfig
+from airflow_provider_commercetools.commercetools.deletions import deletion_message_type, iter_deletions
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.commercetools.messages import (
     Cursor,
     MessageFilter,
     MessagesDisabledError,
     check_messages_enabled,
-    deletion_message_type,
     has_new_messages,
-    iter_deletions,
     page_query,
     read_new_messages,
 )
