@@ -42,7 +42,22 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "Commercetools",
-                "python-modules": ["airflow_provider_commercetools.operators.commercetools"],
+                "python-modules": [
+                    "airflow_provider_commercetools.operators.commercetools",
+                    "airflow_provider_commercetools.operators.deletions",
+                ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "Commercetools",
+                "python-modules": ["airflow_provider_commercetools.sensors.messages"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "Commercetools",
+                "python-modules": ["airflow_provider_commercetools.triggers.messages"],
             }
         ],
         "connection-types": [

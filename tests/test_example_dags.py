@@ -24,6 +24,7 @@ def test_example_dags_load(airflow_db):
         "example_commercetools_project_copy",
         "example_commercetools_bulk_stock_update",
         "example_commercetools_partitioned_export",
+        "example_commercetools_order_sync",
     }
     for dag_id in ids:
         assert load_dag(dag_id, EXAMPLES).doc_md

@@ -54,3 +54,13 @@ def test_airflow2_form_widgets():
     pytest.importorskip("flask_appbuilder", reason="Airflow 3 reads the form from get_provider_info")
     widgets = CommercetoolsHook.get_connection_form_widgets()
     assert set(widgets) == {"project_key", "auth_url", "region", "scopes", "log_requests", "timeout"}
+
+
+def test_sensor_and_trigger_modules_are_registered_and_import():
+    info = get_provider_info()
+    kinds = ("operators", "sensors", "triggers")
+    modules = [m for kind in kinds for entry in info[kind] for m in entry["python-modules"]]
+    assert "airflow_provider_commercetools.sensors.messages" in modules
+    assert "airflow_provider_commercetools.triggers.messages" in modules
+    for module in modules:
+        __import__(module)
