@@ -29,6 +29,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "project_key": "my-project",
         "auth_url": "https://auth.europe-west1.gcp.commercetools.com",
         "region": "europe-west1.gcp",
+        "import_url": "https://import.europe-west1.gcp.commercetools.com",
         "scopes": "manage_project:<project key>",
         "timeout": "60",
     },
@@ -53,6 +54,13 @@ EXTRA_FIELDS: dict[str, dict[str, Any]] = {
         "Instead of API URL and Auth URL: the region in them, e.g. europe-west1.gcp, us-central1.gcp, "
         "eu-central-1.aws. API URL and Auth URL win when given.",
         examples=list(REGIONS),
+    ),
+    "import_url": _field(
+        "Import API URL",
+        "Only for Import API tasks: https://import.<region>.commercetools.com. Optional: derived from Region "
+        "or from an API URL of the https://api.<region>.commercetools.com shape.",
+        format="url",
+        examples=[f"https://import.{region}.commercetools.com" for region in REGIONS],
     ),
     "scopes": _field(
         "Scopes",

@@ -27,7 +27,15 @@ def test_connection_type_points_at_the_hook():
     module, _, name = conn["hook-class-name"].rpartition(".")
     assert getattr(__import__(module, fromlist=[name]), name) is CommercetoolsHook
     assert conn["hook-name"] == "Commercetools"
-    assert set(conn["conn-fields"]) == {"project_key", "auth_url", "region", "scopes", "log_requests", "timeout"}
+    assert set(conn["conn-fields"]) == {
+        "project_key",
+        "auth_url",
+        "region",
+        "import_url",
+        "scopes",
+        "log_requests",
+        "timeout",
+    }
     assert conn["ui-field-behaviour"]["relabeling"] == {
         "host": "API URL",
         "login": "Client ID",
@@ -53,7 +61,15 @@ def test_hook_defaults():
 def test_airflow2_form_widgets():
     pytest.importorskip("flask_appbuilder", reason="Airflow 3 reads the form from get_provider_info")
     widgets = CommercetoolsHook.get_connection_form_widgets()
-    assert set(widgets) == {"project_key", "auth_url", "region", "scopes", "log_requests", "timeout"}
+    assert set(widgets) == {
+        "project_key",
+        "auth_url",
+        "region",
+        "import_url",
+        "scopes",
+        "log_requests",
+        "timeout",
+    }
 
 
 def test_sensor_and_trigger_modules_are_registered_and_import():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -23,6 +24,20 @@ def region_urls(region: str) -> tuple[str, str]:
             f"Use one of: {', '.join(REGIONS)}; or give the API URL and auth URL instead.",
         )
     return f"https://api.{region}.commercetools.com", f"https://auth.{region}.commercetools.com"
+
+
+def import_url_of(region: str) -> str:
+    """The Import API URL of a region: ``https://import.{region}.commercetools.com``."""
+    return f"https://import.{region.strip()}.commercetools.com"
+
+
+_CLOUD_API = re.compile(r"^https://api\.([a-z0-9-]+\.[a-z0-9-]+)\.commercetools\.com$")
+
+
+def derive_import_url(api_url: str) -> str | None:
+    """The Import API URL beside an API URL of the ``https://api.<region>.commercetools.com`` shape."""
+    match = _CLOUD_API.match(api_url.strip().rstrip("/"))
+    return import_url_of(match.group(1)) if match else None
 
 
 def _check_url(parameter: str, url: str) -> str:
@@ -51,6 +66,8 @@ class ClientConfig:
     timeout: float = DEFAULT_TIMEOUT
     log_requests: bool = False
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: the Import API host (``https://import.<region>.commercetools.com``), None when unknown
+    import_url: str | None = None
 
     @classmethod
     def create(
@@ -61,13 +78,19 @@ class ClientConfig:
         client_secret: str | None,
         api_url: str | None = None,
         auth_url: str | None = None,
+        import_url: str | None = None,
         region: str | None = None,
         scopes: str | list[str] | tuple[str, ...] | None = None,
         timeout: float | str | None = None,
         log_requests: bool | str | None = False,
         retry: RetryPolicy | None = None,
     ) -> ClientConfig:
-        """Validate the fields and fill the defaults; full URLs win over ``region``."""
+        """Validate the fields and fill the defaults; full URLs win over ``region``.
+
+        ``import_url``: as given, else derived from an API URL of the
+        ``https://api.<region>.commercetools.com`` shape, else from ``region`` when the API URL came
+        from it, else None.
+        """
         if not project_key or not str(project_key).strip():
             raise ConfigurationError(
                 "project_key",
@@ -95,6 +118,11 @@ class ClientConfig:
             )
         if not auth:
             raise ConfigurationError("auth_url", "is missing.", "Set the connection extra 'auth_url', or set 'region'.")
+        api = _check_url("api_url", api)
+        if import_url:
+            imports: str | None = _check_url("import_url", import_url)
+        else:
+            imports = derive_import_url(api) or (import_url_of(region) if region and not api_url else None)
         key = str(project_key).strip()
         if isinstance(scopes, str):
             scope_list = tuple(scopes.replace(",", " ").split())
@@ -105,8 +133,9 @@ class ClientConfig:
         if not scope_list:
             scope_list = (f"manage_project:{key}",)
         return cls(
-            api_url=_check_url("api_url", api),
+            api_url=api,
             auth_url=_check_url("auth_url", auth),
+            import_url=imports,
             project_key=key,
             client_id=str(client_id).strip(),
             client_secret=str(client_secret),

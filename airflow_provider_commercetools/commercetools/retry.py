@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -70,7 +70,42 @@ class RetryPolicy:
         logger: logging.Logger | Any,
     ) -> T:
         """Run ``send(attempt_number)`` until it succeeds, fails for good, or the policy gives up."""
+        retrying = tenacity.Retrying(**self._options(idempotent, describe, logger))
+        attempt = 0
 
+        def once() -> T:
+            nonlocal attempt
+            attempt += 1
+            return send(attempt)
+
+        try:
+            return retrying(once)
+        except tenacity.RetryError as exhausted:
+            raise self._exhausted(exhausted) from exhausted.last_attempt.exception()
+
+    async def acall(
+        self,
+        send: Callable[[int], Awaitable[T]],
+        *,
+        idempotent: bool,
+        describe: str,
+        logger: logging.Logger | Any,
+    ) -> T:
+        """:meth:`call` for coroutines: the same decisions and waits, sleeping with ``asyncio.sleep``."""
+        retrying = tenacity.AsyncRetrying(**self._options(idempotent, describe, logger))
+        attempt = 0
+
+        async def once() -> T:
+            nonlocal attempt
+            attempt += 1
+            return await send(attempt)
+
+        try:
+            return await retrying(once)
+        except tenacity.RetryError as exhausted:
+            raise self._exhausted(exhausted) from exhausted.last_attempt.exception()
+
+    def _options(self, idempotent: bool, describe: str, logger: logging.Logger | Any) -> dict[str, Any]:
         def wait(state: tenacity.RetryCallState) -> float:
             error = state.outcome.exception() if state.outcome else None
             return self.backoff(state.attempt_number, error)
@@ -87,30 +122,22 @@ class RetryPolicy:
                 sleep,
             )
 
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_attempts) | tenacity.stop_after_delay(self.max_seconds),
-            wait=wait,
-            retry=tenacity.retry_if_exception(lambda e: self.is_retryable(e, idempotent)),
-            before_sleep=log_retry,
-            reraise=False,
+        return {
+            "stop": tenacity.stop_after_attempt(self.max_attempts) | tenacity.stop_after_delay(self.max_seconds),
+            "wait": wait,
+            "retry": tenacity.retry_if_exception(lambda e: self.is_retryable(e, idempotent)),
+            "before_sleep": log_retry,
+            "reraise": False,
+        }
+
+    def _exhausted(self, exhausted: tenacity.RetryError) -> RetriesExhaustedError:
+        last = exhausted.last_attempt.exception()
+        attempts = exhausted.last_attempt.attempt_number
+        assert isinstance(last, RequestError)
+        return RetriesExhaustedError(
+            f"gave up after {attempts} attempts; last error: {last.message}",
+            attempts=attempts,
+            last_error=last,
+            **last.context(),
+            hint="commercetools or the network kept failing; the task can be retried later",
         )
-        attempt = 0
-
-        def once() -> T:
-            nonlocal attempt
-            attempt += 1
-            return send(attempt)
-
-        try:
-            return retrying(once)
-        except tenacity.RetryError as exhausted:
-            last = exhausted.last_attempt.exception()
-            attempts = exhausted.last_attempt.attempt_number
-            assert isinstance(last, RequestError)
-            raise RetriesExhaustedError(
-                f"gave up after {attempts} attempts; last error: {last.message}",
-                attempts=attempts,
-                last_error=last,
-                **last.context(),
-                hint="commercetools or the network kept failing; the task can be retried later",
-            ) from last

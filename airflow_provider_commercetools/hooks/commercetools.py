@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
@@ -21,12 +21,16 @@ from airflow_provider_commercetools.connection_form import (
     UI_FIELD_BEHAVIOUR,
 )
 
+if TYPE_CHECKING:
+    from airflow_provider_commercetools.commercetools.async_client import AsyncCommercetoolsClient
+
 
 class CommercetoolsHook(BaseHook):
     """Talks to one commercetools project, with the credentials of an Airflow connection.
 
     The connection: Host = API URL, Login = client id, Password = client secret, and the extras
-    ``project_key`` (required), ``auth_url`` or ``region``, ``scopes``, ``log_requests``, ``timeout``.
+    ``project_key`` (required), ``auth_url`` or ``region``, ``import_url``, ``scopes``,
+    ``log_requests``, ``timeout``.
     Nothing is read or sent until first use.
 
     :param commercetools_conn_id: the Airflow connection id.
@@ -92,6 +96,7 @@ class CommercetoolsHook(BaseHook):
             client_secret=conn.password,
             api_url=_api_url(conn.host, conn.schema, conn.port),
             auth_url=field("auth_url"),
+            import_url=field("import_url"),
             region=field("region"),
             scopes=field("scopes"),
             timeout=field("timeout"),
@@ -103,6 +108,39 @@ class CommercetoolsHook(BaseHook):
     def client(self) -> CommercetoolsClient:
         """The commercetools client, created at first use; the secret and tokens are masked in logs."""
         return CommercetoolsClient(self.config, on_secret=mask_secret, user_agent=_user_agent())
+
+    @cached_property
+    def import_client(self) -> CommercetoolsClient:
+        """A client on the Import API host (``config.import_url``) sharing :attr:`client`'s token."""
+        return CommercetoolsClient(
+            self.config,
+            base_url=self._import_url(),
+            tokens=self.client.auth,
+            on_secret=mask_secret,
+            user_agent=_user_agent(),
+        )
+
+    def async_client(self, base: Literal["api", "import"] = "api") -> AsyncCommercetoolsClient:
+        """A new async client (for a trigger: use it as ``async with``) on the API or Import API host.
+
+        Triggers run in the triggerer process, so each client grants its own token there, once per
+        trigger run (concurrent requests of one client share that grant).
+        """
+        from airflow_provider_commercetools.commercetools.async_client import AsyncCommercetoolsClient
+
+        if base not in ("api", "import"):
+            raise ConfigurationError("base", f"{base!r} is not 'api' or 'import'.", "Use base='api' or base='import'.")
+        base_url = self._import_url() if base == "import" else self.config.api_url
+        return AsyncCommercetoolsClient(self.config, base_url=base_url, on_secret=mask_secret, user_agent=_user_agent())
+
+    def _import_url(self) -> str:
+        if not self.config.import_url:
+            raise ConfigurationError(
+                "import_url",
+                "is unknown for this connection.",
+                "Set the connection extra 'import_url' (https://import.<region>.commercetools.com) or 'region'.",
+            )
+        return self.config.import_url
 
     @property
     def project_key(self) -> str:

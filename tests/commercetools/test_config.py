@@ -101,3 +101,28 @@ def test_log_requests_parsing():
 def test_secret_not_in_repr():
     config = ClientConfig.create(**BASE, region="europe-west1.gcp")
     assert "s3cr3t" not in repr(config)
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"region": "europe-west1.gcp"}, "https://import.europe-west1.gcp.commercetools.com"),
+        (
+            {"api_url": "https://api.us-east-2.aws.commercetools.com/", "auth_url": "http://127.0.0.1:1"},
+            "https://import.us-east-2.aws.commercetools.com",
+        ),
+        ({"region": "eu-central-1.aws", "import_url": "https://import.example/"}, "https://import.example"),
+        ({"api_url": "http://127.0.0.1:1", "auth_url": "http://127.0.0.1:2"}, None),
+        ({"api_url": "https://proxy.example", "region": "eu-central-1.aws"}, None),  # the API URL wins
+        ({"api_url": "https://api.sphere.io", "auth_url": "https://auth.sphere.io"}, None),
+    ],
+    ids=["region", "api-url-shape", "extra", "loopback", "api-url-over-region", "old-host"],
+)
+def test_import_url(fields, expected):
+    assert ClientConfig.create(**BASE, **fields).import_url == expected
+
+
+def test_import_url_is_checked():
+    with pytest.raises(ConfigurationError) as error:
+        ClientConfig.create(**BASE, region="europe-west1.gcp", import_url="import.example")
+    assert error.value.parameter == "import_url"

@@ -389,3 +389,49 @@ def test_no_proxy_is_honoured(commercetools_connection, monkeypatch):
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
         assert hook().get("products")["results"] == []
         assert proxy.requests == []
+
+
+# -- the Import API host and the async client --------------------------------------------------
+
+
+def test_import_client_shares_the_token_and_goes_to_the_import_url(commercetools_server, monkeypatch):
+    with FakeCommercetools() as imports:
+        monkeypatch.setenv(CONN_ENV, connection_json(commercetools_server, import_url=imports.url))
+        h = hook()
+        assert h.import_client.base_url == imports.url
+        assert h.import_client.auth is h.client.auth
+        h.get("products")
+        # the import fake grants its own tokens: the shared one is rejected there, which proves it was sent
+        with pytest.raises(AuthenticationError):
+            h.import_client.request("GET", "import-containers")
+        assert commercetools_server.token_grants == 2 and imports.token_grants == 0
+        assert [r.path for r in imports.requests] == [f"/{imports.project_key}/import-containers"] * 2
+
+
+def test_import_client_without_an_import_url_names_the_extra(commercetools_connection):
+    with pytest.raises(ConfigurationError) as error:
+        hook().import_client  # noqa: B018
+    assert error.value.parameter == "import_url"
+    assert commercetools_connection.requests == []
+
+
+def test_async_client_factory(commercetools_server, monkeypatch):
+    import asyncio
+
+    from airflow_provider_commercetools.commercetools.async_client import AsyncCommercetoolsClient
+
+    with FakeCommercetools() as imports:
+        monkeypatch.setenv(CONN_ENV, connection_json(commercetools_server, import_url=imports.url))
+        h = hook()
+        first, second, on_import = h.async_client(), h.async_client(), h.async_client(base="import")
+        assert isinstance(first, AsyncCommercetoolsClient) and first is not second
+        assert (first.base_url, on_import.base_url) == (commercetools_server.url, imports.url)
+
+        async def run() -> object:
+            async with first, second, on_import:
+                return await first.request("GET", "products")
+
+        assert asyncio.run(run())["results"] == []
+        assert commercetools_server.token_grants == 1
+        with pytest.raises(ConfigurationError, match="'api' or 'import'"):
+            h.async_client(base="history")  # type: ignore[arg-type]

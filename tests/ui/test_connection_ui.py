@@ -95,6 +95,7 @@ def test_form_shows_the_commercetools_fields(page: Any) -> None:
         ("project_key", "Project key"),
         ("auth_url", "Auth URL"),
         ("region", "Region"),
+        ("import_url", "Import API URL"),
         ("scopes", "Scopes"),
         ("log_requests", "Log requests"),
         ("timeout", "Timeout"),
