@@ -8,9 +8,8 @@
   its own cursor in memory, and in the watched asset's state store where Airflow offers one (3.3+),
   so a triggerer restart resumes where it stopped instead of at ``start_from``.
 
-Requests go through the connection's client, with its token cache, retry policy and typed errors:
-the async client of the hook when it has one (``hook.async_client()``), else the synchronous client in
-a worker thread (``asyncio.to_thread``), so the event loop never blocks either way.
+Requests go through the hook's async client (``hook.async_client()``, on httpx), with the connection's
+token grant, retry policy and typed errors; the event loop never blocks.
 """
 
 from __future__ import annotations
@@ -42,22 +41,14 @@ AsyncRequest = Callable[..., Awaitable[Any]]
 
 @contextlib.asynccontextmanager
 async def open_requests(commercetools_conn_id: str) -> AsyncIterator[AsyncRequest]:
-    """``await request(method, path, query=...)`` for the connection, from a coroutine."""
+    """``await request(method, path, query=...)`` for the connection, from a coroutine.
+
+    The hook's async client (httpx): the connection's token grant, retry policy and typed errors.
+    """
     hook = CommercetoolsHook(commercetools_conn_id)
     await asyncio.to_thread(lambda: hook.config)  # the connection look-up is synchronous
-    factory = getattr(hook, "async_client", None)
-    if factory is not None:
-        async with factory() as client:
-            yield client.request
-        return
-
-    async def request(method: str, path: str, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(hook.client.request, method, path, **kwargs)
-
-    try:
-        yield request
-    finally:
-        await asyncio.to_thread(hook.client.close)
+    async with hook.async_client() as client:
+        yield client.request
 
 
 class CommercetoolsMessagesTrigger(BaseTrigger):
