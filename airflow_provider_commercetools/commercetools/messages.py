@@ -392,8 +392,8 @@ def check_messages_enabled(request: Request) -> None:
     if isinstance(settings, Mapping) and settings.get("enabled") is False:
         raise MessagesDisabledError(
             f"The project {project.get('key', '')!r} does not store Messages (messages.enabled is false), so "
-            "/messages stays empty and nothing could be waited for. Enable them in the Merchant Center "
-            "(Settings > Project settings > Messages, with the days to keep them) or with the Update Project "
+            "/messages stays empty and nothing could be waited for. Enable them in the Merchant Center's "
+            "project settings (with the days to keep them) or with the Update Project "
             'action {"action": "changeMessagesConfiguration", "messagesConfiguration": {"enabled": true, '
             '"deleteDaysAfterCreation": 15}}; only changes made afterwards produce Messages.'
         )
