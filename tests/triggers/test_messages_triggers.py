@@ -1,8 +1,8 @@
 """The Messages triggers, run directly (run() against the fake over real HTTP, serialize() round trips).
 
-A real scheduler + triggerer + AssetWatcher run is not part of the suite (it would not fit in its
-time budget): the watcher trigger is tested here directly, and the event-driven example DAG is loaded
-(its asset has the watcher) and its read path run with dag.test().
+The run with a real scheduler and triggerer is test_asset_watcher_scheduler.py; here the details: the
+sensor's trigger waits and fires once, errors become events, the watcher's trigger fires per batch and
+resumes from the asset state, and the event-driven example DAG's asset carries the watcher.
 """
 
 from __future__ import annotations
