@@ -100,3 +100,19 @@ def test_event_driven_variant_reads_the_new_orders_once(ct, airflow_db, tmp_path
     second = dag.test(run_conf={"output_base": str(tmp_path)})
     assert second.state == "success"
     assert xcom_result(second, "sync_orders") is None  # skipped: the sensor found nothing new (soft_fail)
+
+
+def test_event_driven_first_run_starts_at_the_first_message_the_watcher_saw():
+    """The template that picks the first run's start from the triggering asset event (Airflow 3 context)."""
+    import runpy
+    from types import SimpleNamespace
+
+    import jinja2
+
+    namespace = runpy.run_path(str(EXAMPLES / "example_commercetools_order_sync.py"))
+    if "FIRST_RUN_START" not in namespace:
+        pytest.skip("event-driven scheduling (AssetWatcher) exists on Airflow 3 only")
+    template = jinja2.Environment().from_string(namespace["FIRST_RUN_START"])
+    event = SimpleNamespace(extra={"from_trigger": True, "payload": {"first_created_at": "2026-12-01T10:00:00.000Z"}})
+    assert template.render(triggering_asset_events={"asset": [event]}) == "2026-12-01T10:00:00.000Z"
+    assert template.render(triggering_asset_events={}) == "now"

@@ -22,11 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.checks import check_count, short
+from airflow_provider_commercetools.commercetools.checks import check_count, parse_json_string, short
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError, ForbiddenError
 from airflow_provider_commercetools.commercetools.pagination import (
     as_predicates,
@@ -52,20 +53,32 @@ class MessagesDisabledError(CommercetoolsError):
 # -- filters -----------------------------------------------------------------------------------------
 
 
+_NAME_PATTERNS = {
+    "message_types": (re.compile(r"^[A-Z][A-Za-z0-9]*$"), "Message types look like 'OrderCreated'"),
+    "resource_types": (re.compile(r"^[a-z][a-z0-9-]*$"), "resource type ids look like 'order' or 'inventory-entry'"),
+}
+
+
 def _names(parameter: str, value: Any) -> tuple[str, ...]:
-    if value is None or value == "" or value == []:
+    """Names from a list, a JSON list string or a comma-separated string; each checked for its shape."""
+    value = parse_json_string(parameter, value)
+    if value is None or value == "" or value == [] or value == "None":
         return ()
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not all(isinstance(i, str) and i.strip() for i in items):
+    items = value.split(",") if isinstance(value, str) else value
+    pattern, shape = _NAME_PATTERNS[parameter]
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
         raise ConfigurationError(
             parameter, f"{short(value)} is not a name or a list of names.", "E.g. ['OrderCreated', 'OrderDeleted']."
         )
-    names = []
-    for item in items:
-        name = item.strip()
-        if '"' in name or "\\" in name:
-            raise ConfigurationError(parameter, f"{name!r} is not a valid name.", "Names have no quotes.")
-        names.append(name)
+    names = [item.strip() for item in items]
+    for name in names:
+        if not pattern.match(name):
+            raise ConfigurationError(
+                parameter,
+                f"{name!r} is not a valid name ({shape}).",
+                "A template renders a list as Python text: end it with '| tojson', set "
+                "render_template_as_native_obj=True on the DAG, or give a comma-separated string.",
+            )
     return tuple(dict.fromkeys(names))
 
 

@@ -38,7 +38,7 @@ from airflow_provider_commercetools.commercetools.messages import (
     iter_new_messages,
     read_new_messages,
 )
-from airflow_provider_commercetools.files import check_location, write_json_lines
+from airflow_provider_commercetools.files import check_location, remove, write_json_lines
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
 #: Messages handed on through XCom at most (more wait for the next run unless output_path is set).
@@ -252,6 +252,9 @@ class CommercetoolsMessagesSensor(BaseSensorOperator):
                 for message in iter_new_messages(request, builder, message_filter, max_messages=self.max_messages):
                     writer.write(message)
                     types[str(message.get("type"))] = types.get(str(message.get("type")), 0) + 1
+            if builder.count == 0:  # gone between the look and the read (e.g. taken by another run)
+                remove(output)
+                return None
             batch = MessageBatch([], builder.next_cursor(), builder.more)
             value = {"count": builder.count, "path": output}
         variable = self._variable()

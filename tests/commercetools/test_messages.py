@@ -72,6 +72,14 @@ def test_filter_predicates_and_page_query():
     )
     with pytest.raises(ConfigurationError, match="message_types"):
         MessageFilter.create([""])
+    with pytest.raises(ConfigurationError, match="tojson"):  # a list rendered by plain Jinja
+        MessageFilter.create("['OrderCreated']")
+    with pytest.raises(ConfigurationError, match="resource_types"):
+        MessageFilter.create(resource_types=["Order"])
+    assert MessageFilter.create('["OrderCreated"]', "order, product").predicates()[:2] == [
+        'type in ("OrderCreated")',
+        'resource(typeId in ("order", "product"))',
+    ]
 
 
 def test_cursor_round_trips_and_rejects_garbage():
