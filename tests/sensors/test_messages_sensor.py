@@ -141,7 +141,20 @@ def test_three_runs_over_5000_changes_deliver_each_message_once(ct, messages, ru
     assert cursor["last_created_at"] == "2026-12-01T10:00:40.000Z"
 
 
-def test_explicit_cursor_and_bad_arguments(ct, messages, run_dag):
+def test_explicit_cursor_and_bad_arguments(ct, messages):
+    """An explicit cursor: nothing stored; the returned cursor is the one to pass next time."""
+    from airflow_provider_commercetools.commercetools.messages import Cursor
+
+    create(ct, "orders", {"orderNumber": "o-1"})
+    sensor = CommercetoolsMessagesSensor(
+        task_id="s", message_types="OrderCreated", cursor=Cursor.start("earliest").to_json()
+    )
+    first = sensor.poke({})
+    assert first.is_done and first.xcom_value["count"] == 1 and first.xcom_value["cursor_variable"] is None
+    again = CommercetoolsMessagesSensor(task_id="s", message_types="OrderCreated", cursor=first.xcom_value["cursor"])
+    assert not again.poke({}).is_done  # nothing new after the returned cursor
+    create(ct, "orders", {"orderNumber": "o-2"})
+    assert again.poke({}).xcom_value["count"] == 1
     with pytest.raises(ConfigurationError, match="overlap"):
         CommercetoolsMessagesSensor(task_id="s", overlap=-1)
     with pytest.raises(ConfigurationError, match="max_xcom_items"):
