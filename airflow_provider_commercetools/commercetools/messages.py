@@ -322,14 +322,38 @@ def read_new_messages(
     return MessageBatch(messages, builder.next_cursor(), builder.more)
 
 
+def newer_query(cursor: Cursor, message_filter: MessageFilter) -> dict[str, Any] | None:
+    """The query of one message newer than everything delivered (None before the first delivery)."""
+    if cursor.last_created_at is None:
+        return None
+    where = [*message_filter.predicates(), f"createdAt > {quote_string(cursor.last_created_at)}"]
+    return page_query(where, None, 1)
+
+
+def window_where(cursor: Cursor, message_filter: MessageFilter, overlap: float) -> list[str]:
+    """The overlap window up to the last ``createdAt`` delivered: where late messages turn up."""
+    where = cursor_where(cursor, message_filter, overlap)
+    if cursor.last_created_at is not None:
+        where.append(f"createdAt <= {quote_string(cursor.last_created_at)}")
+    return where
+
+
 def has_new_messages(
     request: Request, cursor: Cursor, message_filter: MessageFilter, overlap: float = DEFAULT_OVERLAP_SECONDS
 ) -> bool:
-    """Whether a message not delivered yet exists after ``cursor`` (reads only as far as the first one)."""
+    """Whether a message not delivered yet exists after ``cursor``.
+
+    First one request for a message newer than the last delivered (the usual wake-up); else the
+    overlap window is read for a late one, only as far as the first one not delivered.
+    """
+    newer = newer_query(cursor, message_filter)
+    if newer is not None and request("GET", MESSAGES_PATH, query=newer).get("results"):
+        return True
     builder = CursorBuilder(cursor, overlap)
     page_size = min(MAX_PAGE_SIZE, len(builder.delivered) + 1)
-    where = cursor_where(cursor, message_filter, overlap)
-    return any(builder.is_new(m) for m in iter_messages(request, where, page_size))
+    return any(
+        builder.is_new(m) for m in iter_messages(request, window_where(cursor, message_filter, overlap), page_size)
+    )
 
 
 # -- async reading (the triggers) --------------------------------------------------------------------
@@ -356,9 +380,12 @@ async def ahas_new_messages(
     request: AsyncRequest, cursor: Cursor, message_filter: MessageFilter, overlap: float = DEFAULT_OVERLAP_SECONDS
 ) -> bool:
     """:func:`has_new_messages` for coroutines."""
+    newer = newer_query(cursor, message_filter)
+    if newer is not None and (await request("GET", MESSAGES_PATH, query=newer)).get("results"):
+        return True
     builder = CursorBuilder(cursor, overlap)
     page_size = min(MAX_PAGE_SIZE, len(builder.delivered) + 1)
-    async for message in aiter_messages(request, cursor_where(cursor, message_filter, overlap), page_size):
+    async for message in aiter_messages(request, window_where(cursor, message_filter, overlap), page_size):
         if builder.is_new(message):
             return True
     return False

@@ -227,3 +227,25 @@ def test_deletions_of_a_window(ct, messages, client):
         deletion_message_type("categories")
     with pytest.raises(ConfigurationError, match="One of"):
         deletion_message_type("nonsense")
+
+
+def test_has_new_messages_wakes_on_newer_ones_at_once_and_finds_late_ones_in_the_window(ct, messages, client):
+    messages.freeze_clock("2026-12-01T10:00:10.000Z")
+    for i in range(5):
+        create(ct, "orders", {"orderNumber": f"o-{i}"})
+    cursor = read_new_messages(client.request, Cursor.start("earliest"), ALL, overlap=60).cursor
+    assert not has_new_messages(client.request, cursor, ALL, 60)
+    messages.freeze_clock("2026-12-01T10:00:20.000Z")
+    create(ct, "orders", {"orderNumber": "newer"})
+    before = ct.count_requests("GET", "/test-project/messages")
+    assert has_new_messages(client.request, cursor, ALL, 60)
+    assert ct.count_requests("GET", "/test-project/messages") == before + 1  # one request: newer than the last
+    cursor = read_new_messages(client.request, cursor, ALL, overlap=60).cursor
+    messages.freeze_clock("2026-12-01T10:00:05.000Z")  # late: older than the last delivered
+    messages.hold(count=1)
+    create(ct, "orders", {"orderNumber": "late"})
+    assert not has_new_messages(client.request, cursor, ALL, 60)
+    messages.release()
+    assert has_new_messages(client.request, cursor, ALL, 60)
+    late = read_new_messages(client.request, cursor, ALL, overlap=60).messages
+    assert [m["resourceUserProvidedIdentifiers"]["orderNumber"] for m in late] == ["late"]
