@@ -38,7 +38,7 @@ FILE = "{{ params.output_dir }}/{{ run_id | replace(':', '_') }}.jsonl"
 for name, options in {
     "messages_sensor_poke": {"mode": "poke"},
     "messages_sensor_deferrable": {"deferrable": True},
-    "messages_sensor_file": {"mode": "poke", "output_path": FILE},
+    "messages_sensor_file": {"mode": "poke", "output_path": FILE, "max_messages": 1800},
 }.items():
     with DAG(
         name,

@@ -107,7 +107,8 @@ def test_sensor_wakes_on_the_right_messages_only(ct, messages, run_dag, fresh_cu
 
 
 def test_three_runs_over_5000_changes_deliver_each_message_once(ct, messages, run_dag, fresh_cursor, tmp_path):
-    """Late-visible messages and runs of one createdAt at the run boundaries; a failed run re-delivers."""
+    """Late-visible messages, and a run of 2,000 with one createdAt split between runs (at most 1,800 per
+    run); a failed run in between re-delivers; every message ends in the ledger exactly once."""
     dag_id = "messages_sensor_file"
     fresh_cursor(dag_id)
     ledger = tmp_path / "ledger"
@@ -116,7 +117,11 @@ def test_three_runs_over_5000_changes_deliver_each_message_once(ct, messages, ru
     random_changes(ct, 2000, seed=1)
     messages.hold(count=40)  # stamped 10:00:00.000, visible only after the first run
     random_changes(ct, 40, seed=2)
-    assert run_dag(dag_id, run_conf=conf).state == "success"
+    first = run_dag(dag_id, run_conf=conf)
+    assert first.state == "success"
+    sensed = xcom_result(first, TASK)
+    assert (sensed["count"], sensed["more"]) == (1800, True)  # stopped inside the run of one createdAt
+    assert sensed["cursor"]["last_created_at"] == "2026-12-01T10:00:00.000Z"
 
     messages.freeze_clock("2026-12-01T10:00:20.000Z")
     random_changes(ct, 1500, seed=3)
@@ -126,15 +131,20 @@ def test_three_runs_over_5000_changes_deliver_each_message_once(ct, messages, ru
     random_changes(ct, 25, seed=4)
     failed = run_dag(dag_id, run_conf={**conf, "fail": True})  # downstream fails: nothing committed
     assert failed.state == "failed"
-    assert run_dag(dag_id, run_conf=conf).state == "success"  # the same messages again, now recorded
+    assert len(ledger_ids(ledger)) == 1800
+    second = run_dag(dag_id, run_conf=conf)  # the same messages again, now recorded
+    assert second.state == "success"
+    assert xcom_result(second, TASK)["count"] == 200 + 40 + 1500
 
-    random_changes(ct, 1435, seed=5)  # still 10:00:40.000: the run of one createdAt spans two runs
+    random_changes(ct, 1435, seed=5)  # 10:00:40.000 like the 25 still invisible
     messages.release()
-    assert run_dag(dag_id, run_conf=conf).state == "success"
+    third = run_dag(dag_id, run_conf=conf)
+    assert third.state == "success"
+    assert (xcom_result(third, TASK)["count"], xcom_result(third, TASK)["more"]) == (1460, False)
 
     every = [m["id"] for m in messages.all()]
     delivered = ledger_ids(ledger)
-    assert len(every) >= 5000
+    assert len(every) == 5000
     assert len(delivered) == len(set(delivered)), "a message was delivered twice"
     assert set(delivered) == set(every), "a message was missed"
     cursor = stored_cursor(dag_id)
