@@ -249,3 +249,38 @@ def test_has_new_messages_wakes_on_newer_ones_at_once_and_finds_late_ones_in_the
     assert has_new_messages(client.request, cursor, ALL, 60)
     late = read_new_messages(client.request, cursor, ALL, overlap=60).messages
     assert [m["resourceUserProvidedIdentifiers"]["orderNumber"] for m in late] == ["late"]
+
+
+def test_reads_through_faults_deliver_each_message_once(ct, messages):
+    """429, 502/503, dropped connections and 401 on /messages: retried by the client, nothing lost or doubled."""
+    from airflow_provider_commercetools.commercetools.retry import RetryPolicy
+
+    config = ClientConfig.create(
+        project_key=ct.project_key,
+        client_id=ct.client_id,
+        client_secret=ct.client_secret,
+        api_url=ct.url,
+        auth_url=ct.url,
+        timeout=5,
+        retry=RetryPolicy(max_attempts=12, initial_backoff=0.001, max_backoff=0.01),
+    )
+    faulty = CommercetoolsClient(config)
+    random_changes(ct, 3000, seed=7)
+    ct.set_random_faults(
+        0.3,
+        ["429", "502", "503", "drop_before", "drop_after"],
+        seed=3,
+        path_prefix="/test-project/messages",
+        retry_after=0.01,
+    )
+    cursor, delivered = Cursor.start("earliest"), []
+    for _ in range(4):
+        batch = read_new_messages(faulty.request, cursor, ALL, overlap=60, max_messages=1000, page_size=200)
+        delivered += [m["id"] for m in batch.messages]
+        cursor = batch.cursor
+        ct.revoke_tokens()
+    ct.clear_faults()
+    faulty.close()
+    assert sum(ct.faults_injected.values()) > 10
+    assert len(delivered) == len(set(delivered)) == 3000
+    assert set(delivered) == {m["id"] for m in messages.all()}
