@@ -169,3 +169,26 @@ def test_explicit_cursor_and_bad_arguments(ct, messages):
         CommercetoolsMessagesSensor(task_id="s", overlap=-1)
     with pytest.raises(ConfigurationError, match="max_xcom_items"):
         CommercetoolsMessagesSensor(task_id="s", max_xcom_items=0)
+
+
+def test_commit_is_a_compare_and_set(airflow_db, monkeypatch):
+    """The compare-and-set of commit_cursor (outside a task: the Variable model of the metadata DB)."""
+    from airflow.models import Variable
+
+    from airflow_provider_commercetools.commercetools.messages import Cursor
+    from airflow_provider_commercetools.sensors import messages as sensor_module
+    from airflow_provider_commercetools.sensors.messages import CursorMovedError, commit_cursor
+
+    monkeypatch.setattr(sensor_module, "Variable", Variable)  # Airflow 3's SDK Variable works in tasks only
+
+    name = "commercetools_messages_cursor__test_commit"
+    a = Cursor("2026-12-01T00:00:00.000Z").to_json()
+    b = Cursor("2026-12-01T00:00:00.000Z", "2026-12-01T01:00:00.000Z", {"m1": "2026-12-01T01:00:00.000Z"}).to_json()
+    c = Cursor("2026-12-01T00:00:00.000Z", "2026-12-01T02:00:00.000Z", {"m2": "2026-12-01T02:00:00.000Z"}).to_json()
+    Variable.set(name, json.dumps(a))
+    assert commit_cursor(name, a, b) is True
+    assert commit_cursor(name, a, b) is False  # a re-run of the same commit: already there
+    with pytest.raises(CursorMovedError, match="another run committed"):
+        commit_cursor(name, a, c)  # read from a, but the Variable holds b now
+    assert json.loads(Variable.get(name)) == b
+    Variable.delete(name)
