@@ -45,19 +45,26 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_commercetools.operators.commercetools",
                     "airflow_provider_commercetools.operators.deletions",
+                    "airflow_provider_commercetools.operators.imports",
                 ],
             }
         ],
         "sensors": [
             {
                 "integration-name": "Commercetools",
-                "python-modules": ["airflow_provider_commercetools.sensors.messages"],
+                "python-modules": [
+                    "airflow_provider_commercetools.sensors.messages",
+                    "airflow_provider_commercetools.sensors.imports",
+                ],
             }
         ],
         "triggers": [
             {
                 "integration-name": "Commercetools",
-                "python-modules": ["airflow_provider_commercetools.triggers.messages"],
+                "python-modules": [
+                    "airflow_provider_commercetools.triggers.messages",
+                    "airflow_provider_commercetools.triggers.imports",
+                ],
             }
         ],
         "connection-types": [

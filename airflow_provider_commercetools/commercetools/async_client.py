@@ -9,6 +9,7 @@ grant (an asyncio lock).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import ssl
@@ -29,6 +30,8 @@ from airflow_provider_commercetools.commercetools.protocol import (
     Query,
     Request,
     Response,
+    attempt_seconds,
+    attempt_timed_out,
     build_request,
     build_token_request,
     cannot_connect,
@@ -43,6 +46,7 @@ from airflow_provider_commercetools.commercetools.protocol import (
     request_failed,
     tls_failed,
 )
+from airflow_provider_commercetools.commercetools.safety import check_url
 
 
 def ca_context() -> ssl.SSLContext | bool:
@@ -80,7 +84,9 @@ class AsyncCommercetoolsClient:
         logger: logging.Logger | Any = None,
     ) -> None:
         self.config = config
-        self.base_url = (base_url or config.api_url).rstrip("/")
+        self.base_url = check_url(
+            "base_url", base_url or config.api_url, allow_insecure_http=config.allow_insecure_http
+        )
         self.log = logger or log
         self._basic = basic_credentials(config.client_id, config.client_secret)
         if on_secret:
@@ -155,9 +161,11 @@ class AsyncCommercetoolsClient:
     # -- internals -----------------------------------------------------------------------------
 
     async def _with_retries(self, request: Request, exchange: Exchange) -> Result:
+        limit = time.monotonic() + self.config.retry.max_seconds
+
         async def attempt(number: int) -> Any:
             try:
-                return await self._attempt(request, number)
+                return await self._attempt(request, number, limit)
             except RequestError as error:
                 exchange.observe(error)
                 raise
@@ -172,9 +180,10 @@ class AsyncCommercetoolsClient:
 
     async def _grant_token(self) -> tuple[str, float, str]:
         request = build_token_request(self.config.auth_url, self.config.scopes, self._basic)
+        limit = time.monotonic() + self.config.retry.max_seconds
 
         async def attempt(number: int) -> Any:
-            return await self._attempt(request, number)
+            return await self._attempt(request, number, limit)
 
         try:
             data = await self.config.retry.acall(attempt, idempotent=True, describe=request.describe, logger=self.log)
@@ -182,18 +191,26 @@ class AsyncCommercetoolsClient:
             raise error.with_hint(GRANT_HINT) from None
         return read_token(request, data)
 
-    async def _attempt(self, request: Request, number: int) -> Any:
+    async def _attempt(self, request: Request, number: int, limit: float) -> Any:
+        """One attempt, bounded as a whole (connecting, name resolution, headers and body)."""
         started = time.monotonic()
         status: int | str = "-"
+        seconds = attempt_seconds(self.config.timeout, CONNECT_TIMEOUT, limit)
         try:
-            answer = await self.http.request(
-                request.method,
-                request.url,
-                params=tuple(request.params),
-                content=request.body,
-                headers=dict(request.headers),
+            answer = await asyncio.wait_for(
+                self.http.request(
+                    request.method,
+                    request.url,
+                    params=tuple(request.params),
+                    content=request.body,
+                    headers=dict(request.headers),
+                ),
+                timeout=seconds,
             )
             status = answer.status_code
+        except asyncio.TimeoutError:
+            status = "timeout"
+            raise attempt_timed_out(request, seconds, sent=True) from None
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             status = type(error).__name__
             raise self._transport_error(error, request) from None

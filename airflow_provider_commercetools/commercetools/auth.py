@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
@@ -35,6 +36,9 @@ class Token:
 #: Renew when less than this share of the lifetime is left (and at most 5 minutes before).
 RENEW_SHARE = 0.1
 RENEW_MAX_SECONDS = 300.0
+#: The lifetime assumed when a grant says ``expires_in`` <= 0 (or nothing usable): without it every
+#: request would grant a new token; a token that did expire is answered 401 and re-granted once.
+MIN_LIFETIME_SECONDS = 60.0
 
 
 class TokenProvider:
@@ -105,7 +109,9 @@ class TokenProvider:
     def _store(self, access_token: str, expires_in: float, scope: str) -> Token:
         if self._on_token:
             self._on_token(access_token)
-        lifetime = max(float(expires_in), 0.0)
+        lifetime = float(expires_in)
+        if not math.isfinite(lifetime) or lifetime <= 0:
+            lifetime = MIN_LIFETIME_SECONDS
         margin = min(lifetime * RENEW_SHARE, RENEW_MAX_SECONDS)
         self._token = Token(access_token, self._clock() + lifetime - margin, scope)
         self.grant_count += 1

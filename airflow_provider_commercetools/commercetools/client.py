@@ -18,11 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from airflow_provider_commercetools.commercetools.auth import TOKEN_WANTED, BearerAuth, TokenProvider
 from airflow_provider_commercetools.commercetools.config import CONNECT_TIMEOUT, ClientConfig
+from airflow_provider_commercetools.commercetools.deadline import BoundedAdapter, bounded_attempt
 from airflow_provider_commercetools.commercetools.errors import AuthenticationError, RequestError, TransportError
 from airflow_provider_commercetools.commercetools.exchange import Exchange, Result
 from airflow_provider_commercetools.commercetools.protocol import (
@@ -32,6 +32,8 @@ from airflow_provider_commercetools.commercetools.protocol import (
     Query,
     Request,
     Response,
+    attempt_seconds,
+    attempt_timed_out,
     build_request,
     build_token_request,
     cannot_connect,
@@ -47,6 +49,7 @@ from airflow_provider_commercetools.commercetools.protocol import (
     request_failed,
     tls_failed,
 )
+from airflow_provider_commercetools.commercetools.safety import check_url
 
 # One stdlib logger for the provider: Airflow routes it into the task log (and masks secrets there).
 log = logging.getLogger("airflow_provider_commercetools")
@@ -132,7 +135,9 @@ class CommercetoolsClient:
         logger: logging.Logger | Any = None,
     ) -> None:
         self.config = config
-        self.base_url = (base_url or config.api_url).rstrip("/")
+        self.base_url = check_url(
+            "base_url", base_url or config.api_url, allow_insecure_http=config.allow_insecure_http
+        )
         self.log = logger or log
         self._basic = basic_credentials(config.client_id, config.client_secret)
         if on_secret:
@@ -141,7 +146,7 @@ class CommercetoolsClient:
         freeze_long_lived_objects()
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+            adapter = BoundedAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
         self.session = session
@@ -203,9 +208,11 @@ class CommercetoolsClient:
     # -- internals -----------------------------------------------------------------------------
 
     def _with_retries(self, request: Request, exchange: Exchange) -> Result:
+        limit = time.monotonic() + self.config.retry.max_seconds
+
         def attempt(number: int) -> Any:
             try:
-                return self._attempt(request, number)
+                return self._attempt(request, number, limit)
             except RequestError as error:
                 exchange.observe(error)
                 raise
@@ -220,9 +227,10 @@ class CommercetoolsClient:
 
     def _grant_token(self) -> tuple[str, float, str]:
         request = build_token_request(self.config.auth_url, self.config.scopes, self._basic)
+        limit = time.monotonic() + self.config.retry.max_seconds
         try:
             data = self.config.retry.call(
-                lambda number: self._attempt(request, number),
+                lambda number: self._attempt(request, number, limit),
                 idempotent=True,
                 describe=request.describe,
                 logger=self.log,
@@ -231,25 +239,29 @@ class CommercetoolsClient:
             raise error.with_hint(GRANT_HINT) from None
         return read_token(request, data)
 
-    def _attempt(self, request: Request, number: int) -> Any:
-        """One attempt: send, then turn the answer into parsed JSON or a typed error."""
+    def _attempt(self, request: Request, number: int, limit: float) -> Any:
+        """One attempt, bounded as a whole: send, then turn the answer into parsed JSON or a typed error."""
         started = time.monotonic()
         status: int | str = "-"
+        seconds = attempt_seconds(self.config.timeout, CONNECT_TIMEOUT, limit)
         try:
-            answer = self.session.request(
-                request.method,
-                request.url,
-                params=request.params,
-                data=request.body,
-                headers=dict(request.headers),
-                auth=_AS_GIVEN,
-                timeout=(CONNECT_TIMEOUT, self.config.timeout),
-                allow_redirects=False,
-                verify=self._verify(),
-            )
+            with bounded_attempt(seconds) as bound:
+                answer = self.session.request(
+                    request.method,
+                    request.url,
+                    params=request.params,
+                    data=request.body,
+                    headers=dict(request.headers),
+                    auth=_AS_GIVEN,
+                    timeout=(min(CONNECT_TIMEOUT, seconds), min(self.config.timeout, seconds)),
+                    allow_redirects=False,
+                    verify=self._verify(),
+                )
             status = answer.status_code
         except requests.RequestException as error:
             status = type(error).__name__
+            if bound.expired:
+                raise attempt_timed_out(request, seconds, sent=bound.sent) from None
             raise self._transport_error(error, request) from None
         finally:
             if self.config.log_requests:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.commercetools.regions import REGIONS
 from airflow_provider_commercetools.commercetools.retry import RetryPolicy
+from airflow_provider_commercetools.commercetools.safety import check_project_key, check_url
 
 DEFAULT_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 10.0
@@ -40,19 +40,6 @@ def derive_import_url(api_url: str) -> str | None:
     return import_url_of(match.group(1)) if match else None
 
 
-def _check_url(parameter: str, url: str) -> str:
-    url = url.strip().rstrip("/")
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ConfigurationError(
-            parameter,
-            f"{url!r} is not an http(s) URL.",
-            "Copy it from the API client page of the Merchant Center, "
-            "e.g. https://api.europe-west1.gcp.commercetools.com.",
-        )
-    return url
-
-
 @dataclass(frozen=True)
 class ClientConfig:
     """Everything the commercetools client needs; build it with :meth:`create` to validate."""
@@ -66,6 +53,8 @@ class ClientConfig:
     timeout: float = DEFAULT_TIMEOUT
     log_requests: bool = False
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: allow http:// URLs to other machines (clear-text secrets); loopback hosts never need it
+    allow_insecure_http: bool = False
     #: the Import API host (``https://import.<region>.commercetools.com``), None when unknown
     import_url: str | None = None
 
@@ -84,6 +73,7 @@ class ClientConfig:
         timeout: float | str | None = None,
         log_requests: bool | str | None = False,
         retry: RetryPolicy | None = None,
+        allow_insecure_http: bool | str | None = False,
     ) -> ClientConfig:
         """Validate the fields and fill the defaults; full URLs win over ``region``.
 
@@ -118,12 +108,13 @@ class ClientConfig:
             )
         if not auth:
             raise ConfigurationError("auth_url", "is missing.", "Set the connection extra 'auth_url', or set 'region'.")
-        api = _check_url("api_url", api)
+        insecure = _parse_bool("allow_insecure_http", allow_insecure_http)
+        api = check_url("api_url", api, allow_insecure_http=insecure)
         if import_url:
-            imports: str | None = _check_url("import_url", import_url)
+            imports: str | None = check_url("import_url", import_url, allow_insecure_http=insecure)
         else:
             imports = derive_import_url(api) or (import_url_of(region) if region and not api_url else None)
-        key = str(project_key).strip()
+        key = check_project_key(str(project_key).strip())
         if isinstance(scopes, str):
             scope_list = tuple(scopes.replace(",", " ").split())
         elif scopes:
@@ -134,7 +125,7 @@ class ClientConfig:
             scope_list = (f"manage_project:{key}",)
         return cls(
             api_url=api,
-            auth_url=_check_url("auth_url", auth),
+            auth_url=check_url("auth_url", auth, allow_insecure_http=insecure),
             import_url=imports,
             project_key=key,
             client_id=str(client_id).strip(),
@@ -143,6 +134,7 @@ class ClientConfig:
             timeout=_parse_timeout(timeout),
             log_requests=_parse_bool("log_requests", log_requests),
             retry=retry or RetryPolicy(),
+            allow_insecure_http=insecure,
         )
 
 

@@ -8,6 +8,8 @@ A path is chosen by which path parameters are given: none addresses the collecti
 from __future__ import annotations
 
 import difflib
+import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,9 +138,46 @@ def _known() -> str:
 
 
 def _segment(parameter: str, value: Any) -> str:
-    if value is None or (isinstance(value, str) and not value.strip()) or isinstance(value, dict | list):
+    """One path value, URL-quoted; never empty, ``.`` or ``..`` (the HTTP stack would collapse those)."""
+    if value is None or isinstance(value, dict | list):
         raise ConfigurationError(f"path[{parameter!r}]", f"{value!r} is not a valid value.", "Give a non-empty string.")
-    return quote(str(value), safe="")
+    text = str(value)
+    if not text.strip() or text.strip() in (".", ".."):
+        raise ConfigurationError(
+            f"path[{parameter!r}]",
+            f"{value!r} is not a valid value: it would address another path than the entity.",
+            "Give a non-empty string other than '.' and '..'.",
+        )
+    return quote(text, safe="")
+
+
+_PLACEHOLDER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _fill(endpoint: str, params: Mapping[str, Any]) -> str:
+    """``endpoint`` with each ``{name}`` replaced by the quoted path value; nothing is evaluated."""
+    parts: list[str] = []
+    try:
+        pieces = list(string.Formatter().parse(endpoint))
+    except ValueError as error:
+        raise ConfigurationError("endpoint", f"{endpoint!r} has unbalanced braces ({error}).", "Use {name}.") from None
+    for literal, name, spec, conversion in pieces:
+        parts.append(literal)
+        if name is None:
+            continue
+        if not _PLACEHOLDER.fullmatch(name) or spec or conversion:
+            shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise ConfigurationError(
+                "endpoint",
+                f"the placeholder {shown} in {endpoint!r} is not a plain name.",
+                "Use placeholders like {id} or {container}, filled from 'path' by name.",
+            )
+        if name not in params:
+            raise ConfigurationError(
+                "path", f"endpoint {endpoint!r} needs the path parameter {name!r}.", "Add it to 'path'."
+            )
+        parts.append(_segment(name, params[name]))
+    return "".join(parts)
 
 
 def resolve_path(
@@ -154,12 +193,7 @@ def resolve_path(
             raise ConfigurationError("endpoint", "is given together with 'entity'.", "Give one of the two.")
         if not isinstance(endpoint, str):
             raise ConfigurationError("endpoint", f"{endpoint!r} is not a string.", "E.g. 'product-projections/search'.")
-        try:
-            filled = endpoint.format(**{k: _segment(k, v) for k, v in params.items()})
-        except KeyError as missing:
-            raise ConfigurationError(
-                "path", f"endpoint {endpoint!r} needs the path parameter {missing}.", "Add it to 'path'."
-            ) from None
+        filled = _fill(endpoint, params)
         return ResolvedPath(filled.strip("/"), single=False)
     if entity is None:
         raise ConfigurationError("entity", "is missing.", "Give an entity name (e.g. 'products') or an endpoint.")
@@ -176,7 +210,7 @@ def resolve_path(
             + (f", each optionally with {STORE_KEY!r}." if spec.store_scoped else "."),
         )
     template, single = shape
-    text = template.format(**{k: _segment(k, v) for k, v in params.items()})
+    text = _fill(template, params)
     if store_key is not None:
         if not spec.store_scoped:
             raise ConfigurationError(

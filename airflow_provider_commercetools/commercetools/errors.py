@@ -144,6 +144,14 @@ class UnexpectedResponseError(RequestError):
     """The response could not be understood (not JSON, or not the expected shape)."""
 
 
+class RedirectError(UnexpectedResponseError):
+    """A 3xx answer: never followed (the token would go along); ``location`` is where it pointed."""
+
+    def __init__(self, message: str, *, location: str = "", **kwargs: Any) -> None:
+        self.location = location
+        super().__init__(message, **kwargs)
+
+
 class TransportError(RequestError):
     """The request did not complete: connection refused, TLS failure, timeout, dropped connection.
 

@@ -13,11 +13,15 @@ from typing import Any
 from airflow_provider_commercetools.commercetools.errors import (
     ConcurrentModificationError,
     OutcomeUnknownError,
+    RedirectError,
     RequestError,
     ServerError,
     TransportError,
 )
 from airflow_provider_commercetools.commercetools.protocol import UNCERTAIN_STATUSES, Request
+
+#: Methods that change nothing: any other request answered oddly may have been applied.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -65,6 +69,8 @@ class Exchange:
         """The error to raise for the request's final failure."""
         if isinstance(error, ConcurrentModificationError) and self.lost_response:
             return outcome_unknown(error, "a retried update met a newer version")
+        if isinstance(error, RedirectError) and self.request.method not in READ_METHODS:
+            return outcome_unknown(error, f"HTTP {error.status_code}, {error.message}")
         if not self.request.idempotent and may_have_applied(error):
             return outcome_unknown(error, str(error.message))
         return error

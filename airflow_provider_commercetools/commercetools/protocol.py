@@ -23,10 +23,22 @@ from airflow_provider_commercetools.commercetools.errors import (
     HINTS_BY_STATUS,
     ConcurrentModificationError,
     RateLimitedError,
+    RedirectError,
     RequestError,
     ServerError,
     TransportError,
     UnexpectedResponseError,
+)
+from airflow_provider_commercetools.commercetools.safety import (
+    VISIBLE,
+    check_correlation_id,
+    check_method,
+    check_path,
+    check_project_key,
+    one_line,
+    redact,
+    redact_value,
+    short,
 )
 
 try:  # an optional, faster JSON decoder: same values, less CPU per page
@@ -123,10 +135,13 @@ def build_request(
     decode: Callable[[str], Any] | None = None,
 ) -> Request:
     """The request for ``method {base_url}/{project_key}/{path}`` (``idempotent`` defaults by method)."""
-    method = method.upper()
+    method = check_method(method)
     if idempotent is None:
         idempotent = method in IDEMPOTENT_METHODS
-    path = path.strip("/")
+    if correlation_id is not None:
+        check_correlation_id(correlation_id)
+    path = check_path(path)
+    check_project_key(project_key)
     url_path = f"/{project_key}/{path}" if path else f"/{project_key}"
     correlation_id = correlation_id or new_correlation_id()
     headers = {"X-Correlation-ID": correlation_id}
@@ -171,6 +186,8 @@ def read_response(request: Request, response: Response) -> Any:
     correlation_id = response.headers.get("X-Correlation-ID") or request.correlation_id
     if response.status_code >= 400:
         raise error_from_response(response, request.method, request.path, correlation_id)
+    if 300 <= response.status_code < 400:
+        raise redirect_error(request, response, correlation_id)
     if request.method == "HEAD":
         return True
     if not response.content:
@@ -190,11 +207,27 @@ def read_response(request: Request, response: Response) -> Any:
         ) from None
 
 
+def redirect_error(request: Request, response: Response, correlation_id: str | None) -> RedirectError:
+    location = redact(response.headers.get("Location") or "")
+    shown = short(location) if location else "no Location"
+    return RedirectError(
+        f"redirected to {shown} (not followed)",
+        location=location,
+        method=request.method,
+        path=request.path,
+        status_code=response.status_code,
+        correlation_id=correlation_id,
+        hint="Check the connection's URLs: commercetools does not redirect; a proxy or a wrong host may",
+    )
+
+
 def read_token(request: Request, data: Any) -> tuple[str, float, str]:
     """``(access_token, expires_in, scope)`` of a grant's answer, or an UnexpectedResponseError."""
-    if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+    token = data.get("access_token") if isinstance(data, dict) else None
+    if not isinstance(token, str) or not VISIBLE.fullmatch(token):
         raise UnexpectedResponseError(
-            "the token response has no access_token",
+            "the token response has no access_token"
+            + ("" if token is None else " (it is empty or not visible ASCII characters)"),
             method=request.method,
             path=request.url,
             status_code=200,
@@ -204,7 +237,7 @@ def read_token(request: Request, data: Any) -> tuple[str, float, str]:
         expires_in = float(data.get("expires_in", 3600))
     except (TypeError, ValueError):
         expires_in = 3600.0
-    return data["access_token"], expires_in, str(data.get("scope", ""))
+    return token, expires_in, str(data.get("scope", ""))
 
 
 def error_from_response(response: Response, method: str, path: str, correlation_id: str | None) -> RequestError:
@@ -227,6 +260,8 @@ def error_from_response(response: Response, method: str, path: str, correlation_
             message = "; ".join(str(e.get("message", e.get("code", ""))) for e in errors)
     if not message:
         message = f"{response.reason or 'error'} ({describe_body(response)})"
+    message = one_line(redact(message))
+    errors = redact_value(errors)
     codes = [str(e["code"]) for e in errors if e.get("code")]
     kwargs: dict[str, Any] = {
         "method": method,
@@ -269,7 +304,7 @@ _TAGS = re.compile(r"<[^>]+>")
 
 def describe_body(response: Response) -> str:
     content_type = response.headers.get("Content-Type", "no content type")
-    text = _TAGS.sub(" ", response.content[:2000].decode("utf-8", "replace"))
+    text = redact(_TAGS.sub(" ", response.content[:2000].decode("utf-8", "replace")))
     text = " ".join(text.split())[:200]
     return f"{content_type}, {len(response.content)} bytes" + (f": {text!r}" if text else "")
 
@@ -308,6 +343,22 @@ def no_response(request: Request, timeout: float) -> TransportError:
         hint="Raise the connection's 'timeout' extra if commercetools is slow",
         **_common(request),
     )
+
+
+def attempt_timed_out(request: Request, seconds: float, *, sent: bool) -> TransportError:
+    return TransportError(
+        f"no complete answer from{origin(request.url) or ' the server'} within {seconds:.3g} s "
+        "(the bound of one attempt: connecting, headers and body)",
+        sent=sent,
+        hint="Raise the connection's 'timeout' extra if commercetools is slow, or check the network",
+        **_common(request),
+    )
+
+
+def attempt_seconds(timeout: float, connect_timeout: float, limit: float) -> float:
+    """How long one attempt may take: ``connect_timeout + timeout``, within the retries' time limit
+    (``limit``, a ``time.monotonic`` instant), and never less than a tenth of a second."""
+    return max(min(connect_timeout + timeout, limit - time.monotonic()), 0.1)
 
 
 def connection_lost(request: Request, reason: str) -> TransportError:

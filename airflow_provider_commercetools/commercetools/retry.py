@@ -106,9 +106,22 @@ class RetryPolicy:
             raise self._exhausted(exhausted) from exhausted.last_attempt.exception()
 
     def _options(self, idempotent: bool, describe: str, logger: logging.Logger | Any) -> dict[str, Any]:
+        planned: dict[int, float] = {}
+
         def wait(state: tenacity.RetryCallState) -> float:
-            error = state.outcome.exception() if state.outcome else None
-            return self.backoff(state.attempt_number, error)
+            # one jittered value per attempt, whether tenacity asks ``stop`` or ``wait`` first
+            if state.attempt_number not in planned:
+                error = state.outcome.exception() if state.outcome else None
+                planned[state.attempt_number] = self.backoff(state.attempt_number, error)
+            return planned[state.attempt_number]
+
+        class OutOfTime(tenacity.stop.stop_base):
+            """Give up now rather than wait past max_seconds."""
+
+            def __call__(self, state: tenacity.RetryCallState) -> bool:
+                return (state.seconds_since_start or 0.0) + wait(state) >= policy.max_seconds
+
+        policy = self
 
         def log_retry(state: tenacity.RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
@@ -123,7 +136,11 @@ class RetryPolicy:
             )
 
         return {
-            "stop": tenacity.stop_after_attempt(self.max_attempts) | tenacity.stop_after_delay(self.max_seconds),
+            "stop": tenacity.stop_any(
+                tenacity.stop_after_attempt(self.max_attempts),
+                tenacity.stop_after_delay(self.max_seconds),
+                OutOfTime(),
+            ),
             "wait": wait,
             "retry": tenacity.retry_if_exception(lambda e: self.is_retryable(e, idempotent)),
             "before_sleep": log_retry,

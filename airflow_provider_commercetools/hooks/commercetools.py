@@ -102,6 +102,7 @@ class CommercetoolsHook(BaseHook):
             timeout=field("timeout"),
             log_requests=self.log_requests if self.log_requests is not None else field("log_requests"),
             retry=retry,
+            allow_insecure_http=field("allow_insecure_http"),
         )
 
     @cached_property

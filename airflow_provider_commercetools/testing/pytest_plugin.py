@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from airflow_provider_commercetools.testing.fake.import_api import FakeImportApi
     from airflow_provider_commercetools.testing.server import FakeCommercetools
 
 CONNECTION_ENV = "AIRFLOW_CONN_COMMERCETOOLS_DEFAULT"
@@ -40,3 +41,15 @@ def commercetools_connection(
 
     monkeypatch.setenv(CONNECTION_ENV, connection_json(commercetools_server))
     return commercetools_server
+
+
+@pytest.fixture
+def commercetools_import_api(commercetools_server: FakeCommercetools, monkeypatch: pytest.MonkeyPatch) -> FakeImportApi:
+    """The fake Import API of ``commercetools_server`` (an address of its own), and the
+    ``commercetools_default`` connection pointing at both (its ``import_url`` extra)."""
+    from airflow_provider_commercetools.testing.fake.import_api import FakeImportApi
+    from airflow_provider_commercetools.testing.server import connection_json
+
+    import_api = FakeImportApi(commercetools_server)
+    monkeypatch.setenv(CONNECTION_ENV, connection_json(commercetools_server, import_url=import_api.url))
+    return import_api

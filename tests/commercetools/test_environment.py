@@ -180,6 +180,17 @@ def test_an_unknown_certificate_is_a_tls_error(tls_server, kind):
     assert "TLS error" in str(error.value) and not error.value.retryable
 
 
+@pytest.mark.parametrize("variable", ["REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"])
+def test_ca_bundle_from_the_environment_with_a_session_passed_in(tls_server, monkeypatch, variable):
+    url, cert = tls_server
+    monkeypatch.setenv(variable, cert)
+    side = SIDES["sync"](_tls_config(url), session=requests.Session())
+    try:
+        assert side.request("GET", "products")["path"] == "/p/products"
+    finally:
+        side.close()
+
+
 def test_a_session_with_its_own_verify_keeps_it(tls_server, monkeypatch):
     url, cert = tls_server
     monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/bundle.pem")  # would fail if it replaced the session's

@@ -435,3 +435,24 @@ def test_async_client_factory(commercetools_server, monkeypatch):
         assert commercetools_server.token_grants == 1
         with pytest.raises(ConfigurationError, match="'api' or 'import'"):
             h.async_client(base="history")  # type: ignore[arg-type]
+
+
+def test_the_basic_credentials_are_registered_with_the_masker(commercetools_connection, mocker):
+    masked = mocker.patch("airflow_provider_commercetools.hooks.commercetools.mask_secret")
+    hook().get("products")
+    server = commercetools_connection
+    basic = base64.b64encode(f"{server.client_id}:{server.client_secret}".encode()).decode()
+    assert basic in [c.args[0] for c in masked.call_args_list]
+
+
+def test_allow_insecure_http_extra(monkeypatch):
+    conn = (
+        '{"conn_type": "commercetools", "host": "http://ct.example.com", "login": "a", "password": "b", '
+        '"extra": {"project_key": "p", "auth_url": "http://auth.example.com"%s}}'
+    )
+    monkeypatch.setenv(CONN_ENV, conn % "")
+    with pytest.raises(ConfigurationError, match="clear text") as error:
+        CommercetoolsHook().config  # noqa: B018
+    assert error.value.parameter == "api_url"
+    monkeypatch.setenv(CONN_ENV, conn % ', "allow_insecure_http": "true"')
+    assert CommercetoolsHook().config.api_url == "http://ct.example.com"

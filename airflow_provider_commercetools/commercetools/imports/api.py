@@ -1,0 +1,182 @@
+"""Calls to the Import API: containers, import requests, operations and summaries (paged).
+
+Endpoints as in docs.commercetools.com/api/import-export (the spec's ``api-specs/importapi/api.raml``
+names them for the older "import sinks"): ``import-containers`` (create, get by key),
+``{segment}/import-containers/{key}`` (POST an ``ImportRequest``, answered by an ``ImportResponse``
+whose ``operationStatus`` lists one ``ImportOperationStatus`` per resource, in order),
+``import-containers/{key}/import-operations`` (``limit``/``offset``/``sort``/``state``/``debug``,
+an ``ImportOperationPagedResponse``: types/import-operation.raml) and
+``import-containers/{key}/import-summaries`` (an ``ImportSummary``: types/import-summary.raml).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from airflow_provider_commercetools.commercetools.errors import (
+    BadRequestError,
+    ConcurrentModificationError,
+    ConfigurationError,
+    NotFoundError,
+    UnexpectedResponseError,
+)
+from airflow_provider_commercetools.commercetools.imports.resources import (
+    MAX_RESOURCES_PER_REQUEST,
+    ImportResourceType,
+    check_container_key,
+)
+
+log = logging.getLogger(__name__)
+
+#: Operations read per page.
+OPERATIONS_PAGE_SIZE = 500
+
+
+class Sender(Protocol):
+    """What the Import API calls need of a client: :meth:`CommercetoolsClient.request` on the import URL."""
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        payload: Any = None,
+        idempotent: bool | None = None,
+    ) -> Any: ...
+
+
+def container_path(container_key: str, *rest: str) -> str:
+    return "/".join(("import-containers", quote(container_key, safe=""), *rest))
+
+
+def summary_path(container_key: str) -> str:
+    return container_path(container_key, "import-summaries")
+
+
+def operations_query(offset: int, limit: int, state: str | None = None) -> dict[str, Any]:
+    query: dict[str, Any] = {"limit": limit, "offset": offset, "sort": "createdAt asc", "debug": True}
+    if state is not None:
+        query["state"] = state
+    return query
+
+
+class ImportApi:
+    """The Import API of one project, through a client whose base URL is the import URL."""
+
+    def __init__(self, client: Sender, *, logger: logging.Logger | Any = None) -> None:
+        self.client = client
+        self.log = logger or log
+
+    def ensure_container(self, key: str, resource_type: ImportResourceType | None = None) -> dict[str, Any]:
+        """Get the container ``key``, creating it when missing (reused by key, whatever its resource type)."""
+        key = check_container_key(key)
+        try:
+            found = self._get_container(key)
+        except NotFoundError:
+            pass
+        else:
+            other = found.get("resourceType")
+            if resource_type is not None and other not in (None, resource_type.name):
+                raise ConfigurationError(
+                    "container_key",
+                    f"the import container {key!r} exists for {other} resources, not {resource_type.name}.",
+                    "Use another container key (a container may be restricted to one resource type).",
+                )
+            return found
+        draft: dict[str, Any] = {"key": key}
+        if resource_type is not None:
+            draft["resourceType"] = resource_type.name
+        try:
+            # Keyed: a re-sent create can at worst meet the container it created (handled below).
+            created = self.client.request("POST", "import-containers", payload=draft, idempotent=True)
+        except (BadRequestError, ConcurrentModificationError) as error:
+            if "DuplicateField" not in error.codes and not isinstance(error, ConcurrentModificationError):
+                raise
+            return self._get_container(key)  # created meanwhile (a concurrent task, or a re-sent create)
+        self.log.info("Created import container %r", key)
+        return created if isinstance(created, dict) else {"key": key}
+
+    def _get_container(self, key: str) -> dict[str, Any]:
+        found = self.client.request("GET", container_path(key))
+        return found if isinstance(found, dict) else {"key": key}
+
+    def send(self, resource_type: ImportResourceType, container_key: str, resources: list[Any]) -> list[dict[str, Any]]:
+        """POST one import request; returns its ``operationStatus`` (one per resource, in order)."""
+        if not 1 <= len(resources) <= MAX_RESOURCES_PER_REQUEST:
+            raise ValueError(f"an import request carries 1 to {MAX_RESOURCES_PER_REQUEST} resources")
+        path = f"{resource_type.segment}/import-containers/{quote(container_key, safe='')}"
+        body = {"type": resource_type.name, resource_type.body_field: resources}
+        answer = self.client.request("POST", path, payload=body, idempotent=resource_type.idempotent)
+        statuses = answer.get("operationStatus") if isinstance(answer, dict) else None
+        if not isinstance(statuses, list) or len(statuses) != len(resources):
+            raise UnexpectedResponseError(
+                f"the ImportResponse has {len(statuses) if isinstance(statuses, list) else 'no'} operationStatus "
+                f"entries for {len(resources)} resources",
+                method="POST",
+                path=path,
+                status_code=201,
+                hint="Check that the connection's import_url points to the Import API",
+            )
+        return [s if isinstance(s, dict) else {} for s in statuses]
+
+    def summary(self, container_key: str) -> dict[str, Any]:
+        """The container's ``ImportSummary`` (``states`` and ``total``), calculated on demand by the API."""
+        answer = self.client.request("GET", summary_path(container_key))
+        return answer if isinstance(answer, dict) else {}
+
+    def _page(
+        self, container_key: str, offset: int, limit: int, state: str | None = None
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One ``ImportOperationPagedResponse``: its results and its total (None when absent)."""
+        path = container_path(container_key, "import-operations")
+        answer = self.client.request("GET", path, query=operations_query(offset, limit, state))
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list):
+            raise UnexpectedResponseError(
+                "the import operations page has no results", method="GET", path=path, status_code=200
+            )
+        total = answer.get("total")
+        return [r for r in results if isinstance(r, dict)], total if isinstance(total, int) else None
+
+    def iter_operations(
+        self,
+        container_key: str,
+        *,
+        state: str | None = None,
+        page_size: int = OPERATIONS_PAGE_SIZE,
+        offset: int = 0,
+    ) -> Iterator[dict[str, Any]]:
+        """Every operation of the container (optionally in one state), oldest first, page by page."""
+        while True:
+            results, total = self._page(container_key, offset, page_size, state)
+            yield from results
+            offset += len(results)
+            if len(results) < page_size or (total is not None and offset >= total):
+                return
+
+    def read_operations(
+        self, container_key: str, *, max_workers: int = 8, page_size: int = OPERATIONS_PAGE_SIZE
+    ) -> list[dict[str, Any]]:
+        """Every operation of the container, oldest first: the first page gives the total, the other
+        pages are read ``max_workers`` at a time (offsets are stable: new operations come last)."""
+        first, total = self._page(container_key, 0, page_size)
+        if len(first) < page_size or total is None:
+            return (
+                first
+                if len(first) < page_size
+                else first + list(self.iter_operations(container_key, page_size=page_size, offset=len(first)))
+            )
+        offsets = list(range(page_size, total, page_size))
+        pages: list[list[dict[str, Any]]] = []
+        if offsets:
+            with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(offsets)))) as pool:
+                pages = [results for results, _ in pool.map(lambda o: self._page(container_key, o, page_size), offsets)]
+        operations = first + [o for page in pages for o in page]
+        if len((pages or [first])[-1]) == page_size:  # more may have arrived since the first page
+            operations.extend(self.iter_operations(container_key, page_size=page_size, offset=len(operations)))
+        return operations

@@ -1,0 +1,241 @@
+"""Importing a batch: validate items, send import requests of 20 concurrently, wait, collect each operation's state."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_commercetools.commercetools.checks import short
+from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
+from airflow_provider_commercetools.commercetools.imports.api import ImportApi
+from airflow_provider_commercetools.commercetools.imports.records import (
+    FAILED,
+    NOT_SENT,
+    NOT_WAITED,
+    PENDING,
+    SKIPPED,
+    TO_RESEND,
+    ImportRecord,
+    WaitPolicy,
+    classify,
+    is_import_record,
+)
+from airflow_provider_commercetools.commercetools.imports.resources import (
+    MAX_RESOURCES_PER_REQUEST,
+    PROCESSING,
+    ImportResourceType,
+    state_counts,
+)
+from airflow_provider_commercetools.commercetools.publishing import UnreadableItem, describe_error
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    """An item that is a valid import resource, with its key, ready to be sent."""
+
+    index: int
+    resource: dict[str, Any]
+    key: str
+
+
+class Importer:
+    """Imports items of one resource type into one container and reports a record per item.
+
+    :param api: the Import API (its client carries the token and the retry policy).
+    :param max_workers: import requests in flight at once.
+    :param stop_on_failure: after a failed import request, send no more (the rest is ``not_sent``).
+    """
+
+    def __init__(
+        self,
+        api: ImportApi,
+        resource_type: ImportResourceType,
+        container_key: str,
+        *,
+        max_workers: int = 8,
+        stop_on_failure: bool = False,
+        logger: logging.Logger | Any = None,
+    ) -> None:
+        self.api = api
+        self.resource_type = resource_type
+        self.container_key = container_key
+        self.max_workers = max_workers
+        self.stop_on_failure = stop_on_failure
+        self.log = logger or log
+        self.request = f"POST {resource_type.segment}/import-containers/{container_key}"
+        self._stop = threading.Event()
+        self.requests_sent = 0
+
+    def stop(self) -> None:
+        """Send no more import requests (those in flight finish)."""
+        self._stop.set()
+
+    # -- items ---------------------------------------------------------------------------------
+
+    def prepare(self, items: Iterable[Any], *, strict: bool) -> tuple[list[PreparedItem], list[ImportRecord]]:
+        """Split items into resources to send and records already decided (skipped, invalid).
+
+        A record of an earlier run is sent again with its item when it failed, was pending or not sent,
+        and skipped when it succeeded. With ``strict`` an invalid item raises (nothing is sent).
+        """
+        prepared: list[PreparedItem] = []
+        decided: list[ImportRecord] = []
+        invalid: list[ConfigurationError] = []
+        for index, raw in enumerate(items):
+            item = raw
+            if is_import_record(raw):
+                if raw["status"] not in TO_RESEND:
+                    decided.append(
+                        ImportRecord(
+                            index,
+                            SKIPPED,
+                            str(raw.get("request", "")),
+                            key=raw.get("key"),
+                            state=raw.get("state"),
+                            note="imported in an earlier run; not sent again",
+                        )
+                    )
+                    continue
+                item = raw.get("item")
+            try:
+                prepared.append(self._check(index, item))
+            except ConfigurationError as error:
+                invalid.append(error)
+                original = item.text if isinstance(item, UnreadableItem) else item
+                decided.append(ImportRecord(index, FAILED, self.request, error=describe_error(error), item=original))
+        if invalid and strict:
+            first = invalid[0]
+            raise ConfigurationError(
+                first.parameter,
+                f"{first.problem} ({len(invalid)} of {len(prepared) + len(decided)} items are invalid; "
+                "nothing was sent.)",
+                first.fix or "Fix the items, or set on_error='continue' or 'skip' to import the valid ones.",
+            )
+        return prepared, decided
+
+    def _check(self, index: int, item: Any) -> PreparedItem:
+        if isinstance(item, UnreadableItem):  # a line of the items file that is not JSON
+            raise ConfigurationError(f"items[{index}]", item.problem, "Fix or remove that line.")
+        if not isinstance(item, Mapping):
+            raise ConfigurationError(
+                f"items[{index}]",
+                f"is not an import resource (a JSON object): {type(item).__name__} {short(item)}.",
+                f"Give {self.resource_type.name} import resources, e.g. {{'key': ..., ...}}.",
+            )
+        key = self.resource_type.key_of(item)
+        if key is None:
+            raise ConfigurationError(
+                f"items[{index}]",
+                f"has no {self.resource_type.describe_key()!r}: {short(item)}.",
+                f"Every {self.resource_type.name} import resource is identified by its "
+                f"{self.resource_type.describe_key()!r}.",
+            )
+        return PreparedItem(index, dict(item), key)
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def send(self, prepared: list[PreparedItem]) -> list[ImportRecord]:
+        """Send the resources in import requests of 20, ``max_workers`` at once; one record per item."""
+        batches = [
+            prepared[start : start + MAX_RESOURCES_PER_REQUEST]
+            for start in range(0, len(prepared), MAX_RESOURCES_PER_REQUEST)
+        ]
+        records: list[ImportRecord] = []
+        if not batches:
+            return records
+        with ThreadPoolExecutor(
+            max_workers=min(self.max_workers, len(batches)), thread_name_prefix="ct-import"
+        ) as pool:
+            for batch_records in pool.map(self._send_batch, batches):
+                records.extend(batch_records)
+        return records
+
+    def _send_batch(self, batch: list[PreparedItem]) -> list[ImportRecord]:
+        if self._stop.is_set():
+            return [self._record(p, NOT_SENT, note="not sent: an earlier import request failed") for p in batch]
+        try:
+            statuses = self.api.send(self.resource_type, self.container_key, [p.resource for p in batch])
+        except CommercetoolsError as error:
+            if self.stop_on_failure:
+                self._stop.set()
+            described = describe_error(error)
+            self.log.warning("%s failed for items[%d..%d]: %s", self.request, batch[0].index, batch[-1].index, error)
+            return [self._record(p, FAILED, error=described) for p in batch]
+        finally:
+            self.requests_sent += 1
+        records = []
+        for item, status in zip(batch, statuses, strict=True):
+            record = self._record(item, PENDING)
+            record.operation_id = status.get("operationId") if isinstance(status.get("operationId"), str) else None
+            state = status.get("state")
+            record.state = state if isinstance(state, str) else PROCESSING
+            errors = status.get("errors")
+            record.errors = list(errors) if isinstance(errors, list) else []
+            record.status, record.error = classify(record.state, record.errors, [], NOT_WAITED)
+            records.append(record)
+        return records
+
+    def _record(self, item: PreparedItem, status: str, **fields: Any) -> ImportRecord:
+        return ImportRecord(item.index, status, self.request, key=item.key, item=item.resource, **fields)
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    def wait(
+        self,
+        policy: WaitPolicy,
+        started: float,
+        *,
+        sleep: Callable[[float], Any] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> tuple[str, dict[str, int]]:
+        """Poll the container's summary until :meth:`WaitPolicy.decide` says why to stop (bounded by its timeout)."""
+        last_logged = clock()
+        while True:
+            states = state_counts(self.api.summary(self.container_key).get("states"))
+            reason = policy.decide(states, started, clock())
+            if reason is not None:
+                return reason, states
+            if clock() - last_logged >= 30:
+                last_logged = clock()
+                self.log.info("Import container %r: %s", self.container_key, _describe_states(states))
+            remaining = started + policy.timeout - clock()
+            sleep(max(min(policy.poll_interval, remaining), 0.0))
+
+    def collect(self, records: list[ImportRecord], reason: str) -> None:
+        """Give every sent record its operation's state, reading the container's operations once.
+
+        Records are matched by operation id; a record without one (after a deferral, which keeps no
+        ids) by its key: the newest operation of that key in the container.
+        """
+        waiting = [r for r in records if r.status == PENDING or (r.operation_id and r.status == FAILED and r.state)]
+        if not waiting:
+            return
+        by_id: dict[str, Mapping[str, Any]] = {}
+        by_key: dict[str, Mapping[str, Any]] = {}
+        for operation in self.api.read_operations(self.container_key, max_workers=self.max_workers):
+            operation_id = operation.get("id")
+            if isinstance(operation_id, str):
+                by_id[operation_id] = operation
+            key = operation.get("resourceKey")
+            if isinstance(key, str):
+                by_key[key] = operation  # oldest first: the newest wins
+        for record in waiting:
+            found = by_id.get(record.operation_id) if record.operation_id else None
+            if found is None and record.key is not None:
+                found = by_key.get(record.key)
+            if found is None:
+                if record.status == PENDING:
+                    record.note = "its import operation was not found in the container"
+                continue
+            record.apply_operation(found, reason)
+
+
+def _describe_states(states: Mapping[str, int]) -> str:
+    return ", ".join(f"{count} {state}" for state, count in states.items() if count) or "empty"

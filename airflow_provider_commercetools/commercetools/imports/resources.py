@@ -1,0 +1,148 @@
+"""The Import API's resource types, processing states and limits, as data (from the API's spec).
+
+Sources, in the spec repository commercetools/commercetools-api-reference:
+``api-specs/importapi/types/common.raml`` (``ImportResourceType``, ``ProcessingState``),
+``api-specs/importapi/types/import-request.raml`` (one ``*ImportRequest`` per type, ``maxItems: 20``;
+``resources``, or ``patches`` for the two patch types), ``api-specs/importapi/types/import-summary.raml``
+(``OperationStates``) and ``api-specs/importapi/examples/import-summary.json`` (``canceled``). The
+types added to the API after that spec version (standalone prices, types, discount codes, product
+selections, business units; the ``partiallyImported`` state) follow docs.commercetools.com/api/import-export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_commercetools.commercetools.checks import short
+from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+
+#: Resources in one import request (``maxItems: 20`` in import-request.raml).
+MAX_RESOURCES_PER_REQUEST = 20
+
+# ProcessingState (common.raml; canceled: examples/import-summary.json; partiallyImported: release notes 2026-03-10)
+PROCESSING = "processing"
+VALIDATION_FAILED = "validationFailed"
+UNRESOLVED = "unresolved"
+WAIT_FOR_MASTER_VARIANT = "waitForMasterVariant"
+IMPORTED = "imported"
+REJECTED = "rejected"
+CANCELED = "canceled"
+PARTIALLY_IMPORTED = "partiallyImported"
+PROCESSING_STATES: tuple[str, ...] = (
+    PROCESSING,
+    VALIDATION_FAILED,
+    UNRESOLVED,
+    WAIT_FOR_MASTER_VARIANT,
+    IMPORTED,
+    REJECTED,
+    CANCELED,
+    PARTIALLY_IMPORTED,
+)
+#: States an operation leaves by itself (unresolved: when the referenced resources appear).
+PENDING_STATES = frozenset({PROCESSING, UNRESOLVED, WAIT_FOR_MASTER_VARIANT})
+#: Final states that mean the resource was not (fully) imported.
+FAILED_STATES = frozenset({VALIDATION_FAILED, REJECTED, CANCELED, PARTIALLY_IMPORTED})
+FINAL_STATES = frozenset({IMPORTED}) | FAILED_STATES
+
+
+@dataclass(frozen=True)
+class ImportResourceType:
+    """One ``ImportResourceType``: its path segment, body field and the field that keys a resource.
+
+    :param idempotent: whether importing the same resource twice leaves the project as importing it
+        once. Resources are keyed: a second import of a key is a second operation that updates the
+        same resource to the same data. Order patches are not: ``addDeliveries``, ``addReturnInfo``
+        and ``addParcelToDelivery`` add again, so a lost import request of patches is never re-sent.
+    """
+
+    name: str
+    segment: str
+    body_field: str = "resources"
+    key_path: tuple[str, ...] = ("key",)
+    idempotent: bool = True
+
+    @property
+    def request_path(self) -> str:
+        return f"{self.segment}/import-containers/{{container}}"
+
+    def key_of(self, resource: Any) -> str | None:
+        """The resource's key (``resourceKey`` of its operation), or None when it has none."""
+        value: Any = resource
+        for part in self.key_path:
+            if not isinstance(value, Mapping):
+                return None
+            value = value.get(part)
+        return value if isinstance(value, str) and value else None
+
+    def describe_key(self) -> str:
+        return ".".join(self.key_path)
+
+
+RESOURCE_TYPES: dict[str, ImportResourceType] = {
+    t.name: t
+    for t in (
+        ImportResourceType("category", "categories"),
+        ImportResourceType("customer", "customers"),
+        ImportResourceType("discount-code", "discount-codes"),
+        ImportResourceType("inventory", "inventories"),
+        ImportResourceType("order", "orders", key_path=("orderNumber",)),
+        ImportResourceType("order-patch", "order-patches", "patches", ("orderNumber",), idempotent=False),
+        ImportResourceType("price", "prices"),
+        ImportResourceType("product", "products"),
+        ImportResourceType("product-draft", "product-drafts"),
+        ImportResourceType("product-type", "product-types"),
+        ImportResourceType("product-variant", "product-variants"),
+        ImportResourceType("product-variant-patch", "product-variant-patches", "patches", ("productVariant", "key")),
+        ImportResourceType("standalone-price", "standalone-prices"),
+        ImportResourceType("type", "types"),
+        ImportResourceType("product-selection", "product-selections"),
+        ImportResourceType("business-unit", "business-units"),
+    )
+}
+_BY_SEGMENT = {t.segment: t for t in RESOURCE_TYPES.values()}
+
+
+def get_resource_type(value: Any, parameter: str = "resource_type") -> ImportResourceType:
+    """The resource type named by its ``ImportResourceType`` (``product``) or path segment (``products``)."""
+    if isinstance(value, str):
+        name = value.strip()
+        found = RESOURCE_TYPES.get(name) or _BY_SEGMENT.get(name)
+        if found is not None:
+            return found
+    raise ConfigurationError(
+        parameter,
+        f"{short(value)} is not an Import API resource type.",
+        f"Use one of: {', '.join(RESOURCE_TYPES)}.",
+    )
+
+
+def check_container_key(value: Any, parameter: str = "container_key") -> str:
+    """A container key as the spec allows it: 2 to 256 of a-z, A-Z, 0-9, ``_`` and ``-`` (import-container.raml)."""
+    text = value.strip() if isinstance(value, str) else ""
+    if 2 <= len(text) <= 256 and all(c.isascii() and (c.isalnum() or c in "_-") for c in text):
+        return text
+    raise ConfigurationError(
+        parameter,
+        f"{short(value)} is not an import container key.",
+        "Use 2 to 256 letters, digits, '_' or '-' (e.g. 'catalogue-{{ ds_nodash }}').",
+    )
+
+
+def container_key_for(*parts: str) -> str:
+    """A valid container key made of ``parts`` (other characters become ``-``), at most 256 long."""
+    text = "-".join(p for p in parts if p)
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "-" for c in text).strip("-")
+    while "--" in cleaned:
+        cleaned = cleaned.replace("--", "-")
+    return (cleaned or "airflow-import")[:256]
+
+
+def state_counts(states: Mapping[str, Any] | None) -> dict[str, int]:
+    """Every processing state with its count (0 when absent), from an ``OperationStates`` object."""
+    counts = dict.fromkeys(PROCESSING_STATES, 0)
+    for name, value in (states or {}).items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            counts[name] = value
+    return counts

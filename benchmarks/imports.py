@@ -1,0 +1,127 @@
+"""Benchmark: 10,000 categories through the Import API against the publisher, 16 workers, 50 ms latency.
+
+Both operators run in this process against ``FakeCommercetools(latency=0.05)`` (every answer, of the
+HTTP API and of the fake Import API on its own address, waits 50 ms): the publisher sends one create
+per category; the import operator sends import requests of 20, then polls the container's summary
+and reads its operations (500 a page). It reports the requests each sent and the time until every
+resource is final (imported, or the HTTP API's 201). The fake processes operations at the first read
+after they arrive, so the Import API's own processing time (minutes for large imports, by
+commercetools' account) is not in these numbers: they compare what the client spends.
+
+    .venv/bin/python benchmarks/imports.py [--items 10000] [--workers 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+
+sys.path.insert(0, os.path.dirname(__file__))
+from airflow_home import use_private_airflow_home
+
+use_private_airflow_home()
+LATENCY = 0.05
+
+
+@contextlib.contextmanager
+def quiet(path: str) -> Iterator[None]:
+    """The operators' log lines go to a file (as in a task log), not to the table."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    with open(path, "a") as log:
+        os.dup2(log.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def category(prefix: str, i: int) -> dict:
+    return {"key": f"{prefix}-{i}", "name": {"en": f"Category {i}"}, "slug": {"en": f"{prefix}-{i}"}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=16)
+    args = parser.parse_args()
+
+    from airflow_provider_commercetools.operators.commercetools import CommercetoolsPublisherOperator
+    from airflow_provider_commercetools.operators.imports import CommercetoolsImportOperator
+    from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
+    from airflow_provider_commercetools.testing.fake.import_api import FakeImportApi
+
+    log = os.path.join(tempfile.mkdtemp(prefix="ct-bench-imports-"), "task.log")
+    rows = []
+    with FakeCommercetools(latency=LATENCY) as ct:
+        imports = FakeImportApi(ct)
+        os.environ["AIRFLOW_CONN_COMMERCETOOLS_DEFAULT"] = connection_json(ct, import_url=imports.url)
+        pk = ct.project_key
+
+        publisher = CommercetoolsPublisherOperator(
+            task_id="publish",
+            entity="categories",
+            items=[category("published", i) for i in range(args.items)],
+            max_workers=args.workers,
+        )
+        with quiet(log):
+            started = time.perf_counter()
+            published = publisher.execute({})  # type: ignore[arg-type]
+            seconds = time.perf_counter() - started
+        rows.append(
+            (
+                "publisher (one create each)",
+                ct.count_requests("POST", f"/{pk}/categories"),
+                0,
+                len(ct.requests),
+                seconds,
+                published["succeeded"],
+            )
+        )
+        ct.reset_log()
+
+        importer = CommercetoolsImportOperator(
+            task_id="import",
+            resource_type="category",
+            items=[category("imported", i) for i in range(args.items)],
+            container_key="benchmark",
+            max_workers=args.workers,
+            poll_interval=1.0,
+        )
+        with quiet(log):
+            started = time.perf_counter()
+            imported = importer.execute({"run_id": "benchmark"})  # type: ignore[arg-type]
+            seconds = time.perf_counter() - started
+        posts = ct.count_requests("POST", f"/{pk}/categories/import-containers/benchmark")
+        reads = ct.count_requests("GET", f"/{pk}/import-containers/benchmark/")
+        rows.append(("import operator (20 a request)", posts, reads, len(ct.requests), seconds, imported["succeeded"]))
+        assert len([c for c in ct.entities("categories") if c["key"].startswith("imported-")]) == args.items
+
+    print(f"{args.items:,} categories, max_workers={args.workers}, {LATENCY * 1000:.0f} ms per response")
+    print()
+    print(
+        "| operator | write requests | status reads | all requests (incl. token, container) | s until all final "
+        "| succeeded |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, writes, status_reads, total, seconds, succeeded in rows:
+        print(f"| {name} | {writes:,} | {status_reads:,} | {total:,} | {seconds:.2f} | {succeeded:,} |")
+    print()
+    print(
+        f"bound for the publisher: {args.items:,} x {LATENCY * 1000:.0f} ms / {args.workers} = "
+        f"{args.items * LATENCY / args.workers:.2f} s; for the import requests: "
+        f"{-(-args.items // 20):,} x {LATENCY * 1000:.0f} ms / {args.workers} = "
+        f"{-(-args.items // 20) * LATENCY / args.workers:.2f} s"
+    )
+    print(f"(task logs: {log})")
+
+
+if __name__ == "__main__":
+    main()
