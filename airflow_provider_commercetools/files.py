@@ -87,6 +87,10 @@ class JsonLinesWriter:
         self._handle.write("\n")
         self.count += 1
 
+    def flush(self) -> None:
+        """Hand what was written to the operating system (a killed process keeps it)."""
+        self._handle.flush()
+
     def write_texts(self, texts: list[str]) -> None:
         """Write documents that are JSON text already, one line each."""
         if texts:

@@ -21,6 +21,12 @@ STORE_KEY = "store_key"
 
 #: path parameters -> (path template, addresses one entity)
 Shapes = Mapping[frozenset[str], tuple[str, bool]]
+#: a unique value a draft supplies: (draft field, path parameter) pairs, e.g. (("orderNumber", "order_number"),)
+UniqueFields = tuple[tuple[str, str], ...]
+
+#: what ``POST`` to the collection does (the write behaviour the publisher builds requests from)
+CREATE = "create"
+UPSERT = "upsert"
 
 
 def _standard(
@@ -44,6 +50,13 @@ class Entity:
     #: updates and deletes need a version (custom objects do not)
     versioned: bool = True
     read_only: bool = False
+    #: ``POST`` to the collection: ``create`` (a draft; a lost answer is not re-sent blindly) or ``upsert``
+    #: (the payload carries its own identity, e.g. custom objects' container and key: writing it again is
+    #: harmless, and an optional ``version`` guards it)
+    post_to_collection: str = CREATE
+    #: the unique values a draft supplies, in order of preference, by which a create whose answer was lost
+    #: is looked up (each is a path shape of the entity); for an upsert, the fields the payload must have
+    lookup_by: tuple[UniqueFields, ...] = ((("key", "key"),),)
 
     @property
     def path_parameters(self) -> list[str]:
@@ -72,7 +85,12 @@ ENTITIES: dict[str, Entity] = {
         Entity("carts", store_scoped=True),
         Entity("cart-discounts"),
         Entity("discount-codes"),
-        Entity("orders", shapes=_standard("orders", extra={"order_number": "order-number"}), store_scoped=True),
+        Entity(
+            "orders",
+            shapes=_standard("orders", extra={"order_number": "order-number"}),
+            store_scoped=True,
+            lookup_by=((("orderNumber", "order_number"),), (("key", "key"),)),
+        ),
         Entity("payments"),
         Entity("quotes"),
         Entity("quote-requests"),
@@ -98,12 +116,14 @@ ENTITIES: dict[str, Entity] = {
                 frozenset({"container", "key"}): ("custom-objects/{container}/{key}", True),
             },
             versioned=False,
+            post_to_collection=UPSERT,
+            lookup_by=((("container", "container"), ("key", "key")),),
         ),
         Entity("attribute-groups"),
         Entity("associate-roles"),
         Entity("business-units"),
-        Entity("messages", shapes=_standard("messages", key=False), read_only=True),
-        Entity("api-clients", shapes=_standard("api-clients", key=False)),
+        Entity("messages", shapes=_standard("messages", key=False), read_only=True, lookup_by=()),
+        Entity("api-clients", shapes=_standard("api-clients", key=False), lookup_by=()),
     )
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from airflow_provider_commercetools.operators.publisher import (
     CommercetoolsPublisherOperator,
     PublishPartlyAppliedError,
+    PublishStoppedError,
 )
 from airflow_provider_commercetools.operators.subscriber import CommercetoolsSubscriberOperator, XComLimitError
 
@@ -16,5 +17,6 @@ __all__ = [
     "CommercetoolsPublisherOperator",
     "CommercetoolsSubscriberOperator",
     "PublishPartlyAppliedError",
+    "PublishStoppedError",
     "XComLimitError",
 ]

@@ -45,7 +45,13 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     container_key_for,
     get_resource_type,
 )
-from airflow_provider_commercetools.commercetools.publishing import ON_ERROR, UnreadableItem, failures_location
+from airflow_provider_commercetools.commercetools.publishing import (
+    ON_ERROR,
+    ItemsFile,
+    UnreadableItem,
+    failures_location,
+    items_source,
+)
 from airflow_provider_commercetools.files import check_location, move, read_json_lines, remove, write_json_lines
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
@@ -316,17 +322,6 @@ class CommercetoolsImportOperator(BaseOperator):
 
 def _items_source(value: Any) -> list[Any] | str | None:
     """The publisher's item sources: a list, a JSON Lines file, a subscriber's result, an earlier run's summary."""
-    try:  # after helper B's split of publishing.py (commercetools/publishing/items.py)
-        from airflow_provider_commercetools.commercetools.publishing import (  # type: ignore[attr-defined]
-            ItemsFile,
-            items_source,
-        )
-    except ImportError:  # before it: the operator's method; drop this branch once the split is merged
-        from types import SimpleNamespace
-
-        from airflow_provider_commercetools.operators.publisher import CommercetoolsPublisherOperator
-
-        return CommercetoolsPublisherOperator._items_source(SimpleNamespace(items=value))  # type: ignore[arg-type]
     source = items_source(parse_json_string("items", value))
     return source.location if isinstance(source, ItemsFile) else source
 

@@ -1,16 +1,14 @@
 """CommercetoolsPublisherOperator: write one request, or one request per item of a batch, with a result per item.
 
 It renders its parameters, hands them to :class:`~airflow_provider_commercetools.commercetools.publishing.Publisher`
-(the commercetools layer) and writes the results to XCom or JSON Lines files.
+(the commercetools layer) and writes the results to XCom or to JSON Lines files
+(:mod:`airflow_provider_commercetools.result_files`).
 """
 
 from __future__ import annotations
 
-import os
 import time as _time
-import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -25,39 +23,45 @@ from airflow_provider_commercetools.commercetools.checks import (
     is_static,
     optional_text,
     parse_json_string,
-    short,
 )
-from airflow_provider_commercetools.commercetools.client import POOL_SIZE
-from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.commercetools.publishing import (
     FAILED,
     NOT_SENT,
     ON_CONFLICT,
     ON_ERROR,
-    TO_RESEND,
+    EarlierAttempts,
     ItemResult,
+    ItemsFile,
     PreparedRequest,
     PublishDefaults,
     Publisher,
     PublishFailedError,
     PublishReport,
     UnreadableItem,
+    check_max_workers,
     check_method,
-    failures_location,
+    items_source,
 )
-from airflow_provider_commercetools.files import check_location, move, read_json_lines, remove, write_json_lines
+from airflow_provider_commercetools.files import read_json_lines
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
+from airflow_provider_commercetools.result_files import ResultFiles, items_file
 
 #: Failed items logged one by one before the log only counts them.
 MAX_LOGGED_FAILURES = 50
 #: Failed items named in the error that fails the task.
 MAX_FAILURES_IN_ERROR = 20
 PROGRESS_EVERY_SECONDS = 30.0
+KILLED = "the task was stopped (on_kill: Airflow's timeout or mark-failed)"
 
 
 class PublishPartlyAppliedError(PublishFailedError, AirflowFailException):
     """Items failed after others were applied: the task fails without Airflow's retries, which would
     send the whole batch again (doubling creates); re-run with the failures file instead."""
+
+
+class PublishStoppedError(PublishFailedError):
+    """The task was stopped (on_kill) before every item was sent. With ``output_path`` the records stay
+    beside it and a re-run of the task (Airflow's retries too) resumes, sending only what was not applied."""
 
 
 class CommercetoolsPublisherOperator(BaseOperator):
@@ -67,8 +71,8 @@ class CommercetoolsPublisherOperator(BaseOperator):
     from the draft in ``payload``; ``POST`` to one entity (``path`` with ``id`` or ``key``) updates it
     with ``{"version": N, "actions": [...]}``; ``DELETE`` to one entity sends the version as the
     ``version`` query parameter (from ``query`` or the payload's ``version``); ``GET`` and ``HEAD``
-    read (only a summary of the answer is kept: use the subscriber to export data). Custom objects
-    are written by ``POST`` with ``{container, key, value}`` and an empty ``path``.
+    read (only a summary of the answer is kept unless ``keep_response``: use the subscriber to export
+    data). Custom objects are written by ``POST`` with ``{container, key, value}`` and an empty ``path``.
 
     **Items.** Without ``items`` one request is sent from ``path``, ``query`` and ``payload``. With
     ``items`` one request is sent per item; an item is ``{"path": {...}, "query": {...}, "payload":
@@ -94,7 +98,8 @@ class CommercetoolsPublisherOperator(BaseOperator):
     **Lost responses.** A create whose response was lost is never re-sent blindly: when the draft
     has a ``key`` (``orderNumber`` for orders, ``container`` and ``key`` for custom objects) the
     entity is looked up; found, the item succeeded (``recovered``); not found, the create is sent
-    again (at most twice). Without a key the item fails with "outcome unknown".
+    again (at most twice), and before it is given up it is looked up once more after waiting the
+    connection's timeout. Without a key the item fails with "outcome unknown".
 
     **Errors.** ``on_error="fail"``: after the first failure nothing more is sent (requests in flight
     finish), the rest is reported as ``not_sent`` and the task fails; ``"continue"``: everything is
@@ -104,20 +109,23 @@ class CommercetoolsPublisherOperator(BaseOperator):
     it is :class:`PublishPartlyAppliedError`, which Airflow does not retry, because a retry would
     send the applied items again: finish the job with the failures file instead.
 
-    **Results.** Every item gets a record ``{"index", "status", "request", "response" | "error",
-    ...}``: ``index`` is its position in ``items`` (in a file: among the non-empty lines, from 0),
-    ``status`` is ``succeeded``, ``failed``, ``not_sent`` or ``skipped``; ``response`` holds only
-    ``id``, ``version``, ``key`` (...); ``error`` holds ``type``, ``status``, ``codes``, ``message``,
-    ``correlation_id``; failed and not-sent records carry the original ``item``. With
-    ``output_path`` every record is written there as JSON Lines, and the failed and not-sent ones
-    also to ``failures_path`` beside it (``results.jsonl`` -> ``results.failures.jsonl``; written
-    even when empty). Both files appear when the batch is done (written under a temporary name,
-    then moved), so a re-run may read the failures file it replaces: **to finish a partly failed
-    batch, run again with ``items`` set to the failures file**. XCom then gets the counts
-    (``total``, ``succeeded``, ``failed``, ``not_sent``, ``skipped``, ``recovered``,
-    ``conflict_retries``) with ``output_path`` and ``failures_path``; without ``output_path`` it
-    gets the counts, ``results`` (the first 1,000 records, without items) and ``failures`` (the
-    first 200 failed or not-sent records with their items), each with a ``*_truncated`` flag.
+    **Killed** (``on_kill``: Airflow's timeout or mark-failed): nothing more is sent. With
+    ``output_path`` the records so far stay beside it (``.partial-*`` files, and a journal of the
+    items that were sent, in flight ones included) and the task fails with :class:`PublishStoppedError`;
+    running the task again with the same ``items`` and ``output_path`` (as Airflow's retries do)
+    resumes: applied items are not sent again, creates that were in flight are looked up by their key
+    first. Without ``output_path`` nothing records what was applied.
+
+    **Results** come as items complete (not in input order), one record per item ``{"index", "status",
+    "request", "response" | "error", ...}``; ``response`` holds only ``id``, ``version``, ``key``
+    (...) unless ``keep_response``; failed and not-sent records carry the original ``item``. With
+    ``output_path`` every record goes there as JSON Lines and the failed and not-sent ones also to
+    ``failures_path`` beside it (``results.jsonl`` -> ``results.failures.jsonl``), both moved into
+    place when the batch is done: **to finish a partly failed batch, run again with ``items`` set to
+    the failures file**. XCom gets the counts (``total``, ``succeeded``, ``failed``, ``not_sent``,
+    ``skipped``, ``recovered``, ``conflict_retries``) and the two paths, or without ``output_path``
+    also ``results`` and ``failures``: the 1,000 and 200 records of lowest index, each with a
+    ``*_truncated`` flag. (README: "CommercetoolsPublisherOperator".)
 
     :param commercetools_conn_id: the Airflow connection of the commercetools project.
     :param method: POST, DELETE, GET or HEAD. (templated)
@@ -135,10 +143,15 @@ class CommercetoolsPublisherOperator(BaseOperator):
     :param max_workers: items sent concurrently, sharing one HTTP session and one token (1 to 64).
     :param on_error: ``fail`` (default), ``continue`` or ``skip``.
     :param output_path: write the results as JSON Lines to this local path or ObjectStoragePath URL
-        (``file://``, ``s3://conn_id@bucket/key``...). (templated)
-    :param resend_unknown: when ``items`` are an earlier run's failures, a create whose outcome was
-        unknown and whose draft has no key (nothing to look it up by) is not sent again, since it may
-        exist already: it stays failed, with a note. Set True, after checking, to send those too.
+        (``file://``, ``s3://conn_id@bucket/key``...); checked to be writable before any request.
+        (templated)
+    :param resend_unknown: when ``items`` are an earlier run's failures (or a killed attempt is resumed),
+        a create whose outcome was unknown and whose draft has no key (nothing to look it up by) is not
+        sent again, since it may exist already: it stays failed, with a note. Set True, after checking,
+        to send those too.
+    :param keep_response: keep the whole answer in each result record (default False: only ``id``,
+        ``version``, ``key``, ``container``, ``orderNumber``), e.g. for a GET or a write with ``expand``.
+        Mind XCom's size without ``output_path``.
     """
 
     template_fields: Sequence[str] = (
@@ -171,12 +184,14 @@ class CommercetoolsPublisherOperator(BaseOperator):
         on_error: str = "fail",
         output_path: str | None = None,
         resend_unknown: bool = False,
+        keep_response: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         check_conn_id(commercetools_conn_id)
         check_target(entity, endpoint)
         self.resend_unknown = bool(resend_unknown)
+        self.keep_response = bool(keep_response)
         if is_static(method):
             check_method(method)
         if is_static(entity):
@@ -191,14 +206,11 @@ class CommercetoolsPublisherOperator(BaseOperator):
         self.items = items
         self.on_conflict = check_choice("on_conflict", on_conflict, ON_CONFLICT)
         self.max_conflict_retries = check_count("max_conflict_retries", max_conflict_retries, 0)
-        self.max_workers = check_count("max_workers", max_workers, 1)
-        if self.max_workers > POOL_SIZE:
-            raise ConfigurationError(
-                "max_workers", f"{max_workers} is more than the {POOL_SIZE} connections of the client's pool."
-            )
+        self.max_workers = check_max_workers(max_workers)
         self.on_error = check_choice("on_error", on_error, ON_ERROR)
         self.output_path = output_path
         self._publisher: Publisher | None = None
+        self._killed = False
 
     @cached_property
     def hook(self) -> CommercetoolsHook:
@@ -217,12 +229,31 @@ class CommercetoolsPublisherOperator(BaseOperator):
             query=as_mapping("query", self.query),
             payload=parse_json_string("payload", self.payload),
         )
-        output = None if self.output_path in (None, "") else check_location("output_path", self.output_path)
-        source = self._items_source()
+        source = items_source(parse_json_string("items", self.items))
+        if isinstance(source, ItemsFile):
+            source = ItemsFile(items_file(source.location))
+        files = None if self.output_path in (None, "") else ResultFiles(self.output_path)
+        earlier = files.earlier_attempts() if files is not None else None
+        if earlier:
+            self._check_same_items(earlier, source)
+        if files is not None:
+            files.open()  # an unwritable output_path fails here, before any request
+        try:
+            return self._execute(defaults, source, files, earlier)
+        finally:
+            if files is not None and not files.finished:
+                files.abandon()  # stopped before publishing (e.g. an invalid batch): removed when empty
+
+    def _execute(
+        self,
+        defaults: PublishDefaults,
+        source: list[Any] | ItemsFile | None,
+        files: ResultFiles | None,
+        earlier: EarlierAttempts | None,
+    ) -> dict[str, Any]:
         # The client (session, token cache) is created here, once, before the worker threads share it.
-        client = self.hook.client
         publisher = Publisher(
-            client,
+            self.hook.client,
             defaults,
             on_conflict=self.on_conflict,
             max_conflict_retries=self.max_conflict_retries,
@@ -230,32 +261,50 @@ class CommercetoolsPublisherOperator(BaseOperator):
             stop_on_failure=self.on_error == "fail",
             single=source is None,
             resend_unknown=self.resend_unknown,
+            keep_response=self.keep_response,
+            earlier=earlier,
+            on_send=files.sent if files is not None else None,
             logger=self.log,
         )
         self._publisher = publisher
+        if self._killed:  # on_kill came while the items were being checked
+            publisher.stop(KILLED)
         prepared: Iterable[PreparedRequest | ItemResult]
         if source is None:
-            prepared = publisher.prepare_all([{}], strict=True)
-            what = "1 request"
+            prepared, what = publisher.prepare_all([{}], strict=True), "1 request"
         elif isinstance(source, list):
-            prepared = publisher.prepare_all(source)
-            what = f"{len(source)} items"
+            prepared, what = publisher.prepare_all(source), f"{len(source)} items"
         else:
-            prepared = publisher.iter_prepared(read_json_lines("items", source, on_bad_line=UnreadableItem))
-            what = f"the items of {source!r}"
+            items = read_json_lines("items", source.location, on_bad_line=UnreadableItem)
+            prepared, what = publisher.iter_prepared(items), f"the items of {source.location!r}"
         self.log.info(
-            "Publishing %s: %s %s (on_conflict=%r, on_error=%r, max_workers=%d)%s",
+            "Publishing %s: %s %s (on_conflict=%r, on_error=%r, max_workers=%d)%s%s",
             what,
             defaults.method,
             defaults.target,
             self.on_conflict,
             self.on_error,
             self.max_workers,
-            f", results to {output!r}" if output else "",
+            f", results to {files.output!r}" if files else "",
+            f"; resuming an interrupted attempt ({len(earlier)} items recorded in {earlier.sources})"
+            if earlier
+            else "",
         )
         report = PublishReport()
-        if output is None:
-            self._consume(publisher.publish(prepared), report)
+        self._consume(publisher, prepared, report, files)
+        self.log.info("Published %s", report.describe())
+        return self._summarise(report, files)
+
+    def _check_same_items(self, earlier: EarlierAttempts, source: list[Any] | ItemsFile | None) -> None:
+        if source is None:
+            earlier.check_all([{}])
+        elif isinstance(source, list):
+            earlier.check_all(source)
+        else:
+            earlier.check_all(read_json_lines("items", source.location, on_bad_line=UnreadableItem))
+
+    def _summarise(self, report: PublishReport, files: ResultFiles | None) -> dict[str, Any]:
+        if files is None:
             summary: dict[str, Any] = {
                 **report.counts_summary(),
                 "results": report.results,
@@ -265,11 +314,22 @@ class CommercetoolsPublisherOperator(BaseOperator):
             }
             where = "" if not report.failures else "Set output_path to get every failed item in a file to re-send."
         else:
-            failures = failures_location(output)
-            self._publish_to_files(publisher, prepared, report, output, failures)
-            summary = {**report.counts_summary(), "output_path": output, "failures_path": failures}
-            where = f"Results: {output}. To send the failed items again, run with items={failures!r}."
-        self.log.info("Published %s", report.describe())
+            summary = {**report.counts_summary(), "output_path": files.output, "failures_path": files.failures}
+            where = f"Results: {files.output}. To send the failed items again, run with items={files.failures!r}."
+        if self._killed:
+            if files is None:
+                where = (
+                    "Without output_path nothing records what was applied: running the task again sends every item "
+                    "again (creates with a key then fail with DuplicateField, creates without a key exist twice)."
+                )
+            else:
+                where = (
+                    f"The records so far are in {files.describe_partial()}: run the task again with the same items "
+                    "and output_path (Airflow's retries do) to send only what was not applied."
+                )
+            raise PublishStoppedError(
+                f"{KILLED}. " + report.failure_message(limit=MAX_FAILURES_IN_ERROR, where=where), summary
+            )
         if (report.failed or report.counts[NOT_SENT]) and self.on_error != "skip":
             if report.nothing_applied:  # retrying the task (Airflow's retries) doubles nothing
                 raise PublishFailedError(report.failure_message(limit=MAX_FAILURES_IN_ERROR, where=where), summary)
@@ -281,124 +341,60 @@ class CommercetoolsPublisherOperator(BaseOperator):
         return summary
 
     def on_kill(self) -> None:
+        self._killed = True
         if self._publisher is not None:
-            self._publisher.stop()
-
-    # -- items ---------------------------------------------------------------------------------
-
-    def _items_source(self) -> list[Any] | str | None:
-        """None (one request), the in-memory list, or the location of a JSON Lines file of items."""
-        value = parse_json_string("items", self.items)
-        if value is None:
-            return None
-        if isinstance(value, list | tuple):
-            return list(value)
-        if isinstance(value, os.PathLike):
-            value = os.fspath(value)
-        if isinstance(value, str):
-            if value.strip() in ("", "None"):
-                raise ConfigurationError(
-                    "items",
-                    f"rendered to {value!r}.",
-                    "The upstream value is empty: give a list, a JSON Lines file, or leave items out (None).",
-                )
-            return _items_file(value)
-        if isinstance(value, Mapping):
-            if isinstance(value.get("path"), str) and not {"query", "payload"} & value.keys():
-                return _items_file(value["path"])  # a subscriber's file result
-            if isinstance(value.get("failures_path"), str):
-                return _items_file(value["failures_path"])  # an earlier run's summary
-            if isinstance(value.get("failures"), list) and "total" in value:
-                if value.get("failures_truncated"):
-                    raise ConfigurationError(
-                        "items",
-                        "is an earlier run's summary whose failures list was truncated.",
-                        "Run with output_path to get every failed item, then set items to the failures file.",
-                    )
-                return list(value["failures"])
-        raise ConfigurationError(
-            "items",
-            f"must be a list of items or a JSON Lines file, got {type(value).__name__} {short(value)}.",
-            "Give a list, an XComArg, a subscriber's {'path': ...} result, or a path / URL.",
-        )
+            self._publisher.stop(KILLED)
 
     # -- results -------------------------------------------------------------------------------
 
     def _consume(
         self,
-        results: Iterable[ItemResult],
-        report: PublishReport,
-        on_result: Callable[[ItemResult], None] | None = None,
-    ) -> None:
-        logged = 0
-        last_progress = _time.monotonic()
-        for result in results:
-            report.add(result)
-            if on_result is not None:
-                on_result(result)
-            if result.status == FAILED:
-                logged += 1
-                if logged <= MAX_LOGGED_FAILURES:
-                    error = result.error or {}
-                    self.log.warning("items[%d] failed: %s: %s", result.index, error.get("type"), error.get("message"))
-                elif logged == MAX_LOGGED_FAILURES + 1:
-                    self.log.warning("More items failed; they are counted, no longer logged one by one")
-            if _time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
-                last_progress = _time.monotonic()
-                self.log.info("Progress: %s", report.describe())
-
-    def _publish_to_files(
-        self,
         publisher: Publisher,
         prepared: Iterable[PreparedRequest | ItemResult],
         report: PublishReport,
-        output: str,
-        failures: str,
+        files: ResultFiles | None,
     ) -> None:
-        """Stream the records to temporary files; move them into place once every item has a result.
-
-        Moving at the end lets a re-run read the very failures file it replaces, and keeps a half
-        written file from ever looking complete.
-        """
-        suffix = f".partial-{uuid.uuid4().hex[:12]}"
-        temporary = {output: output + suffix, failures: failures + suffix}
+        """Record every result; when interrupted, record the items in flight as outcome unknown, keep the files."""
+        results = publisher.publish(prepared)
+        logged = 0
+        last_progress = _time.monotonic()
         completed = False
         try:
-            with ExitStack() as stack:
-                results_writer = stack.enter_context(write_json_lines("output_path", temporary[output]))
-                failures_writer = stack.enter_context(write_json_lines("output_path", temporary[failures]))
-
-                def write(result: ItemResult) -> None:
-                    record = result.to_record()
-                    results_writer.write(record)
-                    if result.status in TO_RESEND:
-                        failures_writer.write(record)
-
-                self._consume(publisher.publish(prepared), report, write)
+            for result in results:
+                report.add(result)
+                if files is not None:
+                    files.write(result)
+                if result.status == FAILED:
+                    logged += 1
+                    self._log_failure(result, logged)
+                if _time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
+                    last_progress = _time.monotonic()
+                    self.log.info("Progress: %s", report.describe())
             completed = True
         finally:
+            results.close()
             if isinstance(prepared, Iterator):
                 close = getattr(prepared, "close", None)
                 if close is not None:
                     close()  # releases the items file before it may be replaced
-            if completed:
-                for final, partial in temporary.items():
-                    move(partial, final)
-            elif report.total == 0:
-                for partial in temporary.values():
-                    remove(partial)
-            else:
-                self.log.error(
-                    "Publishing stopped before every item had a result; partial results are in %s and %s",
-                    temporary[output],
-                    temporary[failures],
-                )
+            if not completed:
+                for result in publisher.unfinished():
+                    report.add(result)
+                    if files is not None:
+                        files.write(result)
+            if files is not None:
+                if completed and not self._killed:
+                    files.complete()
+                elif files.abandon():
+                    self.log.error(
+                        "Publishing stopped before every item was sent; the records so far are in %s: run the task "
+                        "again with the same items and output_path to resume",
+                        files.describe_partial(),
+                    )
 
-
-def _items_file(location: str) -> str:
-    location = check_location("items", location)
-    if "://" not in location and not os.path.isfile(location):
-        raise ConfigurationError(
-            "items", f"{location!r} is not a file.", "Give a JSON Lines file of items, or a list of items."
-        )
-    return location
+    def _log_failure(self, result: ItemResult, logged: int) -> None:
+        if logged <= MAX_LOGGED_FAILURES:
+            error = result.error or {}
+            self.log.warning("items[%d] failed: %s: %s", result.index, error.get("type"), error.get("message"))
+        elif logged == MAX_LOGGED_FAILURES + 1:
+            self.log.warning("More items failed; they are counted, no longer logged one by one")

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from airflow_provider_commercetools.testing.fake.http import (
+    _INJECT_ONLY,
     FAULT_KINDS,
     ApiHandle,
     RecordedRequest,
@@ -245,8 +246,8 @@ class FakeCommercetools(FakeHttpApi):
         delay: float = 0.0,
     ) -> None:
         """Queue ``fault`` for the next ``times`` matching requests (queued faults apply in order)."""
-        if fault not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {fault!r}; known: {', '.join(sorted(FAULT_KINDS))}")
+        if fault not in FAULT_KINDS | _INJECT_ONLY:
+            raise ValueError(f"unknown fault {fault!r}; known: {', '.join(sorted(FAULT_KINDS | _INJECT_ONLY))}")
         if times < 1:
             raise ValueError("times must be >= 1")
         with self._lock:

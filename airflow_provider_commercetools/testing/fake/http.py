@@ -33,6 +33,9 @@ _STATUS_FAULTS = {
     "504": (504, "GatewayTimeout", "Gateway Timeout: the request took too long, please retry."),
 }
 _HTML_502 = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+#: faults only for :meth:`FakeCommercetools.inject`: ``apply_late`` drops the connection unanswered and
+#: applies the request ``delay`` seconds later (a server that finishes a write after the client gave up)
+_INJECT_ONLY = frozenset({"apply_late"})
 
 JSON_TYPE = "application/json; charset=utf-8"
 _READ_METHODS = frozenset({"GET", "HEAD"})
@@ -296,6 +299,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         fault = fake._take_fault(method, path)
+        if fault is not None and fault.kind == "apply_late":
+            fake._count_fault("apply_late")
+            record(0, "apply_late")
+            self._drop()
+            timer = threading.Timer(fault.delay, self.server.handle, (method, path, query, headers, body))
+            timer.daemon = True
+            timer.start()
+            return
         if fault is not None and fault.kind == "drop_before":
             fake._count_fault("drop_before")
             record(0, "drop_before")

@@ -1,0 +1,384 @@
+"""A real Airflow 3 cluster on 127.0.0.1 for one test: PostgreSQL (metadata DB), Redis (Celery broker),
+moto's S3 server (object storage), an api-server (UI, REST and execution API), a scheduler, a
+dag-processor and two Celery workers, each a separate process with its own temporary directory as
+AIRFLOW_HOME, HOME, TMPDIR and working directory, and its own copy of the DAG files.
+
+Everything binds 127.0.0.1 on free ports, every wait is bounded, and :meth:`Cluster.stop` ends every
+process it started (each in its own process group; they also get SIGTERM when the test process dies).
+The Airflow processes come from ``.venv-cluster`` (``bash scripts/setup.sh``), Redis and PostgreSQL
+from Debian's ``redis-server`` and ``postgresql`` (``bash scripts/install_services.sh``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import glob
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = ROOT / ".venv-cluster" / "bin"
+DAGS = Path(__file__).parent / "dags"
+CONTROL = Path(__file__).parent / "control.py"
+BUCKET = "commercetools"
+WORKERS = ("worker-a", "worker-b")
+_PR_SET_PDEATHSIG = 1
+
+
+class ClusterError(RuntimeError):
+    """A part of the cluster is missing, did not start in time, or exited."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def postgres_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        raise ClusterError(
+            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run bash scripts/install_services.sh"
+        )
+    return Path(found[-1]).parent
+
+
+def check_installed() -> None:
+    """Fail (never skip) with the command that installs a missing part."""
+    missing = [str(VENV_BIN / name) for name in ("airflow", "moto_server") if not (VENV_BIN / name).exists()]
+    if missing:
+        raise ClusterError(f"missing {', '.join(missing)}: run bash scripts/setup.sh (it creates .venv-cluster)")
+    if shutil.which("redis-server") is None:
+        raise ClusterError("redis-server is not installed: run bash scripts/install_services.sh")
+    postgres_bin()
+
+
+class Cluster:
+    """``with Cluster(connections={...}) as cluster: cluster.run_dag(...)``"""
+
+    def __init__(self, connections: Mapping[str, str], *, start_timeout: float = 180.0) -> None:
+        check_installed()
+        self.start_timeout = start_timeout
+        self._tmp = tempfile.TemporaryDirectory(prefix="ct-cluster-")
+        self.base = Path(self._tmp.name)
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.logs: dict[str, Path] = {}
+        self.homes: dict[str, Path] = {}
+        self.pg_port, self.redis_port, self.s3_port, self.api_port = (free_port() for _ in range(4))
+        self.s3_url = f"http://127.0.0.1:{self.s3_port}"
+        self.pg_dir = self.base / "postgres"
+        self._pg_user: str | None = None
+        db = f"postgresql+psycopg2://postgres@127.0.0.1:{self.pg_port}/airflow"
+        self.env: dict[str, str] = {
+            k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))
+        }
+        self.env.pop("AIRFLOW_HOME", None)
+        self.env.update(
+            PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+            AIRFLOW__CORE__EXECUTOR="CeleryExecutor",
+            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=db,
+            AIRFLOW__CELERY__BROKER_URL=f"redis://127.0.0.1:{self.redis_port}/0",
+            AIRFLOW__CELERY__RESULT_BACKEND=f"db+{db}",
+            AIRFLOW__CELERY__WORKER_CONCURRENCY="2",
+            AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER="1",
+            AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"http://127.0.0.1:{self.api_port}/execution/",
+            AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{self.api_port}",
+            AIRFLOW__CORE__LOAD_EXAMPLES="False",
+            AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+            AIRFLOW__CORE__FERNET_KEY="0123456789abcdef0123456789abcdef0123456789A=",
+            AIRFLOW__API_AUTH__JWT_SECRET="cluster-test-jwt-secret",
+            AIRFLOW__API__SECRET_KEY="cluster-test-secret-key",
+            AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="2",
+            AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
+            AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
+            AIRFLOW_CONN_AWS_DEFAULT=json.dumps(
+                {
+                    "conn_type": "aws",
+                    "login": "testing",
+                    "password": "testing",
+                    "extra": {"endpoint_url": self.s3_url, "region_name": "us-east-1"},
+                }
+            ),
+            NO_COLOR="1",
+            COLUMNS="200",
+        )
+        for conn_id, value in connections.items():
+            self.env[f"AIRFLOW_CONN_{conn_id.upper()}"] = value
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> Cluster:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self._start_postgres()
+        self._spawn(
+            "redis",
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "", "--appendonly", "no"],
+            cwd=self._home("redis"),
+        )
+        self._spawn(
+            "moto", [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.s3_port)], cwd=self._home("moto")
+        )
+        self._airflow_once("db-migrate", ["db", "migrate"], timeout=self.start_timeout)
+        self._spawn_airflow(
+            "api-server", ["api-server", "--host", "127.0.0.1", "--port", str(self.api_port), "--workers", "1"]
+        )
+        self._spawn_airflow("scheduler", ["scheduler"], dags=False)
+        self._spawn_airflow("dag-processor", ["dag-processor"])
+        for name in WORKERS:
+            self._spawn_airflow(
+                name, ["celery", "worker", "--celery-hostname", f"{name}@%h", "--skip-serve-logs", "--without-mingle"]
+            )
+        self._wait_redis()
+        self._wait_http("moto", f"{self.s3_url}/")
+        urllib.request.urlopen(urllib.request.Request(f"{self.s3_url}/{BUCKET}", method="PUT"), timeout=10).close()
+        self._wait_http("api-server", f"http://127.0.0.1:{self.api_port}/api/v2/monitor/health")
+        for name in WORKERS:
+            self._wait_log(name, f"{name}@")  # celery prints "<hostname> ready." once it consumes
+            self._wait_log(name, " ready.")
+
+    def stop(self) -> None:
+        """End every process (SIGTERM to its group, then SIGKILL after a bounded wait), then PostgreSQL."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for proc in self.procs.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # whatever the group still has (task children)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        if (self.pg_dir / "PG_VERSION").exists():
+            with contextlib.suppress(Exception):
+                self._pg(["pg_ctl", "-D", str(self.pg_dir), "-m", "immediate", "-w", "-t", "30", "stop"], timeout=40)
+        with contextlib.suppress(Exception):
+            self._tmp.cleanup()
+
+    # ------------------------------------------------------------------ the parts
+    def _home(self, name: str, *, dags: bool = False) -> Path:
+        home = self.base / name
+        home.mkdir(exist_ok=True)
+        if dags:
+            shutil.copytree(DAGS, home / "dags", ignore=shutil.ignore_patterns("__pycache__"))
+        self.homes[name] = home
+        return home
+
+    def _pg(self, args: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+        cmd = [str(postgres_bin() / args[0]), *args[1:]]
+        if self._pg_user:
+            cmd = ["runuser", "-u", self._pg_user, "--", *cmd]
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, check=True, stdin=subprocess.DEVNULL)
+
+    def _start_postgres(self) -> None:
+        """initdb in a temporary directory; as root, PostgreSQL runs as the ``postgres`` user."""
+        self.pg_dir.mkdir()
+        if os.geteuid() == 0:
+            try:
+                user = pwd.getpwnam("postgres")
+            except KeyError as exc:
+                raise ClusterError("running as root needs the postgres user (Debian's postgresql package)") from exc
+            self._pg_user = "postgres"
+            os.chmod(self.base, 0o755)
+            os.chown(self.pg_dir, user.pw_uid, user.pw_gid)
+        try:
+            self._pg(["initdb", "-D", str(self.pg_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8"], timeout=120)
+            options = f"-p {self.pg_port} -k {self.pg_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+            log = self.pg_dir / "server.log"
+            self._pg(
+                ["pg_ctl", "-D", str(self.pg_dir), "-o", options, "-l", str(log), "-w", "-t", "60", "start"], timeout=90
+            )
+            self.logs["postgres"] = log
+            self._pg(
+                ["psql", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres", "-c", "CREATE DATABASE airflow"],
+                timeout=30,
+            )
+        except subprocess.CalledProcessError as exc:
+            raise ClusterError(
+                f"PostgreSQL: {' '.join(exc.cmd)} failed: {exc.stderr.decode(errors='replace')}"
+            ) from exc
+
+    def _airflow_env(self, home: Path) -> dict[str, str]:
+        return {
+            **self.env,
+            "AIRFLOW_HOME": str(home),
+            "HOME": str(home),
+            "TMPDIR": str(home / "tmp"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        }
+
+    def _spawn(self, name: str, cmd: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> None:
+        log = self.base / f"{name}.log"
+        self.logs[name] = log
+        with log.open("wb") as out:
+            self.procs[name] = subprocess.Popen(
+                cmd,
+                cwd=cwd,
+                env=env or self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+
+    def _spawn_airflow(self, name: str, args: list[str], *, dags: bool = True) -> None:
+        home = self._home(name, dags=dags)
+        (home / "tmp").mkdir(exist_ok=True)
+        if not dags:
+            (home / "dags").mkdir(exist_ok=True)
+        self._spawn(name, [str(VENV_BIN / "airflow"), *args], cwd=home, env=self._airflow_env(home))
+
+    def _airflow_once(self, name: str, args: list[str], timeout: float) -> None:
+        home = self._home(name)
+        (home / "tmp").mkdir(exist_ok=True)
+        (home / "dags").mkdir(exist_ok=True)
+        try:
+            done = subprocess.run(
+                [str(VENV_BIN / "airflow"), *args],
+                cwd=home,
+                env=self._airflow_env(home),
+                capture_output=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ClusterError(f"airflow {' '.join(args)} did not finish in {timeout:.0f} s") from exc
+        if done.returncode != 0:
+            raise ClusterError(
+                f"airflow {' '.join(args)} exited {done.returncode}:\n"
+                f"{done.stdout.decode()[-3000:]}{done.stderr.decode()[-3000:]}"
+            )
+
+    # ------------------------------------------------------------------ waiting
+    def _check_alive(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise ClusterError(f"{name} exited with {proc.returncode}:\n{self.log_tail(name)}")
+
+    def _wait(self, what: str, ready: Any) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            self._check_alive()
+            if ready():
+                return
+            time.sleep(0.5)
+        raise ClusterError(f"{what} not ready after {self.start_timeout:.0f} s:\n{self.log_tail(what.split()[0])}")
+
+    def _wait_redis(self) -> None:
+        def ping() -> bool:
+            try:
+                with socket.create_connection(("127.0.0.1", self.redis_port), timeout=2) as sock:
+                    sock.sendall(b"PING\r\n")
+                    return sock.recv(16).startswith(b"+PONG")
+            except OSError:
+                return False
+
+        self._wait("redis", ping)
+
+    def _wait_http(self, name: str, url: str) -> None:
+        def answers() -> bool:
+            try:
+                with urllib.request.urlopen(url, timeout=3) as response:
+                    return bool(response.status < 500)
+            except urllib.error.HTTPError as exc:
+                return exc.code < 500
+            except OSError:
+                return False
+
+        self._wait(f"{name} at {url}", answers)
+
+    def _wait_log(self, name: str, text: str) -> None:
+        self._wait(f"{name} (waiting for {text.strip()!r} in its log)", lambda: text in self.log_text(name))
+
+    def log_text(self, name: str) -> str:
+        path = self.logs.get(name)
+        return path.read_text(errors="replace") if path and path.exists() else ""
+
+    def log_tail(self, name: str, chars: int = 4000) -> str:
+        return self.log_text(name)[-chars:]
+
+    def all_logs(self, chars: int = 3000) -> str:
+        return "\n".join(f"===== {name} =====\n{self.log_tail(name, chars)}" for name in self.logs)
+
+    # ------------------------------------------------------------------ running DAGs
+    def run_dag(self, dag_id: str, conf: Mapping[str, Any], timeout: float) -> dict[str, Any]:
+        """Trigger ``dag_id`` (once the dag-processor has parsed it) and wait for the run to end;
+        returns control.py's report: the run's state and each task instance."""
+        home = self._home("control")
+        (home / "tmp").mkdir(exist_ok=True)
+        (home / "dags").mkdir(exist_ok=True)
+        cmd = [str(VENV_BIN / "python"), str(CONTROL), dag_id, json.dumps(dict(conf)), str(timeout)]
+        try:
+            done = subprocess.run(
+                cmd,
+                cwd=home,
+                env=self._airflow_env(home),
+                capture_output=True,
+                timeout=timeout + 60,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ClusterError(f"control.py did not finish in {timeout + 60:.0f} s\n{self.all_logs()}") from exc
+        if done.returncode != 0:
+            raise ClusterError(
+                f"control.py exited {done.returncode}:\n{done.stderr.decode()[-4000:]}\n{self.all_logs()}"
+            )
+        report: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+        return report
+
+    def s3_objects(self, prefix: str) -> dict[str, str]:
+        """Every object under ``prefix`` in the bucket, as text, read with boto3 in .venv-cluster."""
+        script = (
+            "import boto3, json, sys\n"
+            "s3 = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1',"
+            " aws_access_key_id='testing', aws_secret_access_key='testing')\n"
+            "pages = s3.get_paginator('list_objects_v2').paginate(Bucket=sys.argv[2], Prefix=sys.argv[3])\n"
+            "keys = [o['Key'] for page in pages for o in page.get('Contents', [])]\n"
+            "print(json.dumps({k: s3.get_object(Bucket=sys.argv[2], Key=k)['Body'].read().decode() for k in keys}))\n"
+        )
+        done = subprocess.run(
+            [str(VENV_BIN / "python"), "-c", script, self.s3_url, BUCKET, prefix],
+            capture_output=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+            env=self.env,
+        )
+        if done.returncode != 0:
+            raise ClusterError(f"reading s3://{BUCKET}/{prefix} failed:\n{done.stderr.decode()[-3000:]}")
+        objects: dict[str, str] = json.loads(done.stdout)
+        return objects
+
+    def task_logs(self, worker: str) -> list[Path]:
+        """The task log files on a worker's own disk (``<home>/logs/dag_id=.../attempt=N.log``)."""
+        return sorted((self.homes[worker] / "logs").rglob("attempt=*.log"))
