@@ -44,6 +44,7 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "Commercetools",
                 "python-modules": [
                     "airflow_provider_commercetools.operators.commercetools",
+                    "airflow_provider_commercetools.operators.deletions",
                     "airflow_provider_commercetools.operators.imports",
                 ],
             }
@@ -51,13 +52,19 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [
             {
                 "integration-name": "Commercetools",
-                "python-modules": ["airflow_provider_commercetools.sensors.imports"],
+                "python-modules": [
+                    "airflow_provider_commercetools.sensors.messages",
+                    "airflow_provider_commercetools.sensors.imports",
+                ],
             }
         ],
         "triggers": [
             {
                 "integration-name": "Commercetools",
-                "python-modules": ["airflow_provider_commercetools.triggers.imports"],
+                "python-modules": [
+                    "airflow_provider_commercetools.triggers.messages",
+                    "airflow_provider_commercetools.triggers.imports",
+                ],
             }
         ],
         "connection-types": [

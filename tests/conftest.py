@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 
 DAGS_FOLDER = Path(__file__).parent / "dags"
@@ -19,6 +20,9 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME}/airflow.db"
 os.environ.setdefault("AIRFLOW__CORE__TEST_CONNECTION", "Enabled")
+if version("apache-airflow").startswith("2."):
+    # Airflow 2.11 checks the executor for every sensor task, and refuses LocalExecutor on SQLite.
+    os.environ.setdefault("AIRFLOW__CORE__EXECUTOR", "SequentialExecutor")
 # Airflow 3's dag.test() runs only DAGs of a configured bundle: the test DAGs and the examples.
 _LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
 os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(

@@ -10,7 +10,9 @@ import pytest
 
 from airflow_provider_commercetools.files import read_json_lines
 from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
+from airflow_provider_commercetools.testing.fake.messages import FakeMessages
 from tests.airflow_runner import load_dag, xcom_result
+from tests.messages_support import create, delete
 
 EXAMPLES = Path(__file__).parents[1] / "example_dags"
 UTC = dt.timezone.utc
@@ -22,6 +24,7 @@ def test_example_dags_load(airflow_db):
         "example_commercetools_project_copy",
         "example_commercetools_bulk_stock_update",
         "example_commercetools_partitioned_export",
+        "example_commercetools_order_sync",
     }
     for dag_id in ids:
         assert load_dag(dag_id, EXAMPLES).doc_md
@@ -29,6 +32,7 @@ def test_example_dags_load(airflow_db):
 
 def test_incremental_export_reads_exactly_the_interval(commercetools_connection, run_dag, tmp_path):
     ct = commercetools_connection
+    messages = FakeMessages(ct)
     stamps = [
         f"2026-11-27T{hour:02d}:{minute}.000Z" if minute != "59:59.999" else f"2026-11-27T{hour:02d}:59:59.999Z"
         for hour in (8, 9, 10, 11)
@@ -38,6 +42,16 @@ def test_incremental_export_reads_exactly_the_interval(commercetools_connection,
         entity: {ct.add(entity, {"key": f"{entity}-{i}", "lastModifiedAt": t})["id"]: t for i, t in enumerate(stamps)}
         for entity in ("products", "orders")
     }
+    # Deletions (through the fake's write path, which produces ProductDeleted / OrderDeleted Messages)
+    # stamped at the same instants: the export must list exactly those inside the interval.
+    deleted: dict[str, dict[str, str]] = {"products": {}, "orders": {}}
+    for entity in ("products", "orders"):
+        for i, t in enumerate(stamps):
+            messages.freeze_clock(t)
+            gone = create(ct, entity, {"key": f"gone-{entity}-{i}"})
+            delete(ct, entity, gone)
+            deleted[entity][gone["id"]] = t
+    messages.freeze_clock(None)
     dag_run = run_dag(
         "example_commercetools_incremental_export",
         folder=EXAMPLES,
@@ -54,6 +68,13 @@ def test_incremental_export_reads_exactly_the_interval(commercetools_connection,
         path = tmp_path / entity / f"{start.strftime('%Y%m%dT%H%M%S')}.jsonl"
         assert {e["id"] for e in read_json_lines("path", str(path))} == expected
         assert xcom_result(dag_run, f"export_{entity}") == {"path": str(path), "count": 3, "pages": 1}
+        gone = {i for i, t in deleted[entity].items() if start.strftime(iso) <= t < end.strftime(iso)}
+        assert len(gone) == 3
+        deleted_path = tmp_path / entity / f"{start.strftime('%Y%m%dT%H%M%S')}.deleted.jsonl"
+        records = list(read_json_lines("path", str(deleted_path)))
+        assert {r["id"] for r in records} == gone
+        assert all(r["version"] == 1 and r["key"].startswith("gone-") for r in records)
+        assert xcom_result(dag_run, f"export_{entity}_deletions") == {"path": str(deleted_path), "count": 3}
 
 
 def test_partitioned_export_reads_the_collection_exactly_once(commercetools_connection, run_dag, tmp_path):

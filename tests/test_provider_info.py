@@ -70,3 +70,13 @@ def test_airflow2_form_widgets():
         "log_requests",
         "timeout",
     }
+
+
+def test_sensor_and_trigger_modules_are_registered_and_import():
+    info = get_provider_info()
+    kinds = ("operators", "sensors", "triggers")
+    modules = [m for kind in kinds for entry in info[kind] for m in entry["python-modules"]]
+    assert "airflow_provider_commercetools.sensors.messages" in modules
+    assert "airflow_provider_commercetools.triggers.messages" in modules
+    for module in modules:
+        __import__(module)

@@ -10,10 +10,11 @@ faults (429, 5xx, HTML proxy pages, dropped connections before or after a write,
 garbage bodies).
 
 The parts live in ``testing/fake/``: ``http`` (the shared HTTP core: server, answers, error bodies,
-faults), ``store`` (entities, indexes, sorting, update actions), ``auth`` (token grants, scopes) and
-``http_api`` (the project API) with ``listing`` (queries of collections). Other APIs plug in with :meth:`FakeCommercetools.mount` (same address),
-:meth:`FakeCommercetools.listen` (an address of their own, like the Import API's host) and
-:meth:`FakeCommercetools.on_write` (told of every write, e.g. to produce Messages).
+faults), ``store`` (entities, indexes, sorting, update actions), ``auth`` (token grants, scopes),
+``http_api`` (the project API) with ``listing`` (queries of collections), ``import_api`` (the Import
+API) and ``messages`` (Messages from the fake's own writes). Other APIs plug in with
+:meth:`FakeCommercetools.mount` (same address), :meth:`FakeCommercetools.listen` (an address of
+their own, like the Import API's host) and :meth:`FakeCommercetools.on_write` (told of every write).
 
 Usage::
 

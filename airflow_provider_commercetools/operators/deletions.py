@@ -1,0 +1,107 @@
+"""CommercetoolsDeletionsOperator: export the deletions of a window (read from the Messages) as JSON Lines.
+
+A ``lastModifiedAt`` export cannot see deleted entities; this task writes them beside it, so a
+warehouse copy can drop them (see :mod:`airflow_provider_commercetools.commercetools.deletions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from airflow.providers.common.compat.sdk import AirflowSkipException, BaseOperator, Context
+
+from airflow_provider_commercetools.commercetools.checks import check_choice, check_conn_id, optional_text
+from airflow_provider_commercetools.commercetools.deletions import deletion_message_type, iter_deletions
+from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.messages import MessagesDisabledError, check_messages_enabled
+from airflow_provider_commercetools.files import check_location, write_json_lines
+from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
+
+
+class CommercetoolsDeletionsOperator(BaseOperator):
+    """Write the deletions of ``entity`` with ``createdAt`` in ``[modified_since, modified_until)``.
+
+    Each line: ``{"id", "typeId", "version", "deletedAt", "messageId", "type", "key"/"orderNumber"/...}``
+    (the deleted entity's id, its last version, when, and its user-provided identifiers). XCom gets
+    ``{"path", "count"}``. Use the same window as the export of the changed entities.
+
+    :param commercetools_conn_id: the Airflow connection (scope ``view_messages``).
+    :param entity: ``products``, ``orders``, ``customers``, ``inventory``... (one with a deletion Message
+        type; categories have none, and fail with what to do instead). (templated)
+    :param modified_since: start of the window, inclusive, e.g. ``{{ data_interval_start }}``. (templated)
+    :param modified_until: end of the window, exclusive, e.g. ``{{ data_interval_end }}``. (templated)
+    :param output_path: the JSON Lines file (local path or ObjectStoragePath URL). (templated)
+    :param check_enabled: first check that the project stores Messages.
+    :param when_messages_disabled: ``fail`` (default) or ``skip`` (the task ends as skipped, saying why)
+        when the project stores no Messages, so no deletions can be read. (templated)
+    """
+
+    template_fields: Sequence[str] = (
+        "entity",
+        "modified_since",
+        "modified_until",
+        "output_path",
+        "when_messages_disabled",
+    )
+    ui_color = "#e4f0e8"
+
+    def __init__(
+        self,
+        *,
+        commercetools_conn_id: str = CommercetoolsHook.default_conn_name,
+        entity: str,
+        modified_since: Any,
+        modified_until: Any,
+        output_path: str,
+        check_enabled: bool = True,
+        when_messages_disabled: str = "fail",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.commercetools_conn_id = check_conn_id(commercetools_conn_id)
+        self.entity = entity
+        self.modified_since = modified_since
+        self.modified_until = modified_until
+        self.output_path = output_path
+        self.check_enabled = bool(check_enabled)
+        self.when_messages_disabled = when_messages_disabled
+        if isinstance(entity, str) and "{{" not in entity:
+            deletion_message_type(entity)
+
+    @cached_property
+    def hook(self) -> CommercetoolsHook:
+        return CommercetoolsHook(self.commercetools_conn_id)
+
+    def execute(self, context: Context) -> Any:
+        entity = optional_text("entity", self.entity)
+        if entity is None:
+            raise ConfigurationError("entity", "is missing.", "E.g. 'products'.")
+        deletion_message_type(entity)
+        output = check_location("output_path", self.output_path)
+        since, until = _bound(self.modified_since), _bound(self.modified_until)
+        if since is None or until is None:
+            raise ConfigurationError(
+                "modified_since / modified_until", "both bounds are needed.", "E.g. the data interval."
+            )
+        when_disabled = check_choice("when_messages_disabled", self.when_messages_disabled, ("fail", "skip"))
+        request = self.hook.client.request
+        if self.check_enabled:
+            try:
+                check_messages_enabled(request)
+            except MessagesDisabledError as error:
+                if when_disabled == "fail":
+                    raise
+                raise AirflowSkipException(f"No deletions exported: {error}") from None
+        count = 0
+        with write_json_lines("output_path", output) as writer:
+            for record in iter_deletions(request, entity, since, until):
+                writer.write(record)
+                count += 1
+        self.log.info("%d %s deleted in [%s, %s) written to %s", count, entity, since, until, output)
+        return {"path": output, "count": count}
+
+
+def _bound(value: Any) -> Any:
+    return None if value in (None, "", "None") else value

@@ -1,0 +1,340 @@
+"""CommercetoolsMessagesSensor: wait for commercetools Messages after a cursor kept between runs, hand them on.
+
+The reading is :mod:`airflow_provider_commercetools.commercetools.messages` (no Airflow); this module
+keeps the cursor in an Airflow Variable, translates parameters, and hands the messages on through XCom
+or a JSON Lines file. Waiting is poking (``mode="poke"``/``"reschedule"``) or deferring to the triggerer
+(``deferrable=True``, :class:`~airflow_provider_commercetools.triggers.messages.CommercetoolsMessagesTrigger`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from airflow.providers.common.compat.sdk import (
+    BaseOperator,
+    BaseSensorOperator,
+    Context,
+    PokeReturnValue,
+    Variable,
+    conf,
+)
+
+from airflow_provider_commercetools.commercetools.checks import check_conn_id, check_count, optional_text, short
+from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
+from airflow_provider_commercetools.commercetools.messages import (
+    DEFAULT_OVERLAP_SECONDS,
+    Cursor,
+    CursorBuilder,
+    MessageBatch,
+    MessageFilter,
+    check_messages_enabled,
+    check_overlap,
+    count_types,
+    has_new_messages,
+    iter_new_messages,
+    read_new_messages,
+)
+from airflow_provider_commercetools.files import check_location, remove, write_json_lines
+from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
+
+#: Messages handed on through XCom at most (more wait for the next run unless output_path is set).
+DEFAULT_MAX_XCOM_ITEMS = 1_000
+DEFAULT_MAX_MESSAGES = 100_000
+VARIABLE_PREFIX = "commercetools_messages_cursor"
+
+
+class CursorMovedError(CommercetoolsError):
+    """The stored cursor changed since the sensor read it: another run committed; not overwritten."""
+
+
+def cursor_variable_name(dag_id: str, task_id: str) -> str:
+    """The default Variable that keeps the cursor of one sensor task."""
+    return f"{VARIABLE_PREFIX}__{dag_id}__{task_id}"
+
+
+def load_cursor(name: str) -> Cursor | None:
+    """The cursor stored in Variable ``name`` (None when there is none)."""
+    raw = Variable.get(name, None)
+    return None if raw in (None, "") else Cursor.from_json(f"Variable {name!r}", raw)
+
+
+def store_cursor(name: str, cursor: Cursor) -> None:
+    Variable.set(name, json.dumps(cursor.to_json(), separators=(",", ":")))
+
+
+class CommercetoolsMessagesSensor(BaseSensorOperator):
+    """Wait until commercetools Messages of the given types exist after the cursor, then hand them on.
+
+    Each run reads the Messages after the cursor (``createdAt`` from an overlap before the last one
+    delivered, in ``(createdAt, id)`` order, dropping the ids already delivered, so late-visible
+    Messages and many Messages with one ``createdAt`` are delivered exactly once) and returns::
+
+        {"count": 3, "messages": [...], "types": {"OrderCreated": 3}, "more": False,
+         "cursor": {...next...}, "previous_cursor": {...}, "cursor_variable": "...", "waited": "deferred"}
+
+    (``"path"`` instead of ``"messages"`` with ``output_path``). The cursor is kept in the Airflow
+    Variable ``cursor_variable`` (default ``commercetools_messages_cursor__<dag_id>__<task_id>``) and
+    advances only when the run succeeds: add ``sensor.commit_task()`` after the tasks that process the
+    messages; if one of them fails, the cursor stays and the next run delivers the same messages again
+    (at least once). ``auto_commit=True`` advances it when the sensor hands the messages on (at most
+    once if a later task fails). Delete the Variable to start again from ``start_from``.
+
+    :param commercetools_conn_id: the Airflow connection (scope ``view_messages``).
+    :param message_types: Message types to wait for, e.g. ``["OrderCreated"]`` (all when empty). (templated)
+    :param resource_types: resource type ids, e.g. ``["order", "product"]``. (templated)
+    :param where: more predicates on the Message (string or list, ANDed). (templated)
+    :param start_from: where a new cursor starts: ``"now"`` (default), ``"earliest"`` (every Message
+        still kept) or a timestamp. (templated)
+    :param cursor: an explicit cursor (dict or JSON) instead of the Variable; nothing is stored. (templated)
+    :param cursor_variable: the Variable that keeps the cursor. (templated)
+    :param overlap: seconds each read goes back before the last ``createdAt`` delivered; must exceed the
+        delay before a Message becomes visible in queries (default 300).
+    :param max_messages: the most Messages handed on per run (the rest in the next run).
+    :param max_xcom_items: without ``output_path``, the most Messages per run (they go to XCom).
+    :param output_path: write the Messages as JSON Lines here (local path or ObjectStoragePath URL). (templated)
+    :param auto_commit: advance the stored cursor as soon as the messages are handed on.
+    :param check_enabled: first check that the project stores Messages (fails with how to enable them).
+    :param deferrable: wait in the triggerer instead of a worker slot.
+    """
+
+    template_fields: Sequence[str] = (
+        "message_types",
+        "resource_types",
+        "where",
+        "start_from",
+        "cursor",
+        "cursor_variable",
+        "output_path",
+    )
+    ui_color = "#e4f0e8"
+
+    def __init__(
+        self,
+        *,
+        commercetools_conn_id: str = CommercetoolsHook.default_conn_name,
+        message_types: list[str] | str | None = None,
+        resource_types: list[str] | str | None = None,
+        where: list[str] | str | None = None,
+        start_from: Any = "now",
+        cursor: dict[str, Any] | str | None = None,
+        cursor_variable: str | None = None,
+        overlap: float = DEFAULT_OVERLAP_SECONDS,
+        max_messages: int = DEFAULT_MAX_MESSAGES,
+        max_xcom_items: int = DEFAULT_MAX_XCOM_ITEMS,
+        output_path: str | None = None,
+        auto_commit: bool = False,
+        check_enabled: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poke_interval: float = 30,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.commercetools_conn_id = check_conn_id(commercetools_conn_id)
+        self.message_types = message_types
+        self.resource_types = resource_types
+        self.where = where
+        self.start_from = start_from
+        self.cursor = cursor
+        self.cursor_variable = cursor_variable
+        self.overlap = check_overlap(overlap)
+        self.max_messages = check_count("max_messages", max_messages, 1)
+        self.max_xcom_items = check_count("max_xcom_items", max_xcom_items, 1)
+        self.output_path = output_path
+        self.auto_commit = bool(auto_commit)
+        self.check_enabled = bool(check_enabled)
+        self.deferrable = bool(deferrable)
+
+    @cached_property
+    def hook(self) -> CommercetoolsHook:
+        return CommercetoolsHook(self.commercetools_conn_id)
+
+    # -- parameters ----------------------------------------------------------------------------
+
+    def _filter(self) -> MessageFilter:
+        return MessageFilter.create(self.message_types, self.resource_types, self.where)
+
+    def _variable(self) -> str | None:
+        if self.cursor not in (None, "", {}):
+            return None
+        return optional_text("cursor_variable", self.cursor_variable) or cursor_variable_name(self.dag_id, self.task_id)
+
+    def _start_cursor(self) -> Cursor:
+        """The cursor this run reads after; a new one is stored at once, so its "now" is kept."""
+        if self.cursor not in (None, "", {}):
+            return Cursor.from_json("cursor", self.cursor)
+        name = self._variable()
+        assert name is not None
+        stored = load_cursor(name)
+        if stored is not None:
+            return stored
+        start = Cursor.start(self.start_from)
+        store_cursor(name, start)
+        self.log.info("No cursor in Variable %r yet: reading Messages created from %s on", name, start.since)
+        return start
+
+    def _output(self) -> str | None:
+        return None if self.output_path in (None, "") else check_location("output_path", self.output_path)
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> Any:
+        start = self._prepare()
+        if not self.deferrable:
+            return super().execute(context)
+        found = self._deliver(start, context, "immediately")
+        if found is not None:
+            return found
+        from airflow_provider_commercetools.triggers.messages import CommercetoolsMessagesTrigger
+
+        timeout = self.timeout if isinstance(self.timeout, int | float) else float(self.timeout.total_seconds())
+        self.defer(
+            trigger=CommercetoolsMessagesTrigger(
+                commercetools_conn_id=self.commercetools_conn_id,
+                cursor=start.to_json(),
+                message_filter=self._filter().to_json(),
+                overlap=self.overlap,
+                poll_interval=float(self.poke_interval),
+            ),
+            method_name="execute_complete",
+            timeout=dt.timedelta(seconds=timeout),
+        )
+
+    def _prepare(self) -> Cursor:
+        self._filter()  # bad types / where fail before any request
+        self._output()
+        start = self._start_cursor()
+        if self.check_enabled:
+            check_messages_enabled(self.hook.client.request)
+        return start
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        value = self._deliver(self._start_cursor(), context, "poked")
+        return PokeReturnValue(is_done=value is not None, xcom_value=value)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        if not event or event.get("status") != "found":
+            message = (event or {}).get("message", "no event")
+            raise CommercetoolsError(f"Waiting for commercetools Messages failed in the triggerer: {message}")
+        value = self._deliver(Cursor.from_json("cursor", event["cursor"]), context, "deferred")
+        if value is None:  # found by the trigger, but gone (or delivered by another run) since
+            raise CommercetoolsError("The trigger found new Messages, but reading them found none; run again.")
+        return value
+
+    # -- handing on ----------------------------------------------------------------------------
+
+    def _deliver(self, cursor: Cursor, context: Context, waited: str) -> dict[str, Any] | None:
+        """Read the new messages after ``cursor``; None when there are none, else the XCom value."""
+        request = self.hook.client.request
+        message_filter = self._filter()
+        output = self._output()
+        if output is None:
+            batch = read_new_messages(
+                request,
+                cursor,
+                message_filter,
+                overlap=self.overlap,
+                max_messages=min(self.max_messages, self.max_xcom_items),
+            )
+            if not batch.messages:
+                return None
+            value: dict[str, Any] = {"count": len(batch.messages), "messages": batch.messages}
+            types = count_types(batch.messages)
+        else:
+            if not has_new_messages(request, cursor, message_filter, self.overlap):
+                return None
+            builder = CursorBuilder(cursor, self.overlap)
+            types = {}
+            with write_json_lines("output_path", output) as writer:
+                for message in iter_new_messages(request, builder, message_filter, max_messages=self.max_messages):
+                    writer.write(message)
+                    types[str(message.get("type"))] = types.get(str(message.get("type")), 0) + 1
+            if builder.count == 0:  # gone between the look and the read (e.g. taken by another run)
+                remove(output)
+                return None
+            batch = MessageBatch([], builder.next_cursor(), builder.more)
+            value = {"count": builder.count, "path": output}
+        variable = self._variable()
+        value.update(
+            types=types,
+            more=batch.more,
+            cursor=batch.cursor.to_json(),
+            previous_cursor=cursor.to_json(),
+            cursor_variable=variable,
+            waited=waited,
+        )
+        self.log.info(
+            "%d new commercetools Messages (%s)%s; next cursor: last createdAt %s",
+            value["count"],
+            ", ".join(f"{n} {t}" for t, n in sorted(types.items())),
+            "; more are waiting for the next run" if batch.more else "",
+            batch.cursor.last_created_at,
+        )
+        if self.auto_commit and variable is not None:
+            commit_cursor(variable, cursor.to_json(), batch.cursor.to_json())
+        return value
+
+    def commit_task(self, task_id: str | None = None, **kwargs: Any) -> CommitMessagesCursorOperator:
+        """A task that advances the stored cursor; put it after the tasks that process the messages."""
+        return CommitMessagesCursorOperator(
+            task_id=task_id or f"commit_{self.task_id}", sensor_task_id=self.task_id, dag=self.dag, **kwargs
+        )
+
+
+def commit_cursor(name: str, previous: Any, new: Any) -> bool:
+    """Store ``new`` in Variable ``name`` if it still holds ``previous``; True if it was stored.
+
+    Already holding ``new`` (a re-run of the commit) is fine; anything else means another run moved
+    the cursor: :class:`CursorMovedError`, nothing overwritten.
+    """
+    current = load_cursor(name)
+    wanted, before = Cursor.from_json("cursor", new), Cursor.from_json("previous_cursor", previous)
+    if current == wanted:
+        return False
+    if current is not None and current != before:
+        raise CursorMovedError(
+            f"Variable {name!r} changed since the sensor read it (now last createdAt "
+            f"{current.last_created_at}, the sensor read from {before.last_created_at}): another run "
+            "committed meanwhile. Not overwriting it; run the DAG with max_active_runs=1."
+        )
+    store_cursor(name, wanted)
+    return True
+
+
+class CommitMessagesCursorOperator(BaseOperator):
+    """Advance the cursor of a :class:`CommercetoolsMessagesSensor` after its messages were processed.
+
+    :param sensor_task_id: the sensor's task id (its XCom holds the next cursor).
+    """
+
+    template_fields: Sequence[str] = ("sensor_task_id",)
+    ui_color = "#e4f0e8"
+
+    def __init__(self, *, sensor_task_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sensor_task_id = sensor_task_id
+
+    def execute(self, context: Context) -> Any:
+        value = context["ti"].xcom_pull(task_ids=self.sensor_task_id)
+        if not isinstance(value, dict) or "cursor" not in value:
+            raise ConfigurationError(
+                "sensor_task_id",
+                f"task {self.sensor_task_id!r} returned no messages cursor (got {short(value)}).",
+                "Point it at a CommercetoolsMessagesSensor of this DAG that ran in this run.",
+            )
+        name = value.get("cursor_variable")
+        if not name:
+            raise ConfigurationError(
+                "sensor_task_id", "the sensor was given an explicit cursor: there is no Variable to advance.", ""
+            )
+        stored = commit_cursor(name, value["previous_cursor"], value["cursor"])
+        self.log.info(
+            "Cursor in Variable %r %s: last createdAt %s",
+            name,
+            "advanced" if stored else "already advanced",
+            value["cursor"].get("last_created_at"),
+        )
+        return {"cursor_variable": name, "committed": stored}
