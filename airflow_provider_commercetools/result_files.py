@@ -123,12 +123,13 @@ class ResultFiles:
             self._results = self._stack.enter_context(write_json_lines("output_path", self.partial[self.output]))
             self._failed = self._stack.enter_context(write_json_lines("output_path", self.partial[self.failures]))
             self._journal = self._stack.enter_context(write_json_lines("output_path", self.journal_path))
-        except OSError as error:
+        except (OSError, ConfigurationError) as error:  # files.open_text names the location already
             self.close()
             self._remove_own()
+            cause = error.problem if isinstance(error, ConfigurationError) else f"{type(error).__name__}: {error}"
             raise ConfigurationError(
                 "output_path",
-                f"cannot write the results at {self.output!r}: {type(error).__name__}: {error}.",
+                f"cannot write the results at {self.output!r}: {cause}.",
                 "Give a path in a writable directory (its parent must not be a file), or a URL such as "
                 "s3://conn@bucket/key; nothing was sent.",
             ) from None
