@@ -264,6 +264,7 @@ class CommercetoolsPublisherOperator(BaseOperator):
             keep_response=self.keep_response,
             earlier=earlier,
             on_send=files.sent if files is not None else None,
+            on_result=files.write if files is not None else None,
             logger=self.log,
         )
         self._publisher = publisher
@@ -354,7 +355,11 @@ class CommercetoolsPublisherOperator(BaseOperator):
         report: PublishReport,
         files: ResultFiles | None,
     ) -> None:
-        """Record every result; when interrupted, record the items in flight as outcome unknown, keep the files."""
+        """Count and log every result; when interrupted, record the items in flight as outcome unknown, keep the files.
+
+        The publisher writes the records (``on_result``), a sent item's from its worker thread: an exception
+        raised here at any instant (Airflow 2's SIGTERM handler) cannot lose one.
+        """
         results = publisher.publish(prepared)
         logged = 0
         last_progress = _time.monotonic()
@@ -362,8 +367,6 @@ class CommercetoolsPublisherOperator(BaseOperator):
         try:
             for result in results:
                 report.add(result)
-                if files is not None:
-                    files.write(result)
                 if result.status == FAILED:
                     logged += 1
                     self._log_failure(result, logged)
@@ -378,10 +381,8 @@ class CommercetoolsPublisherOperator(BaseOperator):
                 if close is not None:
                     close()  # releases the items file before it may be replaced
             if not completed:
-                for result in publisher.unfinished():
+                for result in publisher.unfinished():  # recorded by the publisher
                     report.add(result)
-                    if files is not None:
-                        files.write(result)
             if files is not None:
                 if completed and not self._killed:
                     files.complete()

@@ -3,6 +3,11 @@
 Results come as they complete, not in input order, so one slow answer stalls nothing but its own
 item; at most ``2 * max_workers`` items are in flight or waiting to be yielded, so a stream of any
 length runs in constant memory. Every result carries its item's ``index``.
+
+Each result is recorded (``on_result``) exactly once, before it is yielded: a request's result by its
+worker thread, as soon as it has one. So an exception raised in the consuming thread at any instant
+(Airflow 2's SIGTERM handler raises wherever the main thread is) cannot lose the record of an item
+that was sent; :meth:`Publisher.unfinished` then records the items still in flight as outcome unknown.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.checks import check_choice, check_count
@@ -61,6 +67,15 @@ def check_max_workers(value: Any) -> int:
     return workers
 
 
+@dataclass(eq=False)
+class _InFlight:
+    """An item handed to the workers and not yet yielded; ``result`` is set once it is recorded."""
+
+    request: PreparedRequest
+    started: bool = False  # from here on it may have been sent
+    result: ItemResult | None = None
+
+
 class Publisher:
     """Sends prepared requests through one client from ``max_workers`` threads; yields results as they complete.
 
@@ -77,6 +92,8 @@ class Publisher:
     :param ordered: yield in input order (a bounded look-ahead: one slow answer holds up the rest).
     :param earlier: what an interrupted earlier attempt of this task did (see ``resume``).
     :param on_send: called in the worker thread just before an item's first request (the journal).
+    :param on_result: called once per result, before it is yielded (for a request: in its worker thread,
+        under a lock, so that it is not interrupted by a signal in the consuming thread); the records.
     :param late_apply_wait: see :class:`ItemSender` (default: the client's timeout).
     """
 
@@ -95,6 +112,7 @@ class Publisher:
         ordered: bool = False,
         earlier: EarlierAttempts | None = None,
         on_send: Callable[[PreparedRequest], None] | None = None,
+        on_result: Callable[[ItemResult], None] | None = None,
         late_apply_wait: float | None = None,
         logger: logging.Logger | Any = None,
     ) -> None:
@@ -110,6 +128,7 @@ class Publisher:
         self.ordered = ordered
         self.earlier = earlier
         self.on_send = on_send
+        self.on_result = on_result
         self.log = logger or log
         self._stop = threading.Event()
         self.sender = ItemSender(
@@ -122,8 +141,10 @@ class Publisher:
         )
         self._stop_reason = "the batch stopped after an earlier failure"
         self._final_stop = False
-        self._running: dict[Future[ItemResult], PreparedRequest] = {}
-        self._started: set[int] = set()
+        #: the items handed to the workers and not yet yielded, by index (see unfinished)
+        self._items: dict[int, _InFlight] = {}
+        #: taken by a worker to start an item or record its result, and by unfinished()
+        self._lock = threading.Lock()
 
     def stop(self, reason: str = "") -> None:
         """Send nothing more (requests in flight finish); what is left is reported as not sent (``reason``)."""
@@ -221,8 +242,7 @@ class Publisher:
         """Send the requests; yield one result per entry as it completes (in input order if ``ordered``)."""
         if not self._final_stop:
             self._stop.clear()
-        self._running.clear()
-        self._started.clear()
+        self._items = {}
         pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="commercetools-publish")
         finished = False
         try:
@@ -234,8 +254,6 @@ class Publisher:
         finally:
             if not finished:  # the consumer went away or failed: start nothing new
                 self._stop.set()
-                for future in self._running:
-                    future.cancel()
             pool.shutdown(wait=finished, cancel_futures=True)
 
     def _publish_as_completed(
@@ -244,7 +262,6 @@ class Publisher:
         # Completed futures arrive through a queue filled by their done callbacks: the consuming thread
         # takes no lock of the futures, so a signal that raises in it (Airflow 2's SIGTERM handler)
         # cannot leave a future's lock held and a worker thread blocked forever.
-        running = self._running
         done: queue.SimpleQueue[Future[ItemResult]] = queue.SimpleQueue()
         bound = 2 * self.max_workers
         for entry in prepared:
@@ -252,21 +269,19 @@ class Publisher:
             if isinstance(entry, ItemResult):
                 if entry.status == FAILED and self.stop_on_failure:
                     self._stop.set()
-                yield entry
+                yield self._recorded(entry)
             elif self._stop.is_set():
-                yield self._not_sent(entry)
+                yield self._recorded(self._not_sent(entry))
             else:
-                future = pool.submit(self._run, entry)
-                running[future] = entry
-                future.add_done_callback(done.put)
-                if len(running) >= bound:
+                pool.submit(self._run, self._in_flight(entry)).add_done_callback(done.put)
+                if len(self._items) >= bound:
                     yield from self._completed(done, block=True)
-        while running:
+        while self._items:
             yield from self._completed(done, block=True)
 
     def _completed(self, done: queue.SimpleQueue[Future[ItemResult]], *, block: bool) -> Iterator[ItemResult]:
         """The results that are done (waiting for at least one if ``block``), by index."""
-        if not self._running:
+        if not self._items:
             return
         futures = []
         try:
@@ -275,9 +290,9 @@ class Publisher:
                 futures.append(done.get_nowait())
         except queue.Empty:
             pass
-        for future in sorted(futures, key=lambda f: self._running[f].index):
-            del self._running[future]
-            yield future.result()
+        for result in sorted((future.result() for future in futures), key=lambda r: r.index):
+            self._items.pop(result.index, None)  # recorded already (by its worker)
+            yield result
 
     def _publish_in_order(
         self, pool: ThreadPoolExecutor, prepared: Iterable[PreparedRequest | ItemResult]
@@ -288,13 +303,11 @@ class Publisher:
             if isinstance(entry, ItemResult):
                 if entry.status == FAILED and self.stop_on_failure:
                     self._stop.set()
-                window.append(_completed(entry))
+                window.append(_completed(self._recorded(entry)))
             elif self._stop.is_set():
-                window.append(_completed(self._not_sent(entry)))
+                window.append(_completed(self._recorded(self._not_sent(entry))))
             else:
-                future = pool.submit(self._run, entry)
-                self._running[future] = entry
-                window.append(future)
+                window.append(pool.submit(self._run, self._in_flight(entry)))
             while window and (len(window) >= bound or window[0].done()):
                 yield self._take(window.popleft())
         while window:
@@ -302,45 +315,72 @@ class Publisher:
 
     def _take(self, future: Future[ItemResult]) -> ItemResult:
         result = future.result()
-        self._running.pop(future, None)
+        self._items.pop(result.index, None)
         return result
 
     def unfinished(self) -> list[ItemResult]:
-        """After an interrupted :meth:`publish`: a result for each item taken but not yielded.
+        """After an interrupted :meth:`publish`: a result for each item handed to the workers but not yielded.
 
-        Items whose request had started are failed with an unknown outcome (they may have been
-        applied); the others are not sent.
+        An item whose worker recorded its result keeps it; one whose request had started is recorded as
+        failed with an unknown outcome (it may have been applied; its worker, finishing later, records
+        nothing more); the others are recorded as not sent (their workers will not send them).
         """
-        results = []
-        for future, request in list(self._running.items()):
-            if future.done() and not future.cancelled():
-                results.append(future.result())
-            elif request.index in self._started:
-                error = OutcomeUnknownError(
-                    f"outcome unknown: the task was stopped while {request.describe} was in flight; it may or may "
-                    "not have been applied",
-                    method=request.method,
-                    path=request.path,
-                )
-                results.append(
-                    ItemResult(request.index, FAILED, request.describe, error=describe_error(error), item=request.item)
-                )
-            else:
-                results.append(self._not_sent(request))
-        self._running.clear()
-        return results
+        self._stop.set()
+        with self._lock:
+            for flight in self._items.values():
+                if flight.result is None:
+                    unknown = flight.started  # it may have been sent
+                    self._record(flight, (self._unknown if unknown else self._not_sent)(flight.request))
+            results = [flight.result for flight in self._items.values() if flight.result is not None]
+            self._items = {}
+        return sorted(results, key=lambda r: r.index)
+
+    def _unknown(self, request: PreparedRequest) -> ItemResult:
+        error = OutcomeUnknownError(
+            f"outcome unknown: the task was stopped while {request.describe} was in flight; it may or may "
+            "not have been applied",
+            method=request.method,
+            path=request.path,
+        )
+        return ItemResult(request.index, FAILED, request.describe, error=describe_error(error), item=request.item)
+
+    def _in_flight(self, request: PreparedRequest) -> _InFlight:
+        """Register an item before it is submitted: an interrupted submit still leaves it to unfinished()."""
+        flight = self._items[request.index] = _InFlight(request)
+        return flight
+
+    def _recorded(self, result: ItemResult) -> ItemResult:
+        """A result the consuming thread made (not sent by this run): recorded, then yielded."""
+        if self.on_result is not None:
+            self.on_result(result)
+        return result
+
+    def _record(self, flight: _InFlight, result: ItemResult) -> ItemResult:
+        """Record an item's result unless it has one already (called with ``self._lock`` held)."""
+        if flight.result is None:
+            if self.on_result is not None:
+                self.on_result(result)
+            flight.result = result
+        return flight.result
 
     def _not_sent(self, request: PreparedRequest) -> ItemResult:
         return ItemResult(
             request.index, NOT_SENT, request.describe, item=request.item, note=f"not sent: {self._stop_reason}"
         )
 
-    def _run(self, request: PreparedRequest) -> ItemResult:
-        if self._stop.is_set():
-            return self._not_sent(request)
+    def _run(self, flight: _InFlight) -> ItemResult:
+        request = flight.request
+        with self._lock:  # either unfinished() sees it started, or this sees the stop and sends nothing
+            if self._stop.is_set():
+                return self._record(flight, self._not_sent(request))
+            flight.started = True
+        result = self._send(request)
+        with self._lock:
+            return self._record(flight, result)
+
+    def _send(self, request: PreparedRequest) -> ItemResult:
         progress = Progress()
         try:
-            self._started.add(request.index)  # first: from here on it may be sent (see unfinished)
             if self.on_send is not None:
                 self.on_send(request)
             body = self.sender.send(request, progress)
