@@ -12,9 +12,9 @@ an ``ImportOperationPagedResponse``: types/import-operation.raml) and
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 from airflow_provider_commercetools.commercetools.errors import (
@@ -30,24 +30,13 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     check_container_key,
 )
 
+# The same client protocol as the publisher: CommercetoolsClient.request, here on the import URL.
+from airflow_provider_commercetools.commercetools.publishing.sending import Sender
+
 log = logging.getLogger(__name__)
 
 #: Operations read per page.
 OPERATIONS_PAGE_SIZE = 500
-
-
-class Sender(Protocol):
-    """What the Import API calls need of a client: :meth:`CommercetoolsClient.request` on the import URL."""
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Mapping[str, Any] | None = None,
-        payload: Any = None,
-        idempotent: bool | None = None,
-    ) -> Any: ...
 
 
 def container_path(container_key: str, *rest: str) -> str:
