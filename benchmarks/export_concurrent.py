@@ -129,6 +129,8 @@ def run_concurrent(entities: int = 50_000, repeats: int = 3) -> dict[str, Any]:
                     row.available.append(cpu_available())
                     wall, cpu, stats, read = measure(server, prepare)
                     _record(row, wall, cpu, stats, read == entities and (not writes or exact(output, entities)))
+                    if writes:  # the next run writes a new file, not over this one (os.replace would free it)
+                        os.unlink(output)
             memory = [export_in_fresh_process(workdir, entities, n) for n in (1, 16)]
             # glibc gives threads their own malloc arenas; freed page buffers stay in them
             memory.append(export_in_fresh_process(workdir, entities, 16, {"MALLOC_ARENA_MAX": "2"}))

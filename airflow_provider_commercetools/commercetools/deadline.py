@@ -50,7 +50,8 @@ class Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="commercetools-deadlines", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            if self._heap[0] is entry:  # due before everything else: the watchdog must wake earlier
+                self._cond.notify()
         return entry
 
     def cancel(self, entry: list[Any]) -> None:

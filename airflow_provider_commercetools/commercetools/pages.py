@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import msgspec
 
 from airflow_provider_commercetools.commercetools.errors import UnexpectedResponseError
 from airflow_provider_commercetools.commercetools.predicates import describe
@@ -102,77 +102,71 @@ def fetch_page(
     return body, texts
 
 
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
+_OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
+_ANY = msgspec.json.Decoder()
 
 
-def decode_page(text: str) -> tuple[Any, list[str] | None]:
+class _Id(msgspec.Struct):
+    """An entity reduced to its id: decoding skips (and checks) every other field."""
+
+    id: Any = None
+
+
+_ID = msgspec.json.Decoder(_Id)
+
+
+def decode_page(data: bytes | str) -> tuple[Any, list[str] | None]:
     """Parse a page's JSON like ``json.loads``, keeping the text of each element of ``results``.
 
     Writing those texts saves encoding every entity again (the largest cost of an export). A text
     is one line: JSON strings cannot hold raw line breaks, so any in the text are whitespace.
     """
-    return _decode(text, keep_values=True)
+    return _decode(data, keep_values=True)
 
 
-def decode_page_ids(text: str) -> tuple[Any, list[str] | None]:
-    """:func:`decode_page`, with each entity of ``results`` reduced to ``{"id": ...}`` once decoded."""
-    return _decode(text, keep_values=False)
+def decode_page_ids(data: bytes | str) -> tuple[Any, list[str] | None]:
+    """:func:`decode_page`, with each entity of ``results`` reduced to ``{"id": ...}``.
+
+    The other fields are checked (malformed JSON is refused) but not turned into Python objects.
+    """
+    return _decode(data, keep_values=False)
 
 
-def _stub(value: Any) -> Any:
-    return {"id": value.get("id")} if isinstance(value, dict) else value
-
-
-def _decode(text: str, *, keep_values: bool) -> tuple[Any, list[str] | None]:
-
-    def skip(index: int) -> int:
-        return _WHITESPACE.match(text, index).end()  # type: ignore[union-attr]
-
+def _decode(data: bytes | str, *, keep_values: bool) -> tuple[Any, list[str] | None]:
+    """msgspec over the page: the top-level values, and each result's bytes as received (its text)."""
     try:
-        index = skip(0)
-        if text[index] != "{":
-            return json.loads(text), None
+        try:
+            top = _OBJECT.decode(data)
+        except msgspec.ValidationError:  # valid or not, it is not an object: no results to keep
+            return _ANY.decode(data), None
         body: dict[str, Any] = {}
         texts: list[str] | None = None
-        index = skip(index + 1)
-        while text[index] != "}":
-            key, index = _DECODER.raw_decode(text, index)
-            if not isinstance(key, str):
-                raise ValueError(f"an object key must be a string (at {index})")
-            index = skip(index)
-            if text[index] != ":":
-                raise ValueError(f"':' expected at {index}")
-            index = skip(index + 1)
-            if key == "results" and text[index] == "[":
-                results: list[Any] = []
-                texts = []
-                index = skip(index + 1)
-                while text[index] != "]":
-                    start = index
-                    value, index = _DECODER.raw_decode(text, index)
-                    results.append(value if keep_values else _stub(value))
-                    texts.append(text[start:index].replace("\n", " ").replace("\r", " "))
-                    index = skip(index)
-                    if text[index] == ",":
-                        index = skip(index + 1)
-                        if text[index] == "]":
-                            raise ValueError(f"a value expected at {index}")
-                    elif text[index] != "]":
-                        raise ValueError(f"',' or ']' expected at {index}")
-                body[key] = results
-                index += 1
-            else:
-                body[key], index = _DECODER.raw_decode(text, index)
-            index = skip(index)
-            if text[index] == ",":
-                index = skip(index + 1)
-                if text[index] == "}":
-                    raise ValueError(f"a key expected at {index}")
-            elif text[index] != "}":
-                raise ValueError(f"',' or '}}' expected at {index}")
-        if skip(index + 1) != len(text):
-            raise ValueError(f"extra data after the JSON document at {index + 1}")
+        for key, raw in top.items():
+            if key != "results":
+                body[key] = _ANY.decode(raw)
+                continue
+            try:
+                elements = _ARRAY.decode(raw)
+            except msgspec.ValidationError:
+                body[key], texts = _ANY.decode(raw), None
+                continue
+            texts = [_line(element) for element in elements]
+            body[key] = [_ANY.decode(element) if keep_values else _stub(element) for element in elements]
         return body, texts
-    except IndexError:
-        raise ValueError("the JSON document ends too early") from None
+    except msgspec.DecodeError as error:  # malformed JSON
+        raise ValueError(f"the JSON document is malformed: {error}") from None
+
+
+def _line(raw: msgspec.Raw) -> str:
+    text = str(raw, "utf-8")  # type: ignore[call-overload]  # Raw is a buffer of UTF-8
+    if "\n" in text or "\r" in text:
+        return text.replace("\n", " ").replace("\r", " ")
+    return text
+
+
+def _stub(raw: msgspec.Raw) -> Any:
+    try:
+        return {"id": _ID.decode(raw).id}
+    except msgspec.ValidationError:  # not an object: kept whole, for the caller's error
+        return _ANY.decode(raw)

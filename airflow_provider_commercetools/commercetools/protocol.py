@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import msgspec
+
 from airflow_provider_commercetools import __version__
 from airflow_provider_commercetools.commercetools.errors import (
     ERRORS_BY_STATUS,
@@ -41,12 +43,8 @@ from airflow_provider_commercetools.commercetools.safety import (
     short,
 )
 
-try:  # an optional, faster JSON decoder: same values, less CPU per page
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - depends on the environment
-    _orjson = None
-
 USER_AGENT = f"airflow-provider-commercetools/{__version__} Python/{platform.python_version()}"
+_JSON = msgspec.json.Decoder()
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 #: Statuses after which a write may have been applied although it failed.
 UNCERTAIN_STATUSES = frozenset({500, 502, 503, 504})
@@ -72,10 +70,14 @@ def encode_query(query: Query | None) -> list[tuple[str, str]]:
 
 
 def loads(content: bytes) -> Any:
-    """Decode a JSON body (orjson when installed, else the standard library)."""
-    if _orjson is not None:
-        return _orjson.loads(content)
-    return json.loads(content)
+    """Decode a JSON body (msgspec: the values of ``json.loads``, in a fraction of its CPU time).
+
+    :raises ValueError: the body is not JSON.
+    """
+    try:
+        return _JSON.decode(content)
+    except msgspec.DecodeError as error:
+        raise ValueError(f"the JSON document is malformed: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
     correlation_id: str = ""
     idempotent: bool = True
-    decode: Callable[[str], Any] | None = None
+    decode: Callable[[bytes], Any] | None = None
 
     @property
     def describe(self) -> str:
@@ -132,7 +134,7 @@ def build_request(
     payload: Any = None,
     idempotent: bool | None = None,
     correlation_id: str | None = None,
-    decode: Callable[[str], Any] | None = None,
+    decode: Callable[[bytes], Any] | None = None,
 ) -> Request:
     """The request for ``method {base_url}/{project_key}/{path}`` (``idempotent`` defaults by method)."""
     method = check_method(method)
@@ -193,8 +195,8 @@ def read_response(request: Request, response: Response) -> Any:
     if not response.content:
         return None
     try:
-        if request.decode is not None:  # JSON is UTF-8 (RFC 8259)
-            return request.decode(response.content.decode("utf-8"))
+        if request.decode is not None:
+            return request.decode(response.content)
         return loads(response.content)
     except ValueError:
         raise UnexpectedResponseError(

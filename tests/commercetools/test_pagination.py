@@ -21,6 +21,7 @@ from airflow_provider_commercetools.commercetools.errors import (
     PaginationLimitError,
     UnexpectedResponseError,
 )
+from airflow_provider_commercetools.commercetools.pages import decode_page_ids
 from airflow_provider_commercetools.commercetools.pagination import (
     MAX_OFFSET,
     Page,
@@ -417,6 +418,35 @@ def test_decode_page_parses_like_json_loads_and_keeps_one_line_texts(text):
         assert all("\n" not in t and "\r" not in t for t in texts)
     else:
         assert texts is None
+
+
+def test_decode_page_keeps_each_entity_exactly_as_received():
+    """The texts are the received bytes (escapes, number spellings, key order), not a re-encoding."""
+    entities = ['{"id":"a","name":"\\u00e9","n":1.50,"big":123456789012345678901234567890}', '{"v":[1 ,2],"id":"b"}']
+    text = '{"count":2, "results": [ ' + " , ".join(entities) + " ]}"
+    for decode in (decode_page, decode_page_ids):
+        body, texts = decode(text.encode())
+        assert texts == entities
+        assert body["count"] == 2
+    assert decode_page_ids(text.encode())[0]["results"] == [{"id": "a"}, {"id": "b"}]
+    assert decode_page(text.encode())[0]["results"][0]["big"] == 123456789012345678901234567890
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"results":[{"id":"a","x":tru}]}', b'{"results":[{"id":"a","x":"\xff"}]}', b'{"results":[{"id":"a"}]'],
+    ids=["malformed-inside-an-entity", "invalid-utf-8", "truncated"],
+)
+def test_decode_page_ids_refuses_a_malformed_entity_it_does_not_keep(data):
+    """Reducing entities to their ids still reads (and checks) every byte of them."""
+    with pytest.raises(ValueError):
+        decode_page_ids(data)
+
+
+def test_decode_page_ids_keeps_a_result_that_is_not_an_object_for_the_callers_error():
+    body, texts = decode_page_ids(b'{"results":[{"id":"a","x":1},[1,2],"s"]}')
+    assert body["results"] == [{"id": "a"}, [1, 2], "s"]
+    assert texts == ['{"id":"a","x":1}', "[1,2]", '"s"']
 
 
 @pytest.mark.parametrize(

@@ -138,3 +138,32 @@ def _settled(loop: Loopback, count: int) -> list[tuple[int, bool]]:
             break
         done.wait(0.1)
     return loop.trickles
+
+
+def test_the_watchdog_wakes_for_a_deadline_earlier_than_those_it_waits_for():
+    """The watchdog is woken only when a new deadline comes first (what an attempt of the same
+    length never does): one due sooner than everything pending must still run on time."""
+    import time
+
+    dog = deadline.Watchdog()
+    fired: list[str] = []
+    late = dog.watch(time.monotonic() + 30.0, lambda: fired.append("late"))
+    time.sleep(0.05)  # the watchdog thread now sleeps until the late deadline
+    done = threading.Event()
+    started = time.monotonic()
+    dog.watch(started + 0.1, lambda: (fired.append("soon"), done.set()))
+    assert done.wait(5.0), "the earlier deadline did not run while the watchdog slept for the later one"
+    assert time.monotonic() - started < 2.0
+    dog.cancel(late)
+    assert fired == ["soon"]
+
+
+def test_a_deadline_after_the_pending_ones_runs_without_waking_the_watchdog_early():
+    import time
+
+    dog = deadline.Watchdog()
+    done = threading.Event()
+    now = time.monotonic()
+    dog.watch(now + 0.05, lambda: None)
+    dog.watch(now + 0.2, done.set)  # after the first: pushed without a wake-up
+    assert done.wait(5.0)
