@@ -17,13 +17,15 @@ make_venv() {
   local venv=$1 lock="requirements/$2.lock"
   shift 2
   local stamp="$venv/.installed" want
-  want=$( (cat pyproject.toml "$lock"; echo "$@") | sha256sum | cut -d' ' -f1)
+  want=$( (cat pyproject.toml "$lock"; echo "$@ compile-bytecode") | sha256sum | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
   echo "== installing into $venv from $lock: $*"
   [ -x "$venv/bin/python" ] || "$PYTHON" -m venv "$venv"
-  if ! "$UV" pip install --python "$venv/bin/python" -c "$lock" "$@" >"$venv/install.log" 2>&1; then
+  # --compile-bytecode: the .pyc files are written now, so that every process that imports Airflow
+  # (tests start many) does not compile it again, also where PYTHONDONTWRITEBYTECODE is set (6 s -> 2.5 s).
+  if ! "$UV" pip install --compile-bytecode --python "$venv/bin/python" -c "$lock" "$@" >"$venv/install.log" 2>&1; then
     tail -40 "$venv/install.log"
     echo "uv pip install failed in $venv (full log: $venv/install.log)" >&2
     exit 1
