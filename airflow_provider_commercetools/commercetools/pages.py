@@ -152,7 +152,7 @@ def _decode(data: bytes | str, *, keep_values: bool) -> tuple[Any, list[str] | N
                 body[key], texts = _ANY.decode(raw), None
                 continue
             texts = [_line(element) for element in elements]
-            body[key] = [_ANY.decode(element) if keep_values else _stub(element) for element in elements]
+            body[key] = _ANY.decode(raw) if keep_values else [_stub(element) for element in elements]
         return body, texts
     except msgspec.DecodeError as error:  # malformed JSON
         raise ValueError(f"the JSON document is malformed: {error}") from None
