@@ -21,7 +21,8 @@ from typing import Any
 import httpx
 
 from airflow_provider_commercetools.commercetools.auth import TOKEN_WANTED, BearerAuth, TokenProvider
-from airflow_provider_commercetools.commercetools.client import GRANT_HINT, POOL_SIZE, basic_credentials, log
+from airflow_provider_commercetools.commercetools.client import POOL_SIZE
+from airflow_provider_commercetools.commercetools.client_core import GRANT_HINT, ClientCore
 from airflow_provider_commercetools.commercetools.config import CONNECT_TIMEOUT, ClientConfig
 from airflow_provider_commercetools.commercetools.errors import AuthenticationError, RequestError, TransportError
 from airflow_provider_commercetools.commercetools.exchange import Exchange, Result
@@ -32,8 +33,6 @@ from airflow_provider_commercetools.commercetools.protocol import (
     Response,
     attempt_seconds,
     attempt_timed_out,
-    build_request,
-    build_token_request,
     cannot_connect,
     connect_timed_out,
     connection_lost,
@@ -46,7 +45,6 @@ from airflow_provider_commercetools.commercetools.protocol import (
     request_failed,
     tls_failed,
 )
-from airflow_provider_commercetools.commercetools.safety import check_url
 
 
 def ca_context() -> ssl.SSLContext | bool:
@@ -60,7 +58,7 @@ def ca_context() -> ssl.SSLContext | bool:
     return ssl.create_default_context(cafile=bundle)
 
 
-class AsyncCommercetoolsClient:
+class AsyncCommercetoolsClient(ClientCore):
     """Sends requests to one commercetools project from coroutines; use it as ``async with``.
 
     :param config: URLs, credentials, scopes, timeout, retry policy.
@@ -83,15 +81,7 @@ class AsyncCommercetoolsClient:
         user_agent: str = USER_AGENT,
         logger: logging.Logger | Any = None,
     ) -> None:
-        self.config = config
-        self.base_url = check_url(
-            "base_url", base_url or config.api_url, allow_insecure_http=config.allow_insecure_http
-        )
-        self.log = logger or log
-        self._basic = basic_credentials(config.client_id, config.client_secret)
-        if on_secret:
-            on_secret(config.client_secret)
-            on_secret(self._basic)
+        super().__init__(config, base_url=base_url, on_secret=on_secret, logger=logger)
         if http is None:
             http = httpx.AsyncClient(
                 timeout=httpx.Timeout(config.timeout, connect=CONNECT_TIMEOUT),
@@ -116,10 +106,6 @@ class AsyncCommercetoolsClient:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    @property
-    def granted_scope(self) -> str:
-        return self.auth.scope
-
     async def request(
         self,
         method: str,
@@ -135,9 +121,7 @@ class AsyncCommercetoolsClient:
         The same contract as ``CommercetoolsClient.request``: HEAD returns True, failures raise a
         :class:`RequestError` subclass, a write whose answer was lost raises OutcomeUnknownError.
         """
-        request = build_request(
-            self.base_url,
-            self.config.project_key,
+        request = self._build(
             method,
             path,
             query=query,
@@ -179,8 +163,7 @@ class AsyncCommercetoolsClient:
         return Result(value=value)
 
     async def _grant_token(self) -> tuple[str, float, str]:
-        request = build_token_request(self.config.auth_url, self.config.scopes, self._basic)
-        limit = time.monotonic() + self.config.retry.max_seconds
+        request, limit = self._token_request()
 
         async def attempt(number: int) -> Any:
             return await self._attempt(request, number, limit)

@@ -8,7 +8,6 @@ outcome is unknown is decided by the transport-independent core (``protocol``, `
 
 from __future__ import annotations
 
-import base64
 import gc
 import logging
 import os
@@ -21,6 +20,7 @@ import requests
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from airflow_provider_commercetools.commercetools.auth import TOKEN_WANTED, BearerAuth, TokenProvider
+from airflow_provider_commercetools.commercetools.client_core import GRANT_HINT, ClientCore, basic_credentials, log
 from airflow_provider_commercetools.commercetools.config import CONNECT_TIMEOUT, ClientConfig
 from airflow_provider_commercetools.commercetools.deadline import BoundedAdapter, bounded_attempt
 from airflow_provider_commercetools.commercetools.errors import AuthenticationError, RequestError, TransportError
@@ -34,8 +34,6 @@ from airflow_provider_commercetools.commercetools.protocol import (
     Response,
     attempt_seconds,
     attempt_timed_out,
-    build_request,
-    build_token_request,
     cannot_connect,
     connect_timed_out,
     connection_lost,
@@ -49,28 +47,21 @@ from airflow_provider_commercetools.commercetools.protocol import (
     request_failed,
     tls_failed,
 )
-from airflow_provider_commercetools.commercetools.safety import check_url
-
-# One stdlib logger for the provider: Airflow routes it into the task log (and masks secrets there).
-log = logging.getLogger("airflow_provider_commercetools")
 
 POOL_SIZE = 64
 
 __all__ = [
+    "GRANT_HINT",
     "IDEMPOTENT_METHODS",
     "POOL_SIZE",
     "UNCERTAIN_STATUSES",
     "USER_AGENT",
     "CommercetoolsClient",
     "Query",
+    "basic_credentials",
     "encode_query",
+    "log",
 ]
-
-GRANT_HINT = (
-    "The auth service rejected the client id or secret: check the connection's Login and "
-    "Password against the API client (Merchant Center > Settings > Developer settings > API clients)"
-)
-
 
 _frozen = False
 _freeze_lock = threading.Lock()
@@ -104,11 +95,6 @@ class _HeadersAsGiven(requests.auth.AuthBase):
 _AS_GIVEN = _HeadersAsGiven()
 
 
-def basic_credentials(client_id: str, client_secret: str) -> str:
-    """base64(client_id:client_secret), as sent in the grant's Basic header."""
-    return base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
-
-
 def read_body(answer: requests.Response) -> bytes:
     """The whole body of a streamed answer, in as few reads as the HTTP library allows.
 
@@ -120,7 +106,7 @@ def read_body(answer: requests.Response) -> bytes:
     return b"".join(answer.iter_content(chunk_size=None))
 
 
-class CommercetoolsClient:
+class CommercetoolsClient(ClientCore):
     """Sends requests to one commercetools project.
 
     :param config: URLs, credentials, scopes, timeout, retry policy.
@@ -145,15 +131,7 @@ class CommercetoolsClient:
         user_agent: str = USER_AGENT,
         logger: logging.Logger | Any = None,
     ) -> None:
-        self.config = config
-        self.base_url = check_url(
-            "base_url", base_url or config.api_url, allow_insecure_http=config.allow_insecure_http
-        )
-        self.log = logger or log
-        self._basic = basic_credentials(config.client_id, config.client_secret)
-        if on_secret:
-            on_secret(config.client_secret)
-            on_secret(self._basic)
+        super().__init__(config, base_url=base_url, on_secret=on_secret, logger=logger)
         freeze_long_lived_objects()
         if session is None:
             session = requests.Session()
@@ -185,9 +163,7 @@ class CommercetoolsClient:
         a POST only when the caller says so, e.g. an update guarded by its version). ``decode``
         replaces the JSON decoder of the body's bytes (pagination keeps each entity's text with it).
         """
-        request = build_request(
-            self.base_url,
-            self.config.project_key,
+        request = self._build(
             method,
             path,
             query=query,
@@ -208,10 +184,6 @@ class CommercetoolsClient:
                     step = flow.send(self._with_retries(step, exchange))
             except StopIteration as done:
                 return exchange.finish(done.value)
-
-    @property
-    def granted_scope(self) -> str:
-        return self.auth.scope
 
     def close(self) -> None:
         self.session.close()
@@ -237,8 +209,7 @@ class CommercetoolsClient:
         return Result(value=value)
 
     def _grant_token(self) -> tuple[str, float, str]:
-        request = build_token_request(self.config.auth_url, self.config.scopes, self._basic)
-        limit = time.monotonic() + self.config.retry.max_seconds
+        request, limit = self._token_request()
         try:
             data = self.config.retry.call(
                 lambda number: self._attempt(request, number, limit),
