@@ -9,22 +9,8 @@ if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo -n)
-else
-    echo "install_browser.sh: /usr/bin/chromium is missing and this user cannot run apt-get (not root, no sudo)" >&2
-    exit 1
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install_browser.sh: /usr/bin/chromium is missing and apt-get is not available; install Chromium by hand" >&2
-    exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-echo "install_browser.sh: installing chromium and chromium-driver with apt-get" >&2
-"${SUDO[@]}" apt-get update -qq
+source "$(dirname "$0")/apt.sh"
+apt_ready install_browser.sh "/usr/bin/chromium" "chromium and chromium-driver"
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
 if [ ! -x /usr/bin/chromium ]; then
     echo "install_browser.sh: apt-get finished but /usr/bin/chromium is still missing" >&2

@@ -10,22 +10,8 @@ if command -v redis-server >/dev/null 2>&1 && have_postgres; then
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=()
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo -n)
-else
-    echo "install_services.sh: redis-server or postgresql is missing and this user cannot run apt-get (not root, no sudo)" >&2
-    exit 1
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install_services.sh: redis-server or postgresql is missing and apt-get is not available; install them by hand" >&2
-    exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-echo "install_services.sh: installing redis-server and postgresql with apt-get" >&2
-"${SUDO[@]}" apt-get update -qq
+source "$(dirname "$0")/apt.sh"
+apt_ready install_services.sh "redis-server or postgresql" "redis-server and postgresql"
 # policy-rc.d 101: the packages' maintainer scripts must not start system-wide servers (the test
 # starts its own); removed again afterwards.
 policy=/usr/sbin/policy-rc.d
