@@ -14,33 +14,17 @@ commercetools' account) is not in these numbers: they compare what the client sp
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 
 sys.path.insert(0, os.path.dirname(__file__))
 from airflow_home import use_private_airflow_home
+from export import task_log
 
 use_private_airflow_home()
 LATENCY = 0.05
-
-
-@contextlib.contextmanager
-def quiet(path: str) -> Iterator[None]:
-    """The operators' log lines go to a file (as in a task log), not to the table."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with open(path, "a") as log:
-        os.dup2(log.fileno(), 1)
-        try:
-            yield
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
 
 
 def category(prefix: str, i: int) -> dict:
@@ -71,7 +55,7 @@ def main() -> None:
             items=[category("published", i) for i in range(args.items)],
             max_workers=args.workers,
         )
-        with quiet(log):
+        with task_log(log):
             started = time.perf_counter()
             published = publisher.execute({})  # type: ignore[arg-type]
             seconds = time.perf_counter() - started
@@ -95,7 +79,7 @@ def main() -> None:
             max_workers=args.workers,
             poll_interval=1.0,
         )
-        with quiet(log):
+        with task_log(log):
             started = time.perf_counter()
             imported = importer.execute({"run_id": "benchmark"})  # type: ignore[arg-type]
             seconds = time.perf_counter() - started
