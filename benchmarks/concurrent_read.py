@@ -43,7 +43,7 @@ def per_page_ms(decode: Any, data: bytes, repeats: int = 200) -> float:
 def decoders() -> list[tuple[str, float]]:
     import msgspec
 
-    from airflow_provider_commercetools.commercetools.pages import decode_page_ids
+    from airflow_provider_commercetools.commercetools.reading.pages import decode_page_ids
 
     data = page_bytes()
     gc.freeze()
@@ -59,8 +59,8 @@ def decoders() -> list[tuple[str, float]]:
 
 
 def reads(rounds: int) -> dict[tuple[int, str], list[tuple[float, float]]]:
-    from airflow_provider_commercetools.commercetools import client as client_module
-    from airflow_provider_commercetools.commercetools.concurrent_reading import ConcurrentRead
+    from airflow_provider_commercetools.commercetools.reading.concurrent import ConcurrentRead
+    from airflow_provider_commercetools.commercetools.transport import client as client_module
     from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
     one_read = client_module.read_body

@@ -103,7 +103,7 @@ def decode_page(text: str) -> Any:
 @contextlib.contextmanager
 def patched(*, pause_gc: bool = False, raw_lines: bool = False) -> Iterator[None]:
     """Install the prototypes (``requests.Response.json`` is what the client decodes with)."""
-    from airflow_provider_commercetools import files
+    from airflow_provider_commercetools.commercetools import files
 
     original_json = requests.models.Response.json
     original_write_many = files.JsonLinesWriter.write_many

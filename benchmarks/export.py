@@ -89,7 +89,7 @@ def offset_loop(info: ServerInfo) -> tuple[int, int, str]:
 
 def provider_entities() -> Iterator[dict[str, Any]]:
     """``pagination.iter_entities`` through the client of a new ``CommercetoolsHook`` (one token grant)."""
-    from airflow_provider_commercetools.commercetools.pagination import iter_entities
+    from airflow_provider_commercetools.commercetools.reading import iter_entities
     from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
     client = CommercetoolsHook().client
@@ -299,7 +299,7 @@ def run_offset(server: ServerProcess) -> dict[str, Any]:
 
 
 def _provider_offset_entities() -> Iterator[dict[str, Any]]:
-    from airflow_provider_commercetools.commercetools.pagination import iter_entities
+    from airflow_provider_commercetools.commercetools.reading import iter_entities
     from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
     client = CommercetoolsHook().client

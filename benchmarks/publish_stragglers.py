@@ -96,7 +96,7 @@ def run_operator(call: Any, workdir: str) -> int:
 
 
 def run_layer(ordered: bool) -> int:
-    from airflow_provider_commercetools.commercetools.publishing import SUCCEEDED, PublishDefaults, Publisher
+    from airflow_provider_commercetools.commercetools.writing import SUCCEEDED, PublishDefaults, Publisher
     from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
     client = CommercetoolsHook().client

@@ -16,7 +16,7 @@ import csv
 import datetime
 from typing import Any
 
-from airflow_provider_commercetools.files import open_text, read_json_lines, write_json_lines
+from airflow_provider_commercetools.commercetools.files import open_text, read_json_lines, write_json_lines
 from airflow_provider_commercetools.operators.commercetools import (
     CommercetoolsPublisherOperator,
     CommercetoolsSubscriberOperator,

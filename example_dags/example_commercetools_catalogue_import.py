@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from airflow_provider_commercetools.files import read_json_lines, write_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines, write_json_lines
 from airflow_provider_commercetools.operators.imports import CommercetoolsImportOperator
 
 try:

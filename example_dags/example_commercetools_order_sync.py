@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from airflow_provider_commercetools.files import write_json_lines
+from airflow_provider_commercetools.commercetools.files import write_json_lines
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 from airflow_provider_commercetools.sensors.messages import CommercetoolsMessagesSensor
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from airflow_provider_commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.operators.commercetools import (
     CommercetoolsPublisherOperator,
     CommercetoolsSubscriberOperator,

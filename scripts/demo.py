@@ -23,7 +23,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from airflow_provider_commercetools.files import read_json_lines  # noqa: E402
+from airflow_provider_commercetools.commercetools.files import read_json_lines  # noqa: E402
 from emulator import Emulator  # noqa: E402
 
 DEMO = REPO / ".demo"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from airflow_provider_commercetools.files import read_json_lines, write_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines, write_json_lines
 from tests.airflow_runner import load_dag, xcom_result
 
 EXAMPLES = Path(__file__).parents[1] / "example_dags"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
 from airflow_provider_commercetools.testing.fake.messages import FakeMessages
 from tests.airflow_runner import load_dag, xcom_result

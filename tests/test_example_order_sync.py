@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.sensors.messages import cursor_variable_name
 from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
 from airflow_provider_commercetools.testing.fake.messages import FakeMessages

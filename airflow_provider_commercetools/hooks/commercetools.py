@@ -9,11 +9,11 @@ from urllib.parse import urlparse
 
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
-from airflow_provider_commercetools.commercetools.client import USER_AGENT, CommercetoolsClient, Query
-from airflow_provider_commercetools.commercetools.config import REGIONS, ClientConfig
 from airflow_provider_commercetools.commercetools.entities import resolve_path
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
-from airflow_provider_commercetools.commercetools.retry import RetryPolicy
+from airflow_provider_commercetools.commercetools.transport.client import USER_AGENT, CommercetoolsClient, Query
+from airflow_provider_commercetools.commercetools.transport.config import REGIONS, ClientConfig
+from airflow_provider_commercetools.commercetools.transport.retry import RetryPolicy
 from airflow_provider_commercetools.connection_form import (
     CONN_TYPE,
     EXTRA_FIELDS,
@@ -22,7 +22,7 @@ from airflow_provider_commercetools.connection_form import (
 )
 
 if TYPE_CHECKING:
-    from airflow_provider_commercetools.commercetools.async_client import AsyncCommercetoolsClient
+    from airflow_provider_commercetools.commercetools.transport.async_client import AsyncCommercetoolsClient
 
 
 class CommercetoolsHook(BaseHook):
@@ -127,7 +127,7 @@ class CommercetoolsHook(BaseHook):
         Triggers run in the triggerer process, so each client grants its own token there, once per
         trigger run (concurrent requests of one client share that grant).
         """
-        from airflow_provider_commercetools.commercetools.async_client import AsyncCommercetoolsClient
+        from airflow_provider_commercetools.commercetools.transport.async_client import AsyncCommercetoolsClient
 
         if base not in ("api", "import"):
             raise ConfigurationError("base", f"{base!r} is not 'api' or 'import'.", "Use base='api' or base='import'.")

@@ -1,7 +1,7 @@
 """CommercetoolsDeletionsOperator: export the deletions of a window (read from the Messages) as JSON Lines.
 
 A ``lastModifiedAt`` export cannot see deleted entities; this task writes them beside it, so a
-warehouse copy can drop them (see :mod:`airflow_provider_commercetools.commercetools.deletions`).
+warehouse copy can drop them (see :mod:`airflow_provider_commercetools.commercetools.messages.deletions`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowSkipException, BaseOperator, Context
 
 from airflow_provider_commercetools.commercetools.checks import check_choice, check_conn_id, optional_text
-from airflow_provider_commercetools.commercetools.deletions import deletion_message_type, iter_deletions
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
-from airflow_provider_commercetools.commercetools.messages import MessagesDisabledError, check_messages_enabled
-from airflow_provider_commercetools.files import check_location, write_json_lines
+from airflow_provider_commercetools.commercetools.files import check_location, write_json_lines
+from airflow_provider_commercetools.commercetools.messages.deletions import deletion_message_type, iter_deletions
+from airflow_provider_commercetools.commercetools.messages.reader import MessagesDisabledError, check_messages_enabled
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
 

@@ -23,8 +23,14 @@ from airflow_provider_commercetools.commercetools.checks import (
     is_static,
     parse_json_string,
 )
-from airflow_provider_commercetools.commercetools.client import POOL_SIZE
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.files import (
+    check_location,
+    move,
+    read_json_lines,
+    remove,
+    write_json_lines,
+)
 from airflow_provider_commercetools.commercetools.imports.api import ImportApi
 from airflow_provider_commercetools.commercetools.imports.importer import Importer
 from airflow_provider_commercetools.commercetools.imports.records import (
@@ -45,14 +51,14 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     container_key_for,
     get_resource_type,
 )
-from airflow_provider_commercetools.commercetools.publishing import (
+from airflow_provider_commercetools.commercetools.transport.client import POOL_SIZE
+from airflow_provider_commercetools.commercetools.writing import (
     ON_ERROR,
     ItemsFile,
     UnreadableItem,
     failures_location,
     items_source,
 )
-from airflow_provider_commercetools.files import check_location, move, read_json_lines, remove, write_json_lines
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
 MAX_FAILURES_IN_ERROR = 20

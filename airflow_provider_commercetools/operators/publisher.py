@@ -1,8 +1,8 @@
 """CommercetoolsPublisherOperator: write one request, or one request per item of a batch, with a result per item.
 
-It renders its parameters, hands them to :class:`~airflow_provider_commercetools.commercetools.publishing.Publisher`
+It renders its parameters, hands them to :class:`~airflow_provider_commercetools.commercetools.writing.Publisher`
 (the commercetools layer) and writes the results to XCom or to JSON Lines files
-(:mod:`airflow_provider_commercetools.result_files`).
+(:mod:`airflow_provider_commercetools.commercetools.results.files`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from airflow_provider_commercetools.commercetools.checks import (
     optional_text,
     parse_json_string,
 )
-from airflow_provider_commercetools.commercetools.publishing import (
+from airflow_provider_commercetools.commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.results.files import ResultFiles, items_file
+from airflow_provider_commercetools.commercetools.writing import (
     FAILED,
     NOT_SENT,
     ON_CONFLICT,
@@ -42,9 +44,7 @@ from airflow_provider_commercetools.commercetools.publishing import (
     check_method,
     items_source,
 )
-from airflow_provider_commercetools.files import read_json_lines
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
-from airflow_provider_commercetools.result_files import ResultFiles, items_file
 
 #: Failed items logged one by one before the log only counts them.
 MAX_LOGGED_FAILURES = 50

@@ -21,16 +21,16 @@ from airflow_provider_commercetools.commercetools.checks import (
     is_static,
 )
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError, RequestError
-from airflow_provider_commercetools.commercetools.id_ranges import id_partitions
-from airflow_provider_commercetools.commercetools.pages import Page
-from airflow_provider_commercetools.commercetools.paging import check_max_items, check_page_size
-from airflow_provider_commercetools.commercetools.reading import (
+from airflow_provider_commercetools.commercetools.files import check_location, write_json_lines_then_move
+from airflow_provider_commercetools.commercetools.reading.id_ranges import id_partitions
+from airflow_provider_commercetools.commercetools.reading.pages import Page
+from airflow_provider_commercetools.commercetools.reading.paging import check_max_items, check_page_size
+from airflow_provider_commercetools.commercetools.reading.plan import (
     DEFAULT_CONCURRENCY,
     ReadPlan,
     check_concurrency,
     plan_read,
 )
-from airflow_provider_commercetools.files import check_location, write_json_lines_then_move
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
 #: Default cap on the entities returned through XCom (stored in Airflow's metadata database).

@@ -1,6 +1,6 @@
 """CommercetoolsMessagesSensor: wait for commercetools Messages after a cursor kept between runs, hand them on.
 
-The reading is :mod:`airflow_provider_commercetools.commercetools.messages` (no Airflow); this module
+The reading is :mod:`airflow_provider_commercetools.commercetools.messages.reader` (no Airflow); this module
 keeps the cursor in an Airflow Variable, translates parameters, and hands the messages on through XCom
 or a JSON Lines file. Waiting is poking (``mode="poke"``/``"reschedule"``) or deferring to the triggerer
 (``deferrable=True``, :class:`~airflow_provider_commercetools.triggers.messages.CommercetoolsMessagesTrigger`).
@@ -25,7 +25,8 @@ from airflow.providers.common.compat.sdk import (
 
 from airflow_provider_commercetools.commercetools.checks import check_conn_id, check_count, optional_text, short
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
-from airflow_provider_commercetools.commercetools.messages import (
+from airflow_provider_commercetools.commercetools.files import check_location, remove, write_json_lines
+from airflow_provider_commercetools.commercetools.messages.reader import (
     DEFAULT_OVERLAP_SECONDS,
     Cursor,
     CursorBuilder,
@@ -38,7 +39,6 @@ from airflow_provider_commercetools.commercetools.messages import (
     iter_new_messages,
     read_new_messages,
 )
-from airflow_provider_commercetools.files import check_location, remove, write_json_lines
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
 #: Messages handed on through XCom at most (more wait for the next run unless output_path is set).

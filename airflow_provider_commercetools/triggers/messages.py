@@ -23,7 +23,7 @@ from airflow.providers.common.compat.triggers import BaseEventTrigger
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError
-from airflow_provider_commercetools.commercetools.messages import (
+from airflow_provider_commercetools.commercetools.messages.reader import (
     DEFAULT_OVERLAP_SECONDS,
     Cursor,
     MessageFilter,

@@ -7,10 +7,10 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from airflow_provider_commercetools.commercetools.async_client import AsyncCommercetoolsClient
-from airflow_provider_commercetools.commercetools.client import CommercetoolsClient
-from airflow_provider_commercetools.commercetools.config import ClientConfig
-from airflow_provider_commercetools.commercetools.retry import RetryPolicy
+from airflow_provider_commercetools.commercetools.transport.async_client import AsyncCommercetoolsClient
+from airflow_provider_commercetools.commercetools.transport.client import CommercetoolsClient
+from airflow_provider_commercetools.commercetools.transport.config import ClientConfig
+from airflow_provider_commercetools.commercetools.transport.retry import RetryPolicy
 from airflow_provider_commercetools.testing import FakeCommercetools
 
 T = TypeVar("T")

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.config import ClientConfig
-from airflow_provider_commercetools.commercetools.retry import RetryPolicy
+from airflow_provider_commercetools.commercetools.transport.config import ClientConfig
+from airflow_provider_commercetools.commercetools.transport.retry import RetryPolicy
 
 FAST = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02)
 TOKEN = "loopback-token-0123456789"

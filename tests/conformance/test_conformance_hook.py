@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_commercetools.commercetools.auth import Token
 from airflow_provider_commercetools.commercetools.errors import (
     BadRequestError,
     ConcurrentModificationError,
     NotFoundError,
 )
+from airflow_provider_commercetools.commercetools.transport.auth import Token
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 from emulator import Emulator, EmulatorError
 from tests.conformance.support import CONNECTION_ENV, connection_json, record_requests

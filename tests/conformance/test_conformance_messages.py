@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_commercetools.commercetools.errors import NotFoundError
-from airflow_provider_commercetools.commercetools.messages import MessagesDisabledError, check_messages_enabled
+from airflow_provider_commercetools.commercetools.messages.reader import MessagesDisabledError, check_messages_enabled
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 from tests.airflow_runner import xcom_result
 

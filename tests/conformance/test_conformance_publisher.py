@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
-from airflow_provider_commercetools.commercetools.publishing import PublishFailedError
-from airflow_provider_commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.writing import PublishFailedError
 from airflow_provider_commercetools.operators.commercetools import (
     CommercetoolsPublisherOperator,
     PublishPartlyAppliedError,

@@ -19,7 +19,7 @@ from airflow_provider_commercetools.commercetools.errors import (
     PaginationLimitError,
     UnexpectedResponseError,
 )
-from airflow_provider_commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.operators.commercetools import CommercetoolsSubscriberOperator
 from tests.airflow_runner import xcom_result
 from tests.conformance.support import EXPORT_COUNT, EXPORT_PROJECT, RawApi, record_requests

@@ -10,7 +10,7 @@ import datetime
 
 from airflow.providers.common.compat.sdk import DAG
 
-from airflow_provider_commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.sensors.messages import CommercetoolsMessagesSensor
 
 try:

@@ -6,7 +6,7 @@ import datetime
 
 from airflow.providers.common.compat.sdk import DAG
 
-from airflow_provider_commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.operators.commercetools import CommercetoolsSubscriberOperator
 
 try:

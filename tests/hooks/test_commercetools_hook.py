@@ -25,7 +25,7 @@ from airflow_provider_commercetools.commercetools.errors import (
     TransportError,
     UnexpectedResponseError,
 )
-from airflow_provider_commercetools.commercetools.retry import RetryPolicy
+from airflow_provider_commercetools.commercetools.transport.retry import RetryPolicy
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
 
@@ -418,7 +418,7 @@ def test_import_client_without_an_import_url_names_the_extra(commercetools_conne
 def test_async_client_factory(commercetools_server, monkeypatch):
     import asyncio
 
-    from airflow_provider_commercetools.commercetools.async_client import AsyncCommercetoolsClient
+    from airflow_provider_commercetools.commercetools.transport.async_client import AsyncCommercetoolsClient
 
     with FakeCommercetools() as imports:
         monkeypatch.setenv(CONN_ENV, connection_json(commercetools_server, import_url=imports.url))

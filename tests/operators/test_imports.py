@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
-from airflow_provider_commercetools.files import read_json_lines, write_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines, write_json_lines
 from airflow_provider_commercetools.operators.imports import CommercetoolsImportOperator
 from tests.airflow_runner import xcom_result
 

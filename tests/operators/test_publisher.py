@@ -11,8 +11,8 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
-from airflow_provider_commercetools.commercetools.publishing import PublishFailedError
-from airflow_provider_commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.writing import PublishFailedError
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 from airflow_provider_commercetools.operators.commercetools import (
     CommercetoolsPublisherOperator,

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_commercetools.commercetools.publishing import PublishFailedError
-from airflow_provider_commercetools.files import read_json_lines, write_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines, write_json_lines
+from airflow_provider_commercetools.commercetools.writing import PublishFailedError
 from airflow_provider_commercetools.operators.commercetools import CommercetoolsPublisherOperator
 from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
 from tests.airflow_runner import xcom_result

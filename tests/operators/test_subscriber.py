@@ -16,7 +16,7 @@ from airflow_provider_commercetools.commercetools.errors import (
     NotFoundError,
     PaginationLimitError,
 )
-from airflow_provider_commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.operators.commercetools import (
     CommercetoolsSubscriberOperator,
     XComLimitError,

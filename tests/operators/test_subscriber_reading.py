@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
-from airflow_provider_commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.operators.commercetools import CommercetoolsSubscriberOperator
 from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
 from tests.airflow_runner import xcom_result

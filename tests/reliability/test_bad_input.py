@@ -22,7 +22,7 @@ from airflow_provider_commercetools.commercetools.errors import (
     TransportError,
     UnexpectedResponseError,
 )
-from airflow_provider_commercetools.commercetools.retry import RetryPolicy
+from airflow_provider_commercetools.commercetools.transport.retry import RetryPolicy
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 from airflow_provider_commercetools.operators.commercetools import (
     CommercetoolsPublisherOperator,

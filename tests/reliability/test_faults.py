@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_commercetools.files import read_json_lines, write_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines, write_json_lines
 from airflow_provider_commercetools.testing import connection_json
 from tests.airflow_runner import xcom_result
 from tests.reliability.conftest import CONN_ENV, FAST_RETRIES

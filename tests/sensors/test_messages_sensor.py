@@ -153,7 +153,7 @@ def test_three_runs_over_5000_changes_deliver_each_message_once(ct, messages, ru
 
 def test_explicit_cursor_and_bad_arguments(ct, messages):
     """An explicit cursor: nothing stored; the returned cursor is the one to pass next time."""
-    from airflow_provider_commercetools.commercetools.messages import Cursor
+    from airflow_provider_commercetools.commercetools.messages.reader import Cursor
 
     create(ct, "orders", {"orderNumber": "o-1"})
     sensor = CommercetoolsMessagesSensor(
@@ -175,7 +175,7 @@ def test_commit_is_a_compare_and_set(airflow_db, monkeypatch):
     """The compare-and-set of commit_cursor (outside a task: the Variable model of the metadata DB)."""
     from airflow.models import Variable
 
-    from airflow_provider_commercetools.commercetools.messages import Cursor
+    from airflow_provider_commercetools.commercetools.messages.reader import Cursor
     from airflow_provider_commercetools.sensors import messages as sensor_module
     from airflow_provider_commercetools.sensors.messages import CursorMovedError, commit_cursor
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_commercetools.commercetools.messages import Cursor
+from airflow_provider_commercetools.commercetools.messages.reader import Cursor
 from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
 from airflow_provider_commercetools.testing.fake.messages import FakeMessages
 from airflow_provider_commercetools.triggers.messages import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from airflow_provider_commercetools.commercetools.config import REGIONS as CONFIG_REGIONS
-from airflow_provider_commercetools.commercetools.config import region_urls
+from airflow_provider_commercetools.commercetools.transport.config import REGIONS as CONFIG_REGIONS
+from airflow_provider_commercetools.commercetools.transport.config import region_urls
 from airflow_provider_commercetools.connection_form import EXTRA_FIELDS, REGIONS, UI_FIELD_BEHAVIOUR, WHERE
 
 

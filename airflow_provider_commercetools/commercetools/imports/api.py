@@ -31,7 +31,7 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
 )
 
 # The same client protocol as the publisher: CommercetoolsClient.request, here on the import URL.
-from airflow_provider_commercetools.commercetools.publishing.sending import Sender
+from airflow_provider_commercetools.commercetools.writing.sending import Sender
 
 log = logging.getLogger(__name__)
 

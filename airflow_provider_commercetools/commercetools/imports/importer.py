@@ -31,7 +31,7 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     ImportResourceType,
     state_counts,
 )
-from airflow_provider_commercetools.commercetools.publishing import UnreadableItem, describe_error
+from airflow_provider_commercetools.commercetools.writing import UnreadableItem, describe_error
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 import json
 
-from airflow_provider_commercetools.files import open_text
+from airflow_provider_commercetools.commercetools.files import open_text
 from airflow_provider_commercetools.operators.commercetools import (
     CommercetoolsPublisherOperator,
     CommercetoolsSubscriberOperator,

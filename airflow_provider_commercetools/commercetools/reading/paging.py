@@ -1,0 +1,371 @@
+"""Paging strategies: how the pages of a collection are requested, one small class per mode.
+
+The default is keyset paging on ``id`` (``sort=id asc``, ``withTotal=false``, then
+``where=id > "<last id>"`` ANDed with the caller's predicates), the method the commercetools docs
+recommend for iterating over a collection: it has no offset limit. A caller who sorts by another
+field gets offset paging, which commercetools caps at offset 10,000: reaching the cap raises
+:class:`PaginationLimitError` (never a silently truncated result), before that offset is requested.
+
+A new mode is one subclass of :class:`PagingStrategy` decorated with :func:`paging_strategy`:
+``strategy="auto"`` tries the registered strategies in order and takes the first that accepts the
+query's sort. Nothing here knows Airflow.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Literal
+
+from airflow_provider_commercetools.commercetools.errors import (
+    ConfigurationError,
+    PaginationLimitError,
+    UnexpectedResponseError,
+)
+from airflow_provider_commercetools.commercetools.reading.pages import Page, SupportsRequest, fetch_page
+from airflow_provider_commercetools.commercetools.reading.predicates import (
+    as_predicates,
+    parse_sort,
+    quote_string,
+    sort_text,
+)
+
+#: commercetools' largest ``limit``.
+MAX_PAGE_SIZE = 500
+#: commercetools' largest ``offset``.
+MAX_OFFSET = 10_000
+#: Query parameters that paging sets itself.
+PAGING_PARAMETERS = ("limit", "offset", "withTotal")
+
+Strategy = Literal["auto", "keyset", "offset"]
+Sorts = Sequence[tuple[str, str]]
+Fetch = Callable[[Mapping[str, Any]], tuple[dict[str, Any], "list[str] | None"]]
+
+
+class PagingStrategy:
+    """One way of walking a collection page by page."""
+
+    #: the name users pass as ``strategy``.
+    name: ClassVar[str] = ""
+
+    def accepts(self, sorts: Sorts) -> bool:
+        """Whether this strategy can read a query with these sorts (``auto`` takes the first that can)."""
+        raise NotImplementedError
+
+    def refusal(self, sorts: Sorts) -> str:
+        """Why the strategy cannot read this sort, and what to do (for ``strategy=<name>``)."""
+        return f"{self.name} paging cannot read a query sorted by {sort_text(sorts)}."
+
+    def pages(
+        self,
+        fetch: Fetch,
+        path: str,
+        query: dict[str, Any],
+        where: list[str],
+        sorts: Sorts,
+        page_size: int,
+        max_items: int | None,
+    ) -> Iterator[Page]:
+        """The pages, first to last (``fetch`` sends one request and returns its body and texts)."""
+        raise NotImplementedError
+
+    def resume_predicate(self, sorts: Sorts, last_page: Page) -> str | None:
+        """A predicate that reads what comes after ``last_page``, or None if this mode cannot resume."""
+        return None
+
+
+STRATEGIES_BY_NAME: dict[str, PagingStrategy] = {}
+
+
+def paging_strategy(cls: type[PagingStrategy]) -> type[PagingStrategy]:
+    """Register a strategy under its ``name`` (in order: ``auto`` prefers the earlier ones)."""
+    STRATEGIES_BY_NAME[cls.name] = cls()
+    return cls
+
+
+def strategy_names() -> tuple[str, ...]:
+    return ("auto", *STRATEGIES_BY_NAME)
+
+
+def limit_for(page_size: int, max_items: int | None, read: int) -> int:
+    return page_size if max_items is None else min(page_size, max_items - read)
+
+
+def cut(results: list[Any], texts: list[str] | None, keep: int) -> tuple[list[Any], list[str] | None]:
+    """At most ``keep`` results (a server may answer more than the ``limit`` asked for)."""
+    if len(results) <= keep:
+        return results, texts
+    return results[:keep], None if texts is None else texts[:keep]
+
+
+def check_keyset_page(results: list[dict[str, Any]], after: str | None, direction: str, number: int, path: str) -> None:
+    """Fail unless the page continues after ``after`` and is sorted by id, as keyset paging needs."""
+    if not results:
+        return
+    new_last = results[-1].get("id")
+    first = results[0].get("id")
+    if not isinstance(new_last, str) or (
+        after is not None and not (isinstance(first, str) and (first > after if direction == "asc" else first < after))
+    ):
+        raise UnexpectedResponseError(
+            f"page {number} did not continue after id {after!r} (first id {first!r})",
+            method="GET",
+            path=path,
+            hint="This path ignores 'where' or 'sort': read it without pagination, or with offset paging",
+        )
+    # A server that honours the where but ignores the sort passes the check above and would
+    # silently skip every entity whose id lies below the page's last id: check the order.
+    page_ids = [r.get("id") for r in results]
+    if not all(
+        isinstance(a, str) and isinstance(b, str) and (a < b if direction == "asc" else a > b)
+        for a, b in itertools.pairwise(page_ids)
+    ):
+        raise UnexpectedResponseError(
+            f"page {number} is not sorted by 'id {direction}' as requested, so paging on its last id "
+            "would skip entities",
+            method="GET",
+            path=path,
+            hint="This path ignores 'sort': read it without pagination, or with offset paging",
+        )
+
+
+@paging_strategy
+class KeysetPaging(PagingStrategy):
+    """``sort=id <direction>`` and ``id > "<last id>"`` after each page: no offset limit."""
+
+    name = "keyset"
+
+    def accepts(self, sorts: Sorts) -> bool:
+        return not sorts or (len(sorts) == 1 and sorts[0][0] == "id")
+
+    def refusal(self, sorts: Sorts) -> str:
+        return f"keyset paging walks the collection by id, but the query sorts by {sort_text(sorts)}."
+
+    def pages(
+        self,
+        fetch: Fetch,
+        path: str,
+        query: dict[str, Any],
+        where: list[str],
+        sorts: Sorts,
+        page_size: int,
+        max_items: int | None,
+    ) -> Iterator[Page]:
+        direction = sorts[0][1] if sorts else "asc"
+        compare = ">" if direction == "asc" else "<"
+        started = time.monotonic()
+        read = 0
+        number = 0
+        last_id: str | None = None
+        while True:
+            limit = limit_for(page_size, max_items, read)
+            after = [f"id {compare} {quote_string(last_id)}"] if last_id is not None else []
+            request = {
+                **query,
+                "where": [*where, *after],
+                "sort": f"id {direction}",
+                "limit": limit,
+                "withTotal": False,
+            }
+            body, texts = fetch(request)
+            full = len(body["results"]) >= limit
+            results, texts = cut(body["results"], texts, limit)
+            number += 1
+            check_keyset_page(results, last_id, direction, number, path)
+            if results:
+                last_id = results[-1]["id"]
+            page = Page(results, number, self.name, limit, 0, read, time.monotonic() - started, texts)
+            read += len(results)
+            yield page
+            if not full or (max_items is not None and read >= max_items):
+                return
+
+    def resume_predicate(self, sorts: Sorts, last_page: Page) -> str | None:
+        if last_page.last_id is None:
+            return None
+        return f"id {'<' if sorts and sorts[0][1] == 'desc' else '>'} {quote_string(last_page.last_id)}"
+
+
+@paging_strategy
+class OffsetPaging(PagingStrategy):
+    """``limit`` / ``offset`` in the caller's sort order, up to commercetools' offset limit of 10,000."""
+
+    name = "offset"
+
+    def accepts(self, sorts: Sorts) -> bool:
+        return True
+
+    def pages(
+        self,
+        fetch: Fetch,
+        path: str,
+        query: dict[str, Any],
+        where: list[str],
+        sorts: Sorts,
+        page_size: int,
+        max_items: int | None,
+    ) -> Iterator[Page]:
+        # The most that offset paging can read: the last allowed offset plus one page.
+        reachable = (MAX_OFFSET // page_size) * page_size + page_size
+        bounded = max_items is not None and max_items <= reachable
+        started = time.monotonic()
+        read = 0
+        number = 0
+        total: int | None = None
+        sort = [f"{field} {direction}" for field, direction in sorts] or None
+        while True:
+            offset = number * page_size
+            if offset > MAX_OFFSET:
+                raise _limit_error(path, sorts, reachable, total)
+            limit = limit_for(page_size, max_items, read)
+            request = {**query, "where": where or None, "sort": sort, "limit": limit, "offset": offset}
+            # Ask for the total once, on the first page, to fail at once rather than after 10,000 entities.
+            request["withTotal"] = number == 0 and not bounded
+            body, texts = fetch(request)
+            if number == 0 and isinstance(body.get("total"), int) and not isinstance(body.get("total"), bool):
+                total = body["total"]
+                if total > reachable and not bounded:
+                    raise _limit_error(path, sorts, reachable, total)
+            full = len(body["results"]) >= limit
+            results, texts = cut(body["results"], texts, limit)
+            number += 1
+            page = Page(results, number, self.name, limit, offset, read, time.monotonic() - started, texts)
+            read += len(results)
+            yield page
+            if not full or (max_items is not None and read >= max_items):
+                return
+            if total is not None and read >= total:
+                return
+
+
+def _limit_error(path: str, sorts: Sorts, reachable: int, total: int | None) -> PaginationLimitError:
+    matched = f"{total:,} entities match" if total is not None else f"more than {reachable:,} entities match"
+    return PaginationLimitError(
+        f"cannot read every entity: sorting by {sort_text(sorts)} needs offset paging, which commercetools "
+        f"limits to offset {MAX_OFFSET:,} (at most {reachable:,} entities here), and {matched}; "
+        "nothing past the limit was requested and no partial result is returned",
+        method="GET",
+        path=path,
+        hint=(
+            "Drop the custom sort (the default keyset paging on id has no limit; sort the entities afterwards), "
+            "narrow the read with query['where'] or modified_since/modified_until, split it into id partitions "
+            "(each under the limit), or set max_items to read only the first entities in this order"
+        ),
+    )
+
+
+# -- choosing and checking -------------------------------------------------------------------------
+
+
+def strategy_for(query: Mapping[str, Any] | None, strategy: str = "auto") -> PagingStrategy:
+    """The strategy object for ``strategy`` (``auto``: the first registered one that accepts the sort)."""
+    names = strategy_names()
+    if strategy not in names:
+        raise ConfigurationError("strategy", f"{strategy!r} is not a paging strategy.", f"One of {names}.")
+    sorts = parse_sort((query or {}).get("sort"))
+    if strategy == "auto":
+        return next(s for s in STRATEGIES_BY_NAME.values() if s.accepts(sorts))
+    chosen = STRATEGIES_BY_NAME[strategy]
+    if not chosen.accepts(sorts):
+        raise ConfigurationError(
+            "strategy",
+            chosen.refusal(sorts),
+            "Drop the sort (and sort the results afterwards), or use strategy='offset' (at most 10,000 entities).",
+        )
+    return chosen
+
+
+def choose_strategy(query: Mapping[str, Any] | None, strategy: str = "auto") -> str:
+    """The name of the strategy :func:`iter_pages` uses for this query (see :func:`strategy_for`)."""
+    return strategy_for(query, strategy).name
+
+
+def check_page_size(page_size: Any) -> None:
+    """Fail unless ``page_size`` is an int from 1 to 500."""
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ConfigurationError(
+            "page_size",
+            f"{page_size!r} is not between 1 and {MAX_PAGE_SIZE}.",
+            f"commercetools returns at most {MAX_PAGE_SIZE} entities per request.",
+        )
+
+
+def check_max_items(max_items: Any, parameter: str = "max_items") -> None:
+    """Fail unless ``max_items`` is None or a positive int."""
+    if max_items is not None and (isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 1):
+        raise ConfigurationError(parameter, f"{max_items!r} is not a positive integer.", "Give None for no limit.")
+
+
+def check_no_paging_parameters(query: Mapping[str, Any]) -> None:
+    """Fail when the query sets what paging sets itself (limit, offset, withTotal)."""
+    for name in PAGING_PARAMETERS:
+        if name in query:
+            raise ConfigurationError(
+                f"query[{name!r}]", "is set by pagination.", "Use page_size and max_items, or turn pagination off."
+            )
+
+
+# -- pages and entities ----------------------------------------------------------------------------
+
+
+def iter_pages(
+    client: SupportsRequest,
+    path: str,
+    *,
+    query: Mapping[str, Any] | None = None,
+    page_size: int = MAX_PAGE_SIZE,
+    max_items: int | None = None,
+    strategy: str = "auto",
+    on_page: Callable[[Page], None] | None = None,
+    keep_text: bool = False,
+    keep_results: bool = True,
+) -> Iterator[Page]:
+    """Yield the pages of the collection at ``path`` (below the project key), first to last.
+
+    :param client: sends the requests (retries, token, errors: see ``CommercetoolsClient``).
+    :param path: the collection, e.g. ``products`` or ``in-store/key=eu/orders``.
+    :param query: the caller's query parameters (``where`` string or list, ``sort``, ``expand``,
+        ``staged``, ``var.*``...); ``limit``, ``offset`` and ``withTotal`` are set by paging.
+    :param page_size: entities per request, 1 to 500.
+    :param max_items: stop after this many entities (the last request asks for no more, and a page
+        larger than asked for is cut).
+    :param strategy: ``"auto"`` (keyset unless the query sorts by something other than ``id``),
+        ``"keyset"`` or ``"offset"`` (or another registered :class:`PagingStrategy`).
+    :param on_page: called with every page before it is yielded (progress logging).
+    :param keep_text: also give each entity's JSON text (``Page.texts``), for writing it as received.
+    :param keep_results: with ``keep_text``, False reduces ``Page.results`` to ``{"id": ...}`` per
+        entity (less memory, for a caller that writes the texts).
+    :raises PaginationLimitError: offset paging would need an offset over 10,000; raised before
+        that request (or after the first page, when its ``total`` already shows it).
+    """
+    query = dict(query or {})
+    check_page_size(page_size)
+    check_max_items(max_items)
+    check_no_paging_parameters(query)
+    chosen = strategy_for(query, strategy)
+    where = as_predicates("query['where']", query.pop("where", None))
+    sorts = parse_sort(query.pop("sort", None))
+    fetch = functools.partial(fetch_page, client, path, keep_text=keep_text, keep_results=keep_results)
+    for page in chosen.pages(fetch, path, query, where, sorts, page_size, max_items):
+        if on_page is not None:
+            on_page(page)
+        yield page
+
+
+def iter_entities(
+    client: SupportsRequest,
+    path: str,
+    *,
+    query: Mapping[str, Any] | None = None,
+    page_size: int = MAX_PAGE_SIZE,
+    max_items: int | None = None,
+    strategy: str = "auto",
+    on_page: Callable[[Page], None] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Yield every entity of the collection at ``path``, page after page (see :func:`iter_pages`)."""
+    for page in iter_pages(
+        client, path, query=query, page_size=page_size, max_items=max_items, strategy=strategy, on_page=on_page
+    ):
+        yield from page.results

@@ -1,0 +1,284 @@
+"""The commercetools HTTP client on requests: pooled session, token grant, retries, typed errors, request log.
+
+It knows nothing of Airflow; :class:`~airflow_provider_commercetools.hooks.commercetools.CommercetoolsHook`
+builds it from an Airflow connection. What a request is, what its answer means and when a write's
+outcome is unknown is decided by the transport-independent core (``protocol``, ``exchange``,
+``auth.BearerAuth``, ``retry``), shared with the async client.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+from airflow_provider_commercetools.commercetools.errors import AuthenticationError, RequestError, TransportError
+from airflow_provider_commercetools.commercetools.transport.auth import TOKEN_WANTED, BearerAuth, TokenProvider
+from airflow_provider_commercetools.commercetools.transport.config import CONNECT_TIMEOUT, ClientConfig
+from airflow_provider_commercetools.commercetools.transport.core import GRANT_HINT, ClientCore, basic_credentials, log
+from airflow_provider_commercetools.commercetools.transport.deadline import BoundedAdapter, bounded_attempt
+from airflow_provider_commercetools.commercetools.transport.exchange import Exchange, Result
+from airflow_provider_commercetools.commercetools.transport.protocol import (
+    IDEMPOTENT_METHODS,
+    UNCERTAIN_STATUSES,
+    USER_AGENT,
+    Query,
+    Request,
+    Response,
+    attempt_seconds,
+    attempt_timed_out,
+    cannot_connect,
+    connect_timed_out,
+    connection_lost,
+    encode_query,
+    invalid_url,
+    log_attempt,
+    no_response,
+    read_response,
+    read_token,
+    reason,
+    request_failed,
+    tls_failed,
+)
+
+POOL_SIZE = 64
+
+__all__ = [
+    "GRANT_HINT",
+    "IDEMPOTENT_METHODS",
+    "POOL_SIZE",
+    "UNCERTAIN_STATUSES",
+    "USER_AGENT",
+    "CommercetoolsClient",
+    "Query",
+    "basic_credentials",
+    "encode_query",
+    "log",
+]
+
+_frozen = False
+_freeze_lock = threading.Lock()
+
+
+def freeze_long_lived_objects() -> None:
+    """Move the objects alive now (Airflow, the DAG, imported modules) out of the collector's sight,
+    once per process (``gc.freeze()``).
+
+    An export decodes thousands of dicts and lists per page; the collections they trigger would
+    otherwise scan the whole Airflow-sized heap each time (about half of an export's time). The
+    collector stays on for everything created afterwards; garbage already pending is collected first.
+    """
+    global _frozen
+    with _freeze_lock:
+        if _frozen:
+            return
+        _frozen = True
+    gc.collect()
+    gc.freeze()
+
+
+class _HeadersAsGiven(requests.auth.AuthBase):
+    """The request carries its own Authorization header; giving requests an auth object keeps it
+    from replacing that header with a ~/.netrc entry (it consults netrc only when no auth is given)."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+
+_AS_GIVEN = _HeadersAsGiven()
+
+
+def read_body(answer: requests.Response) -> bytes:
+    """The whole body of a streamed answer, in as few reads as the HTTP library allows.
+
+    requests' own ``content`` reads 10 KB at a time; every read gives up the GIL and waits for it
+    again, behind the threads that decode other pages: a 500-entity page is about 50 reads. One
+    read of the whole length (or of each chunk of a chunked answer) costs a concurrent export about
+    a fifth of its CPU time. Errors while reading are requests' own (connection lost, bad gzip).
+    """
+    return b"".join(answer.iter_content(chunk_size=None))
+
+
+class CommercetoolsClient(ClientCore):
+    """Sends requests to one commercetools project.
+
+    :param config: URLs, credentials, scopes, timeout, retry policy.
+    :param base_url: send to this host instead of ``config.api_url`` (e.g. ``config.import_url``);
+        paths stay below the project key.
+    :param session: a requests session to use (its proxies, CA bundle and adapters apply, and
+        requests' environment handling: HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, SSL_CERT_FILE).
+    :param tokens: share another client's token cache (one grant for both).
+    :param on_secret: called with the client secret, the Basic credentials and every access token,
+        so that the caller can hide them from logs (Airflow's secrets masker).
+    :param user_agent: sent as User-Agent; the hook appends the Airflow version.
+    """
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        base_url: str | None = None,
+        session: requests.Session | None = None,
+        tokens: TokenProvider | None = None,
+        on_secret: Callable[[str], None] | None = None,
+        user_agent: str = USER_AGENT,
+        logger: logging.Logger | Any = None,
+    ) -> None:
+        super().__init__(config, base_url=base_url, on_secret=on_secret, logger=logger)
+        freeze_long_lived_objects()
+        if session is None:
+            session = requests.Session()
+            adapter = BoundedAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self.session = session
+        self.session.headers["User-Agent"] = user_agent
+        self.auth = tokens or TokenProvider(self._grant_token, on_token=on_secret)
+        self.bearer = BearerAuth(self.auth, self.log)
+
+    # -- public --------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        payload: Any = None,
+        idempotent: bool | None = None,
+        correlation_id: str | None = None,
+        decode: Callable[[bytes], Any] | None = None,
+    ) -> Any:
+        """Send ``method`` to ``{base_url}/{project_key}/{path}`` and return the parsed JSON body.
+
+        HEAD returns True. Failures raise a :class:`RequestError` subclass. ``idempotent`` says
+        whether a request whose response was lost may be sent again (default: by method;
+        a POST only when the caller says so, e.g. an update guarded by its version). ``decode``
+        replaces the JSON decoder of the body's bytes (pagination keeps each entity's text with it).
+        """
+        request = self._build(
+            method,
+            path,
+            query=query,
+            payload=payload,
+            idempotent=idempotent,
+            correlation_id=correlation_id,
+            decode=decode,
+        )
+        exchange = Exchange(request)
+        flow = self.bearer.auth_flow(request)
+        step = next(flow)
+        while True:
+            try:
+                if step is TOKEN_WANTED:
+                    step = flow.send(self.auth.access_token())
+                else:
+                    assert isinstance(step, Request)
+                    step = flow.send(self._with_retries(step, exchange))
+            except StopIteration as done:
+                return exchange.finish(done.value)
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _with_retries(self, request: Request, exchange: Exchange) -> Result:
+        limit = time.monotonic() + self.config.retry.max_seconds
+
+        def attempt(number: int) -> Any:
+            try:
+                return self._attempt(request, number, limit)
+            except RequestError as error:
+                exchange.observe(error)
+                raise
+
+        try:
+            value = self.config.retry.call(
+                attempt, idempotent=request.idempotent, describe=request.describe, logger=self.log
+            )
+        except RequestError as error:
+            return Result(error=error)
+        return Result(value=value)
+
+    def _grant_token(self) -> tuple[str, float, str]:
+        request, limit = self._token_request()
+        try:
+            data = self.config.retry.call(
+                lambda number: self._attempt(request, number, limit),
+                idempotent=True,
+                describe=request.describe,
+                logger=self.log,
+            )
+        except AuthenticationError as error:
+            raise error.with_hint(GRANT_HINT) from None
+        return read_token(request, data)
+
+    def _attempt(self, request: Request, number: int, limit: float) -> Any:
+        """One attempt, bounded as a whole: send, then turn the answer into parsed JSON or a typed error."""
+        started = time.monotonic()
+        status: int | str = "-"
+        seconds = attempt_seconds(self.config.timeout, CONNECT_TIMEOUT, limit)
+        try:
+            with bounded_attempt(seconds) as bound:
+                answer = self.session.request(
+                    request.method,
+                    request.url,
+                    params=request.params,
+                    data=request.body,
+                    headers=dict(request.headers),
+                    auth=_AS_GIVEN,
+                    timeout=(min(CONNECT_TIMEOUT, seconds), min(self.config.timeout, seconds)),
+                    allow_redirects=False,
+                    verify=self._verify(),
+                    stream=True,
+                )
+                try:
+                    content = read_body(answer)
+                finally:
+                    answer.close()  # after a complete read: the connection goes back to the pool
+            status = answer.status_code
+        except requests.RequestException as error:
+            status = type(error).__name__
+            if bound.expired:
+                raise attempt_timed_out(request, seconds, sent=bound.sent) from None
+            raise self._transport_error(error, request) from None
+        finally:
+            if self.config.log_requests:
+                log_attempt(self.log, request, number, status, started)
+        response = Response(answer.status_code, answer.headers, content, answer.reason or "")
+        return read_response(request, response)
+
+    def _verify(self) -> str | None:
+        """requests reads REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE itself, but not OpenSSL's SSL_CERT_FILE
+        (or SSL_CERT_DIR): honour those too, unless the session was given its own ``verify``."""
+        if not self.session.trust_env or self.session.verify is not True:
+            return None
+        environ = os.environ
+        if environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE"):
+            return None
+        return environ.get("SSL_CERT_FILE") or environ.get("SSL_CERT_DIR") or None
+
+    def _transport_error(self, error: requests.RequestException, request: Request) -> TransportError:
+        if isinstance(error, requests.exceptions.SSLError):
+            return tls_failed(request, reason(error))
+        if isinstance(error, requests.exceptions.ConnectTimeout):
+            return connect_timed_out(request, reason(error))
+        if isinstance(error, requests.exceptions.ReadTimeout):
+            return no_response(request, self.config.timeout)
+        if isinstance(error, requests.exceptions.ConnectionError):
+            cause = error.args[0] if error.args else None
+            inner = getattr(cause, "reason", cause)
+            if isinstance(inner, NewConnectionError | NameResolutionError):
+                return cannot_connect(request, reason(error))
+            return connection_lost(request, reason(error))
+        if isinstance(error, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+            return invalid_url(request, str(error))
+        return request_failed(request, reason(error))

@@ -1,0 +1,142 @@
+"""What an earlier, interrupted attempt of the same task did, from the records it left.
+
+A run with an output location keeps, while it works, a journal line ``{"index", "sent"}`` (the item's
+fingerprint) before each item's first request, and a result record after it. When the run is killed
+(Airflow's timeout or mark-failed), these stay behind; the next attempt (Airflow's retry, same
+items, same output location) reads them, per item index:
+
+- a record ``succeeded`` (or ``skipped``): the item is not sent again; its record is carried over;
+- sent, with no record, or a record whose outcome was unknown: it may have been applied. A create
+  with a unique value (key...) is looked up first, and a ``DuplicateField`` answer for it counts as
+  already applied; an update or delete is sent again (its version guards it); a create without a key
+  is not sent again unless ``resend_unknown`` (it could exist twice);
+- anything else (failed for certain, not sent, never reached): sent as usual.
+
+Items are matched by index, so the items must be the same: a fingerprint that differs refuses
+the run before any request, saying how to resume or start over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from airflow_provider_commercetools.commercetools.errors import ConfigurationError, OutcomeUnknownError
+from airflow_provider_commercetools.commercetools.results.records import (
+    NOT_SENT,
+    SKIPPED,
+    STATUSES,
+    SUCCEEDED,
+    ItemResult,
+    UnreadableItem,
+)
+from airflow_provider_commercetools.commercetools.writing.building import CREATE, WRITE, PreparedRequest
+
+DONE = frozenset({SUCCEEDED, SKIPPED})
+#: the error type of a record whose outcome is unknown
+UNKNOWN = OutcomeUnknownError.__name__
+
+
+def fingerprint(item: Any) -> str:
+    """A short digest of an item, to check that a re-run sends the same items."""
+    if isinstance(item, UnreadableItem):
+        item = item.text
+    text = json.dumps(item, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass
+class _Earlier:
+    sent: str | None = None  # fingerprint of the item as sent
+    status: str | None = None
+    response: dict[str, Any] | None = None
+    recovered: bool = False
+    unknown: bool = False
+
+
+class EarlierAttempts:
+    """The merged records of every interrupted attempt found beside the output location."""
+
+    def __init__(self, sources: Iterable[str] = ()) -> None:
+        self.sources = list(sources)
+        self._items: dict[int, _Earlier] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, line: Any) -> None:
+        """One line of a journal (``{"index", "sent"}``) or of a results file (a record)."""
+        if not isinstance(line, Mapping) or not isinstance(line.get("index"), int):
+            return
+        earlier = self._items.setdefault(line["index"], _Earlier())
+        if isinstance(line.get("sent"), str):
+            earlier.sent = line["sent"]
+            return
+        status = line.get("status")
+        if status not in STATUSES or earlier.status in DONE:
+            return  # a success in any attempt wins
+        earlier.status = status
+        earlier.unknown = earlier.unknown or (line.get("error") or {}).get("type") == UNKNOWN
+        if status in DONE:
+            earlier.response = line.get("response") if isinstance(line.get("response"), dict) else None
+            earlier.recovered = bool(line.get("recovered"))
+
+    def check(self, index: int, item: Any) -> None:
+        """Refuse when the item at ``index`` is not the one an earlier attempt sent."""
+        earlier = self._items.get(index)
+        if earlier is not None and earlier.sent is not None and earlier.sent != fingerprint(item):
+            raise ConfigurationError(
+                "items",
+                f"items[{index}] is not the item that an interrupted earlier attempt sent (its records are in "
+                f"{', '.join(self.sources)}); nothing was sent.",
+                "To resume that attempt, run with the same items and output_path; to start over, delete those "
+                "files or choose another output_path.",
+            )
+
+    def check_all(self, items: Iterable[Any]) -> None:
+        for index, item in enumerate(items):
+            self.check(index, item)
+
+    def apply(self, request: PreparedRequest, *, resend_unknown: bool) -> PreparedRequest | ItemResult:
+        """The request as this attempt sends it, or the result it already has."""
+        earlier = self._items.get(request.index)
+        if earlier is None:
+            return request
+        if earlier.status in DONE:
+            return ItemResult(
+                request.index,
+                str(earlier.status),
+                request.describe,
+                response=earlier.response,
+                recovered=earlier.recovered,
+                note="applied by an earlier attempt of this task; not sent again",
+            )
+        # journaled as sent and no definite answer recorded: it may have been applied
+        in_flight = earlier.sent is not None and earlier.status in (None, NOT_SENT)
+        if not (in_flight or earlier.unknown):
+            return request
+        if request.operation in (CREATE, WRITE) and request.lookup_path is None and not resend_unknown:
+            return ItemResult(
+                request.index,
+                "failed",
+                request.describe,
+                error={
+                    "type": UNKNOWN,
+                    "status": None,
+                    "codes": [],
+                    "message": f"outcome unknown: an earlier attempt of this task sent {request.describe} and "
+                    "stopped before its answer; it may or may not have been applied",
+                },
+                item=request.item,
+                note=(
+                    "not sent again: nothing identifies it to look it up (no key); check commercetools, then "
+                    "give it a key or set resend_unknown=True"
+                ),
+            )
+        return replace(request, sent_before=True)
