@@ -1,14 +1,11 @@
 """CommercetoolsPublisherOperator: write one request, or one request per item of a batch, with a result per item.
 
-It renders its parameters, hands them to :class:`~airflow_provider_commercetools.commercetools.writing.Publisher`
-(the commercetools layer) and writes the results to XCom or to JSON Lines files
-(:mod:`airflow_provider_commercetools.commercetools.results.files`).
+It renders its parameters; the layer's ``writing.run.PublishRun`` reads the items, drives the
+``Publisher`` and writes the results files; the summary goes to XCom.
 """
 
 from __future__ import annotations
 
-import time as _time
-from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -24,33 +21,20 @@ from airflow_provider_commercetools.commercetools.checks import (
     optional_text,
     parse_json_string,
 )
-from airflow_provider_commercetools.commercetools.files import read_json_lines
-from airflow_provider_commercetools.commercetools.results.files import ResultFiles, items_file
+from airflow_provider_commercetools.commercetools.results.report import PublishFailedError
 from airflow_provider_commercetools.commercetools.writing import (
-    FAILED,
-    NOT_SENT,
     ON_CONFLICT,
     ON_ERROR,
-    EarlierAttempts,
-    ItemResult,
-    ItemsFile,
-    PreparedRequest,
     PublishDefaults,
     Publisher,
-    PublishFailedError,
-    PublishReport,
-    UnreadableItem,
     check_max_workers,
     check_method,
-    items_source,
 )
+from airflow_provider_commercetools.commercetools.writing.run import PublishRun
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
-#: Failed items logged one by one before the log only counts them.
-MAX_LOGGED_FAILURES = 50
 #: Failed items named in the error that fails the task.
 MAX_FAILURES_IN_ERROR = 20
-PROGRESS_EVERY_SECONDS = 30.0
 KILLED = "the task was stopped (on_kill: Airflow's timeout or mark-failed)"
 
 
@@ -154,16 +138,7 @@ class CommercetoolsPublisherOperator(BaseOperator):
         Mind XCom's size without ``output_path``.
     """
 
-    template_fields: Sequence[str] = (
-        "method",
-        "entity",
-        "endpoint",
-        "path",
-        "query",
-        "payload",
-        "items",
-        "output_path",
-    )
+    template_fields = ("method", "entity", "endpoint", "path", "query", "payload", "items", "output_path")
     template_fields_renderers = {"path": "json", "query": "json", "payload": "json", "items": "json"}
     ui_color = "#f0e6dc"
 
@@ -217,8 +192,6 @@ class CommercetoolsPublisherOperator(BaseOperator):
         """The hook, created at first use (no connection look-up when the DAG is parsed)."""
         return CommercetoolsHook(self.commercetools_conn_id)
 
-    # -- execute -------------------------------------------------------------------------------
-
     def execute(self, context: Context) -> dict[str, Any]:
         # Everything rendered is checked before the first request.
         defaults = PublishDefaults.create(
@@ -229,173 +202,49 @@ class CommercetoolsPublisherOperator(BaseOperator):
             query=as_mapping("query", self.query),
             payload=parse_json_string("payload", self.payload),
         )
-        source = items_source(parse_json_string("items", self.items))
-        if isinstance(source, ItemsFile):
-            source = ItemsFile(items_file(source.location))
-        files = None if self.output_path in (None, "") else ResultFiles(self.output_path)
-        earlier = files.earlier_attempts() if files is not None else None
-        if earlier:
-            self._check_same_items(earlier, source)
-        if files is not None:
-            files.open()  # an unwritable output_path fails here, before any request
+        run = PublishRun(self.items, self.output_path, logger=self.log)
+        run.open()  # different items than an interrupted attempt's, or an unwritable output_path, fail here
         try:
-            return self._execute(defaults, source, files, earlier)
+            return self._execute(defaults, run)
         finally:
-            if files is not None and not files.finished:
-                files.abandon()  # stopped before publishing (e.g. an invalid batch): removed when empty
+            run.close()
 
-    def _execute(
-        self,
-        defaults: PublishDefaults,
-        source: list[Any] | ItemsFile | None,
-        files: ResultFiles | None,
-        earlier: EarlierAttempts | None,
-    ) -> dict[str, Any]:
+    def _execute(self, defaults: PublishDefaults, run: PublishRun) -> dict[str, Any]:
         # The client (session, token cache) is created here, once, before the worker threads share it.
-        publisher = Publisher(
+        publisher = run.publisher(
             self.hook.client,
             defaults,
             on_conflict=self.on_conflict,
             max_conflict_retries=self.max_conflict_retries,
             max_workers=self.max_workers,
             stop_on_failure=self.on_error == "fail",
-            single=source is None,
             resend_unknown=self.resend_unknown,
             keep_response=self.keep_response,
-            earlier=earlier,
-            on_send=files.sent if files is not None else None,
-            on_result=files.write if files is not None else None,
             logger=self.log,
         )
         self._publisher = publisher
         if self._killed:  # on_kill came while the items were being checked
             publisher.stop(KILLED)
-        prepared: Iterable[PreparedRequest | ItemResult]
-        if source is None:
-            prepared, what = publisher.prepare_all([{}], strict=True), "1 request"
-        elif isinstance(source, list):
-            prepared, what = publisher.prepare_all(source), f"{len(source)} items"
-        else:
-            items = read_json_lines("items", source.location, on_bad_line=UnreadableItem)
-            prepared, what = publisher.iter_prepared(items), f"the items of {source.location!r}"
-        self.log.info(
-            "Publishing %s: %s %s (on_conflict=%r, on_error=%r, max_workers=%d)%s%s",
-            what,
-            defaults.method,
-            defaults.target,
-            self.on_conflict,
-            self.on_error,
-            self.max_workers,
-            f", results to {files.output!r}" if files else "",
-            f"; resuming an interrupted attempt ({len(earlier)} items recorded in {earlier.sources})"
-            if earlier
-            else "",
-        )
-        report = PublishReport()
-        self._consume(publisher, prepared, report, files)
-        self.log.info("Published %s", report.describe())
-        return self._summarise(report, files)
+        settings = f"on_conflict={self.on_conflict!r}, on_error={self.on_error!r}, max_workers={self.max_workers}"
+        prepared = run.prepare(publisher, f"{defaults.method} {defaults.target} ({settings})")
+        run.consume(publisher, prepared, killed=lambda: self._killed)
+        self.log.info("Published %s", run.report.describe())
+        return self._summarise(run)
 
-    def _check_same_items(self, earlier: EarlierAttempts, source: list[Any] | ItemsFile | None) -> None:
-        if source is None:
-            earlier.check_all([{}])
-        elif isinstance(source, list):
-            earlier.check_all(source)
-        else:
-            earlier.check_all(read_json_lines("items", source.location, on_bad_line=UnreadableItem))
-
-    def _summarise(self, report: PublishReport, files: ResultFiles | None) -> dict[str, Any]:
-        if files is None:
-            summary: dict[str, Any] = {
-                **report.counts_summary(),
-                "results": report.results,
-                "results_truncated": report.results_truncated,
-                "failures": report.failures,
-                "failures_truncated": report.failures_truncated,
-            }
-            where = "" if not report.failures else "Set output_path to get every failed item in a file to re-send."
-        else:
-            summary = {**report.counts_summary(), "output_path": files.output, "failures_path": files.failures}
-            where = f"Results: {files.output}. To send the failed items again, run with items={files.failures!r}."
+    def _summarise(self, run: PublishRun) -> dict[str, Any]:
+        """The summary for XCom, or the error that fails the task (with the summary in it)."""
+        report, summary = run.report, run.summary()
         if self._killed:
-            if files is None:
-                where = (
-                    "Without output_path nothing records what was applied: running the task again sends every item "
-                    "again (creates with a key then fail with DuplicateField, creates without a key exist twice)."
-                )
-            else:
-                where = (
-                    f"The records so far are in {files.describe_partial()}: run the task again with the same items "
-                    "and output_path (Airflow's retries do) to send only what was not applied."
-                )
-            raise PublishStoppedError(
-                f"{KILLED}. " + report.failure_message(limit=MAX_FAILURES_IN_ERROR, where=where), summary
-            )
-        if (report.failed or report.counts[NOT_SENT]) and self.on_error != "skip":
+            message = report.failure_message(limit=MAX_FAILURES_IN_ERROR, where=run.where_after_kill())
+            raise PublishStoppedError(f"{KILLED}. {message}", summary)
+        if report.fails_task(self.on_error):
+            message = report.failure_message(limit=MAX_FAILURES_IN_ERROR, where=run.where())
             if report.nothing_applied:  # retrying the task (Airflow's retries) doubles nothing
-                raise PublishFailedError(report.failure_message(limit=MAX_FAILURES_IN_ERROR, where=where), summary)
-            where += (
-                " Not retried automatically: items were (or may have been) applied, and running the whole batch "
-                "again would send them twice."
-            )
-            raise PublishPartlyAppliedError(report.failure_message(limit=MAX_FAILURES_IN_ERROR, where=where), summary)
+                raise PublishFailedError(message, summary)
+            raise PublishPartlyAppliedError(message, summary)
         return summary
 
     def on_kill(self) -> None:
         self._killed = True
         if self._publisher is not None:
             self._publisher.stop(KILLED)
-
-    # -- results -------------------------------------------------------------------------------
-
-    def _consume(
-        self,
-        publisher: Publisher,
-        prepared: Iterable[PreparedRequest | ItemResult],
-        report: PublishReport,
-        files: ResultFiles | None,
-    ) -> None:
-        """Count and log every result; when interrupted, record the items in flight as outcome unknown, keep the files.
-
-        The publisher writes the records (``on_result``), a sent item's from its worker thread: an exception
-        raised here at any instant (Airflow 2's SIGTERM handler) cannot lose one.
-        """
-        results = publisher.publish(prepared)
-        logged = 0
-        last_progress = _time.monotonic()
-        completed = False
-        try:
-            for result in results:
-                report.add(result)
-                if result.status == FAILED:
-                    logged += 1
-                    self._log_failure(result, logged)
-                if _time.monotonic() - last_progress >= PROGRESS_EVERY_SECONDS:
-                    last_progress = _time.monotonic()
-                    self.log.info("Progress: %s", report.describe())
-            completed = True
-        finally:
-            results.close()
-            if isinstance(prepared, Iterator):
-                close = getattr(prepared, "close", None)
-                if close is not None:
-                    close()  # releases the items file before it may be replaced
-            if not completed:
-                for result in publisher.unfinished():  # recorded by the publisher
-                    report.add(result)
-            if files is not None:
-                if completed and not self._killed:
-                    files.complete()
-                elif files.abandon():
-                    self.log.error(
-                        "Publishing stopped before every item was sent; the records so far are in %s: run the task "
-                        "again with the same items and output_path to resume",
-                        files.describe_partial(),
-                    )
-
-    def _log_failure(self, result: ItemResult, logged: int) -> None:
-        if logged <= MAX_LOGGED_FAILURES:
-            error = result.error or {}
-            self.log.warning("items[%d] failed: %s: %s", result.index, error.get("type"), error.get("message"))
-        elif logged == MAX_LOGGED_FAILURES + 1:
-            self.log.warning("More items failed; they are counted, no longer logged one by one")

@@ -1,14 +1,14 @@
-"""The publisher's results and failures files: streamed under ``.partial-<attempt>`` names, moved into place
-when the batch is done, with a journal that lets a killed run be resumed.
+"""The results and failures files of every writer: streamed under ``.partial-<attempt>`` names, moved into
+place when the batch is done; for a resumable writer (the publisher) with a journal beside them.
 
 While a run works, beside ``output_path`` it writes ``<output_path>.partial-<attempt>`` (every record),
-``<failures_path>.partial-<attempt>`` (failed and not-sent records) and
-``<output_path>.partial-<attempt>.sent`` (a line ``{"index", "sent": <fingerprint>}`` before each item's
-first request, flushed). A complete run moves the first two into place and removes every leftover.
-A run that is killed leaves them behind: the next run with the same ``output_path`` reads them
-(:class:`~airflow_provider_commercetools.commercetools.writing.EarlierAttempts`). Leftovers are
-found for local paths and ``file://`` URLs; with other object storage a killed run's files stay
-under their ``.partial-*`` names and are not read back.
+``<failures_path>.partial-<attempt>`` (failed and not-sent records) and, when resumable,
+``<output_path>.partial-<attempt>.sent`` (the journal: a line the writer gives before each item's
+first request, flushed). A complete run moves the first two into place and (resumable) removes
+every leftover. A resumable run that is killed leaves them behind: the next run with the same
+``output_path`` reads them (:func:`~airflow_provider_commercetools.commercetools.writing.resume.earlier_attempts`
+knows the journal's lines). Leftovers are found for local paths and ``file://`` URLs; with other object
+storage a killed run's files stay under their ``.partial-*`` names and are not read back.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import json
 import os
 import threading
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from typing import Any
 
@@ -27,31 +28,18 @@ from airflow_provider_commercetools.commercetools.files import (
     check_location,
     is_url,
     move,
-    read_json_lines,
     remove,
     write_json_lines,
 )
-from airflow_provider_commercetools.commercetools.writing import (
-    TO_RESEND,
-    EarlierAttempts,
-    ItemResult,
-    PreparedRequest,
-    failures_location,
-    fingerprint,
-)
+from airflow_provider_commercetools.commercetools.results.records import TO_RESEND, ItemResult
+from airflow_provider_commercetools.commercetools.results.report import failures_location
 
 PARTIAL = ".partial-"
 JOURNAL = ".sent"
 
 
-def items_file(location: str) -> str:
-    """Check that ``items`` names a readable JSON Lines file (local files are checked for existence)."""
-    location = check_location("items", location)
-    if not is_url(location) and not os.path.isfile(location):
-        raise ConfigurationError(
-            "items", f"{location!r} is not a file.", "Give a JSON Lines file of items, or a list of items."
-        )
-    return location
+def _to_resend(result: ItemResult) -> bool:
+    return result.status in TO_RESEND
 
 
 def _local(location: str) -> str | None:
@@ -63,15 +51,27 @@ def _local(location: str) -> str | None:
 
 
 class ResultFiles:
-    """The files of one run (one attempt) at ``output``; see the module docstring."""
+    """The files of one run (one attempt) at ``output``; see the module docstring.
 
-    def __init__(self, output: Any) -> None:
+    :param is_failure: which records also go to the failures file (default: those carrying their item).
+    :param resumable: keep a journal, and remove earlier attempts' leftovers once complete.
+    """
+
+    def __init__(
+        self,
+        output: Any,
+        *,
+        is_failure: Callable[[ItemResult], bool] = _to_resend,
+        resumable: bool = True,
+    ) -> None:
         self.output = check_location("output_path", output)
         self.failures = failures_location(self.output)
         self.attempt = uuid.uuid4().hex[:12]
         suffix = PARTIAL + self.attempt
         self.partial = {self.output: self.output + suffix, self.failures: self.failures + suffix}
-        self.journal_path = self.output + suffix + JOURNAL
+        self.is_failure = is_failure
+        self.resumable = resumable
+        self.journal_path: str | None = self.output + suffix + JOURNAL if resumable else None
         self._lock = threading.Lock()
         self._stack = ExitStack()
         self._results: JsonLinesWriter | None = None
@@ -92,37 +92,32 @@ class ResultFiles:
                 continue
             prefix = target[: len(target) - len(local)]
             found.extend(prefix + path for path in sorted(glob.glob(glob.escape(local) + PARTIAL + "*")))
-        own = {*self.partial.values(), self.journal_path}
+        own = set(self._own())
         return [path for path in found if path not in own]
 
-    def earlier_attempts(self) -> EarlierAttempts | None:
-        """The merged records of the leftovers (journals and results), or None when there are none."""
+    def earlier_results(self) -> list[str]:
+        """The leftover results files and journals of earlier attempts (not their failures files)."""
         prefix = self.output + PARTIAL
-        sources = [p for p in self.leftovers() if p.startswith(prefix)]
-        if not sources:
-            return None
-        earlier = EarlierAttempts(sources)
-        for source in sources:
-            for line in read_json_lines("output_path", source, on_bad_line=lambda text, problem: None):
-                earlier.add(line)  # a line cut short by the kill is skipped
-        return earlier
+        return [path for path in self.leftovers() if path.startswith(prefix)]
 
     # -- writing --------------------------------------------------------------------------------
 
-    def open(self) -> ResultFiles:
+    def open(self, *, before_sending: bool = True) -> ResultFiles:
         """Open the partial files and the journal, before any request: an unwritable location fails here."""
+        nothing_sent = "; nothing was sent" if before_sending else ""
         for target in (self.output, self.failures):
             local = _local(target)
             if local is not None and os.path.isdir(local):
                 raise ConfigurationError(
                     "output_path",
                     f"cannot write the results at {target!r}: it is a directory.",
-                    "Give a file path inside it, e.g. .../results.jsonl; nothing was sent.",
+                    f"Give a file path inside it, e.g. .../results.jsonl{nothing_sent}.",
                 )
         try:
             self._results = self._stack.enter_context(write_json_lines("output_path", self.partial[self.output]))
             self._failed = self._stack.enter_context(write_json_lines("output_path", self.partial[self.failures]))
-            self._journal = self._stack.enter_context(write_json_lines("output_path", self.journal_path))
+            if self.journal_path is not None:
+                self._journal = self._stack.enter_context(write_json_lines("output_path", self.journal_path))
         except (OSError, ConfigurationError) as error:  # files.open_text names the location already
             self.close()
             self._remove_own()
@@ -131,15 +126,15 @@ class ResultFiles:
                 "output_path",
                 f"cannot write the results at {self.output!r}: {cause}.",
                 "Give a path in a writable directory (its parent must not be a file), or a URL such as "
-                "s3://conn@bucket/key; nothing was sent.",
+                f"s3://conn@bucket/key{nothing_sent}.",
             ) from None
         return self
 
-    def sent(self, request: PreparedRequest) -> None:
-        """Journal an item before its first request (from the worker threads)."""
+    def journal(self, line: Mapping[str, Any]) -> None:
+        """Journal an item before its first request (from the worker threads); the writer says what."""
         with self._lock:
             if self._journal is not None:
-                self._journal.write_texts([_line({"index": request.index, "sent": fingerprint(request.item)})])
+                self._journal.write_texts([_line(line)])
                 self._journal.flush()
 
     def write(self, result: ItemResult) -> None:
@@ -151,7 +146,7 @@ class ResultFiles:
             # one write per line: a signal that interrupts the task cannot leave half a line behind
             self._results.write_texts([line])
             self._results.flush()
-            if result.status in TO_RESEND:
+            if self.is_failure(result):
                 self._failed.write_texts([line])
                 self._failed.flush()
             self.written += 1
@@ -167,9 +162,22 @@ class ResultFiles:
         self.finished = True
         for final, partial in self.partial.items():
             move(partial, final)
-        remove(self.journal_path)
-        for leftover in self.leftovers():
-            remove(leftover)
+        if self.journal_path is not None:
+            remove(self.journal_path)
+            for leftover in self.leftovers():
+                remove(leftover)
+
+    def write_all(self, results: Iterable[ItemResult]) -> None:
+        """Write a whole batch's records at once and move them into place; nothing is left if it fails."""
+        self.open(before_sending=False)
+        try:
+            for result in results:
+                self.write(result)
+        except BaseException:
+            self.close()
+            self._remove_own()
+            raise
+        self.complete()
 
     def abandon(self) -> bool:
         """The run stopped early: keep the partial files for a re-run, unless nothing was sent or written.
@@ -178,17 +186,20 @@ class ResultFiles:
         """
         self.close()
         self.finished = True
-        if self.written == 0 and _empty(self.journal_path):
+        if self.written == 0 and (self.journal_path is None or _empty(self.journal_path)):
             self._remove_own()
             return False
         return True
 
+    def _own(self) -> list[str]:
+        return [*self.partial.values(), *([self.journal_path] if self.journal_path is not None else [])]
+
     def _remove_own(self) -> None:
-        for path in (*self.partial.values(), self.journal_path):
+        for path in self._own():
             remove(path)
 
     def describe_partial(self) -> str:
-        return ", ".join([*self.partial.values(), self.journal_path])
+        return ", ".join(self._own())
 
 
 def _line(document: Any) -> str:

@@ -1,7 +1,9 @@
-"""What became of one item: its status, a summary (or the whole) of the answer, or its error.
+"""What became of one item, for every writer (publisher, Import API): its status, answer or error.
 
 A record is what the results and failures files hold, one per item, with the item's ``index``; a
-record of an earlier run stands for its original item when it is given as an item again.
+record of an earlier run stands for its original item when it is given as an item again. Every
+writer uses the one status vocabulary and :class:`ItemResult`; a :class:`Writer` says which of the
+statuses and record fields it writes (the Import API adds ``pending`` and the operation's fields).
 """
 
 from __future__ import annotations
@@ -21,15 +23,22 @@ from airflow_provider_commercetools.commercetools.errors import (
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
+#: sent, not final when the run stopped waiting (the Import API's asynchronous operations)
+PENDING = "pending"
 NOT_SENT = "not_sent"
 SKIPPED = "skipped"
+#: Every record status, whichever writer wrote it.
+ALL_STATUSES: tuple[str, ...] = (SUCCEEDED, FAILED, PENDING, NOT_SENT, SKIPPED)
+#: The publisher's statuses (a request is answered at once: nothing stays pending).
 STATUSES: tuple[str, ...] = (SUCCEEDED, FAILED, NOT_SENT, SKIPPED)
 #: Statuses whose records carry the original item, to be sent again.
-TO_RESEND = frozenset({FAILED, NOT_SENT})
+TO_RESEND = frozenset({FAILED, PENDING, NOT_SENT})
 
-RESULT_KEYS = frozenset(
-    {"index", "status", "request", "response", "error", "item", "recovered", "conflict_retries", "note"}
-)
+_COMMON_KEYS = frozenset({"index", "status", "request", "error", "item", "note"})
+#: The fields of the publisher's records.
+RESULT_KEYS = _COMMON_KEYS | {"response", "recovered", "conflict_retries"}
+#: The fields of the Import API's records (the item's key and its ImportOperation).
+IMPORT_KEYS = _COMMON_KEYS | {"key", "state", "operation_id", "resource_version", "errors", "unresolved_references"}
 #: Fields of a response kept in a result by default (``keep_response=True`` keeps the whole answer).
 SUMMARY_FIELDS = ("id", "version", "key", "container", "orderNumber")
 
@@ -88,9 +97,64 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Writer:
+    """What one writer puts in its records and reports: its statuses, record fields and words."""
+
+    #: the statuses it writes, in the order of its counts
+    statuses: tuple[str, ...]
+    #: the record fields it writes (a record of an earlier run has no others)
+    keys: frozenset[str]
+    #: what the report says: "commercetools {action} failed: N {noun}: X {succeeded}, ..."
+    action: str
+    noun: str
+    succeeded: str
+    #: "To {verb} the failed {noun} again, run with items=<the failures file>."
+    verb: str
+    #: what the error says without an output file
+    file_hint: str
+    #: counts beside the statuses in the summary: ``recovered`` and ``conflict_retries``, or ``states``
+    extra_counts: tuple[str, ...]
+    #: a failed record's line in the error names its ``key``
+    names_key: bool = False
+
+    def is_record(self, value: Any) -> bool:
+        """Whether ``value`` is a record this writer wrote in an earlier run (and not an item or an entity)."""
+        return (
+            isinstance(value, Mapping)
+            and value.get("status") in self.statuses
+            and isinstance(value.get("index"), int)
+            and "request" in value
+            and set(value) <= self.keys
+        )
+
+
+PUBLISHING = Writer(
+    STATUSES,
+    RESULT_KEYS,
+    action="publishing",
+    noun="items",
+    succeeded=SUCCEEDED,
+    verb="send",
+    file_hint="Set output_path to get every failed item in a file to re-send.",
+    extra_counts=("recovered", "conflict_retries"),
+)
+IMPORTING = Writer(
+    ALL_STATUSES,
+    IMPORT_KEYS,
+    action="import",
+    noun="resources",
+    succeeded="imported",
+    verb="import",
+    file_hint="Set output_path to get every failed resource in a file.",
+    extra_counts=("states",),
+    names_key=True,
+)
+
+
 @dataclass
 class ItemResult:
-    """What became of one item."""
+    """What became of one item: the one record type of every writer (unset fields are left out of its record)."""
 
     index: int
     status: str
@@ -101,6 +165,13 @@ class ItemResult:
     recovered: bool = False
     conflict_retries: int = 0
     note: str = ""
+    # the Import API's: the item's key and its ImportOperation
+    key: str | None = None
+    state: str | None = None
+    operation_id: str | None = None
+    resource_version: int | None = None
+    errors: list[Any] = field(default_factory=list)
+    unresolved_references: list[Any] = field(default_factory=list)
     #: the exception behind a failure (not part of the record)
     cause: BaseException | None = field(default=None, repr=False, compare=False)
 
@@ -114,8 +185,14 @@ class ItemResult:
         record: dict[str, Any] = {"index": self.index, "status": self.status, "request": self.request}
         if self.response is not None:
             record["response"] = self.response
-        if self.error is not None:
-            record["error"] = self.error
+        for name in ("key", "state", "operation_id", "resource_version", "error"):
+            value = getattr(self, name)
+            if value is not None:
+                record[name] = value
+        if self.errors:
+            record["errors"] = self.errors
+        if self.unresolved_references:
+            record["unresolved_references"] = self.unresolved_references
         if self.recovered:
             record["recovered"] = True
         if self.conflict_retries:
@@ -128,11 +205,5 @@ class ItemResult:
 
 
 def is_result_record(value: Any) -> bool:
-    """Whether ``value`` is a record written by a previous run (and not an item or an entity)."""
-    return (
-        isinstance(value, Mapping)
-        and value.get("status") in STATUSES
-        and isinstance(value.get("index"), int)
-        and "request" in value
-        and set(value) <= RESULT_KEYS
-    )
+    """Whether ``value`` is a record written by a previous publisher run (and not an item or an entity)."""
+    return PUBLISHING.is_record(value)

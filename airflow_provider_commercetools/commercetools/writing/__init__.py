@@ -9,12 +9,11 @@ It knows nothing of Airflow: ``CommercetoolsPublisherOperator`` renders its para
   behaviour (``Entity.post_to_collection``, ``Entity.lookup_by``): a new entity is a table row;
 - :mod:`.sending`: one request sent, with conflicts (409) and lost-create recovery;
 - :mod:`.publisher`: validation of a batch, worker threads, results as they complete, stopping;
-- :mod:`.records`: the result of one item and its JSON record;
-- :mod:`.resume`: what an interrupted earlier attempt did, from the records it left;
-- :mod:`.report`: counts and bounded lists for XCom and the error; where the failures file goes.
+- :mod:`.resume`: what an interrupted earlier attempt did, from the records and journal it left;
+- :mod:`.run`: one run of the operator: its items, its results files, the loop over the results.
 
-Another way of writing (e.g. the Import API) can take the same :class:`PreparedRequest` objects and
-produce the same :class:`ItemResult` records.
+The records, the report and the results files are :mod:`airflow_provider_commercetools.commercetools.results`,
+shared with the Import API; the names re-exported here stay importable from ``writing``.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from typing import Any
 
 from airflow_provider_commercetools.commercetools.checks import check_mapping, check_query, short
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.files import check_location, is_url
 from airflow_provider_commercetools.commercetools.results.records import UnreadableItem
 
 ITEM_KEYS = frozenset({"path", "query", "payload"})
@@ -65,6 +66,16 @@ def items_source(value: Any) -> list[Any] | ItemsFile | None:
         f"must be a list of items or a JSON Lines file, got {type(value).__name__} {short(value)}.",
         "Give a list, an XComArg, a subscriber's {'path': ...} result, or a path / URL.",
     )
+
+
+def items_file(location: str) -> str:
+    """Check that ``items`` names a readable JSON Lines file (local files are checked for existence)."""
+    location = check_location("items", location)
+    if not is_url(location) and not os.path.isfile(location):
+        raise ConfigurationError(
+            "items", f"{location!r} is not a file.", "Give a JSON Lines file of items, or a list of items."
+        )
+    return location
 
 
 def merge_item(

@@ -14,6 +14,10 @@ items, same output location) reads them, per item index:
 
 Items are matched by index, so the items must be the same: a fingerprint that differs refuses
 the run before any request, saying how to resume or start over.
+
+The journal's format belongs here (:func:`journal_entry`, :meth:`EarlierAttempts.add`); the files
+themselves, and finding an earlier attempt's leftovers, to
+:class:`~airflow_provider_commercetools.commercetools.results.files.ResultFiles`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError, OutcomeUnknownError
+from airflow_provider_commercetools.commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.results.files import ResultFiles
 from airflow_provider_commercetools.commercetools.results.records import (
     NOT_SENT,
     SKIPPED,
@@ -46,6 +52,23 @@ def fingerprint(item: Any) -> str:
         item = item.text
     text = json.dumps(item, sort_keys=True, separators=(",", ":"), default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def journal_entry(request: PreparedRequest) -> dict[str, Any]:
+    """The journal's line for an item about to be sent: its index and fingerprint."""
+    return {"index": request.index, "sent": fingerprint(request.item)}
+
+
+def earlier_attempts(files: ResultFiles) -> EarlierAttempts | None:
+    """The merged records of the leftovers beside ``files`` (journals and results), or None when there are none."""
+    sources = files.earlier_results()
+    if not sources:
+        return None
+    earlier = EarlierAttempts(sources)
+    for source in sources:
+        for line in read_json_lines("output_path", source, on_bad_line=lambda text, problem: None):
+            earlier.add(line)  # a line cut short by the kill is skipped
+    return earlier
 
 
 @dataclass
