@@ -8,57 +8,26 @@ publisher's record format.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Sequence
-from contextlib import ExitStack
 from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, Context, conf
 
-from airflow_provider_commercetools.commercetools.checks import (
-    check_choice,
-    check_conn_id,
-    check_count,
-    is_static,
-    parse_json_string,
-)
-from airflow_provider_commercetools.commercetools.errors import ConfigurationError
-from airflow_provider_commercetools.commercetools.files import (
-    check_location,
-    move,
-    read_json_lines,
-    remove,
-    write_json_lines,
-)
+from airflow_provider_commercetools.commercetools.checks import check_choice, check_conn_id, check_count, is_static
+from airflow_provider_commercetools.commercetools.files import check_location
 from airflow_provider_commercetools.commercetools.imports.api import ImportApi
-from airflow_provider_commercetools.commercetools.imports.importer import Importer
-from airflow_provider_commercetools.commercetools.imports.records import (
-    FAILED,
-    NOT_SENT,
-    NOT_WAITED,
-    PENDING,
-    SUCCEEDED,
-    ImportFailedError,
-    ImportRecord,
-    ImportReport,
-    WaitPolicy,
-)
+from airflow_provider_commercetools.commercetools.imports.importer import Importer, PreparedItem, load_items
+from airflow_provider_commercetools.commercetools.imports.records import NOT_WAITED, ImportFailedError, WaitPolicy
 from airflow_provider_commercetools.commercetools.imports.resources import (
     MAX_RESOURCES_PER_REQUEST,
-    ImportResourceType,
     check_container_key,
     container_key_for,
     get_resource_type,
 )
+from airflow_provider_commercetools.commercetools.results.records import SUCCEEDED, ItemResult
 from airflow_provider_commercetools.commercetools.transport.client import POOL_SIZE
-from airflow_provider_commercetools.commercetools.writing import (
-    ON_ERROR,
-    ItemsFile,
-    UnreadableItem,
-    failures_location,
-    items_source,
-)
+from airflow_provider_commercetools.commercetools.writing import ON_ERROR
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
 MAX_FAILURES_IN_ERROR = 20
@@ -188,12 +157,10 @@ class CommercetoolsImportOperator(BaseOperator):
         records = decided + importer.send(prepared)
         if not self.wait or not prepared:
             return self._finish(records, NOT_WAITED if not self.wait else "finished", importer, output, started)
-        failures = [[r.index, r.error] for r in records if r.status == FAILED and r.operation_id is None]
-        not_sent = [r.index for r in records if r.status == NOT_SENT]
-        if self.deferrable and len(failures) + len(not_sent) > MAX_CARRIED:
-            self.log.warning(
-                "%d items failed or were not sent: waiting here, not deferred", len(failures) + len(not_sent)
-            )
+        carry = importer.carry(records, started)
+        unfinished = len(carry["failures"]) + len(carry["not_sent"])
+        if self.deferrable and unfinished > MAX_CARRIED:
+            self.log.warning("%d items failed or were not sent: waiting here, not deferred", unfinished)
         elif self.deferrable:
             from airflow_provider_commercetools.triggers.imports import CommercetoolsImportTrigger
 
@@ -205,12 +172,7 @@ class CommercetoolsImportOperator(BaseOperator):
                     timeout=self.policy.timeout,
                     unresolved_timeout=self.policy.unresolved_timeout,
                     poll_interval=self.policy.poll_interval,
-                    carry={
-                        "failures": failures,
-                        "not_sent": not_sent,
-                        "requests": importer.requests_sent,
-                        "started": started,
-                    },
+                    carry=carry,
                 ),
                 method_name="execute_complete",
             )
@@ -231,22 +193,11 @@ class CommercetoolsImportOperator(BaseOperator):
             )
         importer, prepared, decided, output = self._setup(context)
         carried = event.get("carry") or {}
-        importer.requests_sent = int(carried.get("requests") or 0)
-        failed = {int(index): error for index, error in carried.get("failures") or []}
-        unsent = set(carried.get("not_sent") or [])
-        records = list(decided)
-        for item in prepared:
-            if item.index in failed:
-                status, error = FAILED, failed[item.index]
-            else:
-                status, error = (NOT_SENT if item.index in unsent else PENDING), None
-            records.append(
-                ImportRecord(item.index, status, importer.request, key=item.key, item=item.resource, error=error)
-            )
-        importer.collect(records, str(event.get("reason")))
+        records = importer.restore(prepared, decided, carried)
+        reason = str(event.get("reason"))
+        importer.collect(records, reason)
         started = float(carried.get("started") or time.time())
-        summary = self._finish(records, str(event.get("reason")), importer, output, started, deferred=True)
-        return summary
+        return self._finish(records, reason, importer, output, started, deferred=True)
 
     def on_kill(self) -> None:
         if self._importer is not None:
@@ -254,21 +205,15 @@ class CommercetoolsImportOperator(BaseOperator):
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def _setup(self, context: Context) -> tuple[Importer, list[Any], list[ImportRecord], str | None]:
+    def _setup(self, context: Context) -> tuple[Importer, list[PreparedItem], list[ItemResult], str | None]:
         """Check every rendered parameter, read and validate the items (before any request)."""
-        resource_type: ImportResourceType = get_resource_type(self.resource_type)
+        resource_type = get_resource_type(self.resource_type)
         if self.container_key in (None, ""):
             run_id = str(context.get("run_id") or "")
             self.container_key = container_key_for(self.dag_id, self.task_id, run_id)
         container_key = check_container_key(self.container_key)
         output = None if self.output_path in (None, "") else check_location("output_path", self.output_path)
-        source = _items_source(self.items)
-        if source is None:
-            raise ConfigurationError("items", "is None.", "Give the resources to import: a list or a JSON Lines file.")
-        if isinstance(source, str):
-            items = list(read_json_lines("items", source, on_bad_line=UnreadableItem))
-        else:
-            items = source
+        items, from_file = load_items(self.items)
         importer = Importer(
             ImportApi(self.hook.import_client, logger=self.log),
             resource_type,
@@ -278,12 +223,12 @@ class CommercetoolsImportOperator(BaseOperator):
             logger=self.log,
         )
         self._importer = importer
-        prepared, decided = importer.prepare(items, strict=self.on_error == "fail" and not isinstance(source, str))
+        prepared, decided = importer.prepare(items, strict=self.on_error == "fail" and not from_file)
         return importer, prepared, decided, output
 
     def _finish(
         self,
-        records: list[ImportRecord],
+        records: list[ItemResult],
         reason: str,
         importer: Importer,
         output: str | None,
@@ -291,32 +236,10 @@ class CommercetoolsImportOperator(BaseOperator):
         *,
         deferred: bool = False,
     ) -> dict[str, Any]:
-        records.sort(key=lambda r: r.index)
-        report = ImportReport(pending_is_failure=reason != NOT_WAITED, started=started)
-        for record in records:
-            report.add(record)
-        summary: dict[str, Any] = {
-            **report.summary(),
-            "container_key": importer.container_key,
-            "requests": importer.requests_sent,
-            "wait": reason,
-        }
-        if deferred:
-            summary["deferred"] = True
-        if output is None:
-            summary["failures"] = report.failures
-            summary["failures_truncated"] = report.failures_truncated
-            where = "" if not report.failures else "Set output_path to get every failed resource in a file."
-        else:
-            failures = failures_location(output)
-            _write_records(records, report, output, failures)
-            summary.update(output_path=output, failures_path=failures)
-            where = f"Results: {output}. To import the failed resources again, run with items={failures!r}."
+        """Write the results; the summary for XCom, or the error that fails the task (with the summary in it)."""
+        report, summary, where = importer.report(records, reason, started, output, deferred=deferred)
         self.log.info("Imported %s (wait: %s); states: %s", report.describe(), reason, summary["states"])
-        failed = (
-            report.counts[FAILED] + report.counts[NOT_SENT] + (report.counts[PENDING] if reason != NOT_WAITED else 0)
-        )
-        if failed and self.on_error != "skip":
+        if report.fails_task(self.on_error):
             message = report.failure_message(limit=MAX_FAILURES_IN_ERROR, where=where)
             if not importer.resource_type.idempotent and report.counts[SUCCEEDED]:
                 raise ImportPartlyAppliedError(
@@ -324,30 +247,3 @@ class CommercetoolsImportOperator(BaseOperator):
                 )
             raise ImportFailedError(message, summary)
         return summary
-
-
-def _items_source(value: Any) -> list[Any] | str | None:
-    """The publisher's item sources: a list, a JSON Lines file, a subscriber's result, an earlier run's summary."""
-    source = items_source(parse_json_string("items", value))
-    return source.location if isinstance(source, ItemsFile) else source
-
-
-def _write_records(records: list[ImportRecord], report: ImportReport, output: str, failures: str) -> None:
-    """Write the results and failures files under temporary names, then move them into place."""
-    suffix = f".partial-{uuid.uuid4().hex[:12]}"
-    temporary = {output: output + suffix, failures: failures + suffix}
-    try:
-        with ExitStack() as stack:
-            results_writer = stack.enter_context(write_json_lines("output_path", temporary[output]))
-            failures_writer = stack.enter_context(write_json_lines("output_path", temporary[failures]))
-            for record in records:
-                document = record.to_record()
-                results_writer.write(document)
-                if report.is_failure(record):
-                    failures_writer.write(document)
-    except BaseException:
-        for partial in temporary.values():
-            remove(partial)
-        raise
-    for final, partial in temporary.items():
-        move(partial, final)

@@ -1,4 +1,6 @@
-"""Importing a batch: validate items, send import requests of 20 concurrently, wait, collect each operation's state."""
+"""Importing a batch: validate items, send import requests of 20 concurrently, wait, collect each operation's state,
+and report: the shared records, report and results files of
+:mod:`airflow_provider_commercetools.commercetools.results`."""
 
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.checks import short
+from airflow_provider_commercetools.commercetools.checks import parse_json_string, short
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
+from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.commercetools.imports.api import ImportApi
 from airflow_provider_commercetools.commercetools.imports.records import (
     FAILED,
@@ -20,8 +23,9 @@ from airflow_provider_commercetools.commercetools.imports.records import (
     PENDING,
     SKIPPED,
     TO_RESEND,
-    ImportRecord,
+    ImportReport,
     WaitPolicy,
+    apply_operation,
     classify,
     is_import_record,
 )
@@ -31,9 +35,23 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     ImportResourceType,
     state_counts,
 )
-from airflow_provider_commercetools.commercetools.writing import UnreadableItem, describe_error
+from airflow_provider_commercetools.commercetools.results.files import ResultFiles
+from airflow_provider_commercetools.commercetools.results.records import ItemResult, UnreadableItem, describe_error
+from airflow_provider_commercetools.commercetools.results.report import Report
+from airflow_provider_commercetools.commercetools.writing.items import ItemsFile, items_source
 
 log = logging.getLogger(__name__)
+
+
+def load_items(value: Any) -> tuple[list[Any], bool]:
+    """The rendered ``items`` as the publisher takes them (a list, a JSON Lines file, a subscriber's
+    result, an earlier run's summary), read; and whether they came from a file."""
+    source = items_source(parse_json_string("items", value))
+    if source is None:
+        raise ConfigurationError("items", "is None.", "Give the resources to import: a list or a JSON Lines file.")
+    if isinstance(source, ItemsFile):
+        return list(read_json_lines("items", source.location, on_bad_line=UnreadableItem)), True
+    return source, False
 
 
 @dataclass(frozen=True)
@@ -79,21 +97,21 @@ class Importer:
 
     # -- items ---------------------------------------------------------------------------------
 
-    def prepare(self, items: Iterable[Any], *, strict: bool) -> tuple[list[PreparedItem], list[ImportRecord]]:
+    def prepare(self, items: Iterable[Any], *, strict: bool) -> tuple[list[PreparedItem], list[ItemResult]]:
         """Split items into resources to send and records already decided (skipped, invalid).
 
         A record of an earlier run is sent again with its item when it failed, was pending or not sent,
         and skipped when it succeeded. With ``strict`` an invalid item raises (nothing is sent).
         """
         prepared: list[PreparedItem] = []
-        decided: list[ImportRecord] = []
+        decided: list[ItemResult] = []
         invalid: list[ConfigurationError] = []
         for index, raw in enumerate(items):
             item = raw
             if is_import_record(raw):
                 if raw["status"] not in TO_RESEND:
                     decided.append(
-                        ImportRecord(
+                        ItemResult(
                             index,
                             SKIPPED,
                             str(raw.get("request", "")),
@@ -109,7 +127,7 @@ class Importer:
             except ConfigurationError as error:
                 invalid.append(error)
                 original = item.text if isinstance(item, UnreadableItem) else item
-                decided.append(ImportRecord(index, FAILED, self.request, error=describe_error(error), item=original))
+                decided.append(ItemResult(index, FAILED, self.request, error=describe_error(error), item=original))
         if invalid and strict:
             first = invalid[0]
             raise ConfigurationError(
@@ -141,13 +159,13 @@ class Importer:
 
     # -- sending -------------------------------------------------------------------------------
 
-    def send(self, prepared: list[PreparedItem]) -> list[ImportRecord]:
+    def send(self, prepared: list[PreparedItem]) -> list[ItemResult]:
         """Send the resources in import requests of 20, ``max_workers`` at once; one record per item."""
         batches = [
             prepared[start : start + MAX_RESOURCES_PER_REQUEST]
             for start in range(0, len(prepared), MAX_RESOURCES_PER_REQUEST)
         ]
-        records: list[ImportRecord] = []
+        records: list[ItemResult] = []
         if not batches:
             return records
         with ThreadPoolExecutor(
@@ -157,7 +175,7 @@ class Importer:
                 records.extend(batch_records)
         return records
 
-    def _send_batch(self, batch: list[PreparedItem]) -> list[ImportRecord]:
+    def _send_batch(self, batch: list[PreparedItem]) -> list[ItemResult]:
         if self._stop.is_set():
             return [self._record(p, NOT_SENT, note="not sent: an earlier import request failed") for p in batch]
         try:
@@ -182,8 +200,8 @@ class Importer:
             records.append(record)
         return records
 
-    def _record(self, item: PreparedItem, status: str, **fields: Any) -> ImportRecord:
-        return ImportRecord(item.index, status, self.request, key=item.key, item=item.resource, **fields)
+    def _record(self, item: PreparedItem, status: str, **fields: Any) -> ItemResult:
+        return ItemResult(item.index, status, self.request, key=item.key, item=item.resource, **fields)
 
     # -- waiting -------------------------------------------------------------------------------
 
@@ -208,7 +226,7 @@ class Importer:
             remaining = started + policy.timeout - clock()
             sleep(max(min(policy.poll_interval, remaining), 0.0))
 
-    def collect(self, records: list[ImportRecord], reason: str) -> None:
+    def collect(self, records: list[ItemResult], reason: str) -> None:
         """Give every sent record its operation's state, reading the container's operations once.
 
         Records are matched by operation id; a record without one (after a deferral, which keeps no
@@ -234,7 +252,58 @@ class Importer:
                 if record.status == PENDING:
                     record.note = "its import operation was not found in the container"
                 continue
-            record.apply_operation(found, reason)
+            apply_operation(record, found, reason)
+
+    # -- deferring and reporting ---------------------------------------------------------------
+
+    def carry(self, records: list[ItemResult], started: float) -> dict[str, Any]:
+        """What a deferred wait carries through the trigger: failed requests, items not sent (small JSON)."""
+        return {
+            "failures": [[r.index, r.error] for r in records if r.status == FAILED and r.operation_id is None],
+            "not_sent": [r.index for r in records if r.status == NOT_SENT],
+            "requests": self.requests_sent,
+            "started": started,
+        }
+
+    def restore(
+        self, prepared: list[PreparedItem], decided: list[ItemResult], carried: Mapping[str, Any]
+    ) -> list[ItemResult]:
+        """The records after a deferred wait, from what :meth:`carry` kept: the operations are then read by key."""
+        self.requests_sent = int(carried.get("requests") or 0)
+        failed = {int(index): error for index, error in carried.get("failures") or []}
+        unsent = set(carried.get("not_sent") or [])
+        records = list(decided)
+        for item in prepared:
+            if item.index in failed:
+                status, error = FAILED, failed[item.index]
+            else:
+                status, error = (NOT_SENT if item.index in unsent else PENDING), None
+            records.append(self._record(item, status, error=error))
+        return records
+
+    def report(
+        self, records: list[ItemResult], reason: str, started: float, output: str | None, *, deferred: bool = False
+    ) -> tuple[Report, dict[str, Any], str]:
+        """Count the records, write the results files at ``output`` (if any); the report, XCom summary and
+        where the failures are, for the error."""
+        records.sort(key=lambda r: r.index)
+        report = ImportReport(pending_is_failure=reason != NOT_WAITED, started=started)
+        for record in records:
+            report.add(record)
+        summary: dict[str, Any] = {
+            **report.counts_summary(),
+            "container_key": self.container_key,
+            "requests": self.requests_sent,
+            "wait": reason,
+        }
+        if deferred:
+            summary["deferred"] = True
+        files = None if output is None else ResultFiles(output, is_failure=report.is_failure, resumable=False)
+        if files is not None:
+            files.write_all(records)
+        failures_path = files.failures if files is not None else None
+        summary.update(report.outputs(output, failures_path, with_results=False))
+        return report, summary, report.where(output, failures_path)
 
 
 def _describe_states(states: Mapping[str, int]) -> str:

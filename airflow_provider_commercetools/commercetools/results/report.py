@@ -11,7 +11,6 @@ from typing import Any
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError
 from airflow_provider_commercetools.commercetools.results.records import (
     FAILED,
-    IMPORTING,
     NOT_SENT,
     PENDING,
     PUBLISHING,
@@ -142,15 +141,17 @@ class Report:
         return {"total": self.total, **self.counts, **{name: extra[name] for name in self.writer.extra_counts}}
 
     def summary(self, output: str | None, failures_path: str | None, *, with_results: bool = True) -> dict[str, Any]:
-        """What XCom gets: the counts and the two files' paths, or without files the bounded lists."""
-        summary = self.counts_summary()
+        """What XCom gets: the counts, then :meth:`outputs`."""
+        return {**self.counts_summary(), **self.outputs(output, failures_path, with_results=with_results)}
+
+    def outputs(self, output: str | None, failures_path: str | None, *, with_results: bool = True) -> dict[str, Any]:
+        """Where the records are: the two files' paths, or without files the bounded lists."""
         if output is not None:
-            summary.update(output_path=output, failures_path=failures_path)
-            return summary
+            return {"output_path": output, "failures_path": failures_path}
+        lists: dict[str, Any] = {}
         if with_results:
-            summary.update(results=self.results, results_truncated=self.results_truncated)
-        summary.update(failures=self.failures, failures_truncated=self.failures_truncated)
-        return summary
+            lists.update(results=self.results, results_truncated=self.results_truncated)
+        return {**lists, "failures": self.failures, "failures_truncated": self.failures_truncated}
 
     def where(self, output: str | None, failures_path: str | None) -> str:
         """Where to find the failures and how to finish the job, for the error."""
@@ -190,11 +191,6 @@ class Report:
 def PublishReport(**settings: Any) -> Report:
     """The publisher's report."""
     return Report(PUBLISHING, **settings)
-
-
-def ImportReport(**settings: Any) -> Report:
-    """The Import API's report: counts per processing state too; no list of results (the file has them)."""
-    return Report(IMPORTING, **{"max_results": 0, **settings})
 
 
 class BatchFailedError(CommercetoolsError):
