@@ -1,8 +1,8 @@
 """CommercetoolsImportOperator: bulk writes through the commercetools Import API, with a result per resource.
 
 It renders its parameters, sends the items through the commercetools layer's ``Importer``, waits
-(polling, or deferred to the triggerer) and writes the results to XCom or JSON Lines files in the
-publisher's record format.
+(polling, or deferred to the triggerer) and reports through the shared results model (``commercetools.results``:
+the publisher's records, report and files).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class CommercetoolsImportOperator(BaseOperator):
     identified by its ``key`` (``orderNumber`` for orders and order patches, ``productVariant.key``
     for product variant patches).
 
-    **Results**, one record per item in the publisher's format: ``{"index", "status", "request",
+    **Results**, one record per item in the publisher's (shared) format: ``{"index", "status", "request",
     "key", "state", "operation_id", "resource_version", "errors", "unresolved_references", "error",
     "item"}``; ``status`` is ``succeeded`` (imported), ``failed`` (a final failed state, unresolved
     past ``unresolved_timeout``, an invalid item, or a failed import request), ``pending`` (not final
