@@ -29,7 +29,7 @@ from airflow_provider_commercetools.commercetools.reading.concurrent import (
 from airflow_provider_commercetools.commercetools.reading.id_ranges import IdRange, id_partitions
 from airflow_provider_commercetools.commercetools.reading.pages import Page, SupportsRequest
 from airflow_provider_commercetools.commercetools.reading.paging import (
-    PagingStrategy,
+    CollectionPaging,
     check_max_items,
     check_no_paging_parameters,
     check_page_size,
@@ -93,7 +93,7 @@ class ReadPlan:
     max_items: int | None
     concurrency: int
     id_range: IdRange | None
-    strategy: PagingStrategy | None
+    strategy: type[CollectionPaging] | None
     warnings: list[str] = field(default_factory=list)
     #: the concurrent read of the last :meth:`pages` call (its per-thread statistics), if any
     concurrent: ConcurrentRead | None = None
