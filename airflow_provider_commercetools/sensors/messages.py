@@ -25,19 +25,15 @@ from airflow.providers.common.compat.sdk import (
 
 from airflow_provider_commercetools.commercetools.checks import check_conn_id, check_count, optional_text, short
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
-from airflow_provider_commercetools.commercetools.files import check_location, remove, write_json_lines
+from airflow_provider_commercetools.commercetools.files import check_location
 from airflow_provider_commercetools.commercetools.messages.reader import (
     DEFAULT_OVERLAP_SECONDS,
     Cursor,
-    CursorBuilder,
-    MessageBatch,
     MessageFilter,
     check_messages_enabled,
     check_overlap,
-    count_types,
-    has_new_messages,
-    iter_new_messages,
     read_new_messages,
+    write_new_messages,
 )
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
@@ -229,50 +225,28 @@ class CommercetoolsMessagesSensor(BaseSensorOperator):
     def _deliver(self, cursor: Cursor, context: Context, waited: str) -> dict[str, Any] | None:
         """Read the new messages after ``cursor``; None when there are none, else the XCom value."""
         request = self.hook.client.request
-        message_filter = self._filter()
         output = self._output()
         if output is None:
-            batch = read_new_messages(
-                request,
-                cursor,
-                message_filter,
-                overlap=self.overlap,
-                max_messages=min(self.max_messages, self.max_xcom_items),
-            )
-            if not batch.messages:
-                return None
-            value: dict[str, Any] = {"count": len(batch.messages), "messages": batch.messages}
-            types = count_types(batch.messages)
+            max_messages = min(self.max_messages, self.max_xcom_items)
+            batch = read_new_messages(request, cursor, self._filter(), overlap=self.overlap, max_messages=max_messages)
+            value: dict[str, Any] = {"count": batch.count, "messages": batch.messages}
         else:
-            if not has_new_messages(request, cursor, message_filter, self.overlap):
-                return None
-            builder = CursorBuilder(cursor, self.overlap)
-            types = {}
-            with write_json_lines("output_path", output) as writer:
-                for message in iter_new_messages(request, builder, message_filter, max_messages=self.max_messages):
-                    writer.write(message)
-                    types[str(message.get("type"))] = types.get(str(message.get("type")), 0) + 1
-            if builder.count == 0:  # gone between the look and the read (e.g. taken by another run)
-                remove(output)
-                return None
-            batch = MessageBatch([], builder.next_cursor(), builder.more)
-            value = {"count": builder.count, "path": output}
+            batch = write_new_messages(
+                request, cursor, self._filter(), output, overlap=self.overlap, max_messages=self.max_messages
+            )
+            value = {"count": batch.count, "path": output}
+        if not batch.count:
+            return None
         variable = self._variable()
         value.update(
-            types=types,
+            types=batch.types,
             more=batch.more,
             cursor=batch.cursor.to_json(),
             previous_cursor=cursor.to_json(),
             cursor_variable=variable,
             waited=waited,
         )
-        self.log.info(
-            "%d new commercetools Messages (%s)%s; next cursor: last createdAt %s",
-            value["count"],
-            ", ".join(f"{n} {t}" for t, n in sorted(types.items())),
-            "; more are waiting for the next run" if batch.more else "",
-            batch.cursor.last_created_at,
-        )
+        self.log.info("%s", batch.describe())
         if self.auto_commit and variable is not None:
             commit_cursor(variable, cursor.to_json(), batch.cursor.to_json())
         return value

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from airflow_provider_commercetools.commercetools.reading.predicates import quote_string
 
-T = TypeVar("T")
+T = TypeVar("T", covariant=True)  # a strategy of pages of T is one of pages of any base of T
 
 #: A decoded answer: the body, and (when the sender keeps them) each result's JSON text.
 Answer = tuple[Any, "list[str] | None"]
