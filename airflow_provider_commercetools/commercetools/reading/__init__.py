@@ -17,7 +17,9 @@
 - :mod:`.concurrent`: :class:`ConcurrentRead` (id ranges read by several threads with work
   stealing, each range a keyset strategy of the engine), :class:`RangeProgress`, ``MAX_CONCURRENCY``;
 - :mod:`.plan`: :func:`plan_read` and :class:`ReadPlan`, a read checked once (what the subscriber
-  operator calls).
+  operator calls), :func:`check_concurrency`, :func:`check_read_arguments`, ``DEFAULT_CONCURRENCY``;
+- :mod:`.request`: the caller's request (``REQUEST_KEYS``): :func:`checked_request`,
+  :func:`check_transformer`, :func:`transform_request`.
 
 Nothing here knows Airflow.
 """
@@ -59,7 +61,13 @@ from airflow_provider_commercetools.commercetools.reading.paging import (
     strategy_for,
     strategy_names,
 )
-from airflow_provider_commercetools.commercetools.reading.plan import ReadPlan, plan_read
+from airflow_provider_commercetools.commercetools.reading.plan import (
+    DEFAULT_CONCURRENCY,
+    ReadPlan,
+    check_concurrency,
+    check_read_arguments,
+    plan_read,
+)
 from airflow_provider_commercetools.commercetools.reading.predicates import (
     as_predicates,
     format_timestamp,
@@ -68,15 +76,23 @@ from airflow_provider_commercetools.commercetools.reading.predicates import (
     quote_string,
     to_utc_datetime,
 )
+from airflow_provider_commercetools.commercetools.reading.request import (
+    REQUEST_KEYS,
+    check_transformer,
+    checked_request,
+    transform_request,
+)
 
 STRATEGIES: tuple[str, ...] = strategy_names()
 
 __all__ = [
+    "DEFAULT_CONCURRENCY",
     "MAX_CONCURRENCY",
     "MAX_OFFSET",
     "MAX_PAGE_SIZE",
     "MAX_PARTITIONS",
     "PAGING_PARAMETERS",
+    "REQUEST_KEYS",
     "STRATEGIES",
     "CollectionPaging",
     "ConcurrentRead",
@@ -94,9 +110,13 @@ __all__ = [
     "adrive_pages",
     "as_predicates",
     "async_request_sender",
+    "check_concurrency",
     "check_max_items",
     "check_no_paging_parameters",
     "check_page_size",
+    "check_read_arguments",
+    "check_transformer",
+    "checked_request",
     "choose_strategy",
     "decode_page",
     "drive_pages",
@@ -114,4 +134,5 @@ __all__ = [
     "request_sender",
     "strategy_for",
     "to_utc_datetime",
+    "transform_request",
 ]
