@@ -2,7 +2,8 @@
 
 - :mod:`.filters`: :class:`MessageFilter` (Message types, resource type ids, ``where``);
 - :mod:`.cursor`: :class:`Cursor` (where a reader stands, kept between runs), :class:`CursorBuilder`
-  (the next cursor), :func:`check_overlap`, ``DEFAULT_OVERLAP_SECONDS``, ``EARLIEST``;
+  (the next cursor), :class:`CursorStore` (cursors kept by name, advanced compare-and-set;
+  :class:`CursorMovedError`), :func:`check_overlap`, ``DEFAULT_OVERLAP_SECONDS``, ``EARLIEST``;
 - :mod:`.paging`: the Messages as strategies of the paging engine: :class:`MessagesPaging`
   (keyset on ``(createdAt, id)``), :class:`NewMessagesPaging` (only what a cursor did not deliver),
   :class:`NewMessageProbe` (whether there is any), :func:`page_query`, ``MESSAGES_PATH``, ``MAX_PAGE_SIZE``;
@@ -23,6 +24,8 @@ from airflow_provider_commercetools.commercetools.messages.cursor import (
     EARLIEST,
     Cursor,
     CursorBuilder,
+    CursorMovedError,
+    CursorStore,
     check_overlap,
 )
 from airflow_provider_commercetools.commercetools.messages.deletions import (
@@ -62,6 +65,8 @@ __all__ = [
     "MESSAGES_PATH",
     "Cursor",
     "CursorBuilder",
+    "CursorMovedError",
+    "CursorStore",
     "MessageBatch",
     "MessageFilter",
     "MessagesDisabledError",

@@ -3,18 +3,19 @@
 Messages can become visible in queries a little after their ``createdAt``, and many can share one
 ``createdAt``. So a read after a cursor goes back an *overlap* before the last ``createdAt`` seen and
 drops the messages already delivered: the cursor keeps the ids it delivered within the overlap.
+A :class:`CursorStore` keeps cursors by name between runs and advances them compare-and-set.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.checks import short
-from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
 from airflow_provider_commercetools.commercetools.reading import format_timestamp, to_utc_datetime
 
 #: How far before the last ``createdAt`` seen each read goes back (seconds), by default. It must be
@@ -135,3 +136,58 @@ def check_overlap(overlap: Any) -> float:
             "overlap", f"{short(overlap)} is not a number of seconds between 0 and 86400.", "E.g. 300."
         )
     return float(overlap)
+
+
+class CursorMovedError(CommercetoolsError):
+    """The stored cursor changed since the sensor read it: another run committed; not overwritten."""
+
+
+class CursorStore:
+    """Cursors kept by name as JSON text (the sensor keeps them in Airflow Variables), advanced compare-and-set.
+
+    :param get: the text stored under a name (None or empty: nothing stored).
+    :param put: store a text under a name.
+    :param kind: what holds a cursor, for messages (``Variable``).
+    """
+
+    def __init__(self, get: Callable[[str], Any], put: Callable[[str, str], Any], kind: str = "Variable") -> None:
+        self.get, self.put, self.kind = get, put, kind
+
+    def load(self, name: str) -> Cursor | None:
+        """The cursor stored under ``name`` (None when there is none)."""
+        raw = self.get(name)
+        return None if raw in (None, "") else Cursor.from_json(f"{self.kind} {name!r}", raw)
+
+    def store(self, name: str, cursor: Cursor) -> None:
+        self.put(name, json.dumps(cursor.to_json(), separators=(",", ":")))
+
+    def start(self, name: str, start_from: Any) -> tuple[Cursor, bool]:
+        """The cursor stored under ``name``, else a new one from ``start_from`` stored at once (so its "now" is kept).
+
+        The flag says whether the cursor is new.
+        """
+        stored = self.load(name)
+        if stored is not None:
+            return stored, False
+        start = Cursor.start(start_from)
+        self.store(name, start)
+        return start, True
+
+    def commit(self, name: str, previous: Any, new: Any) -> bool:
+        """Store ``new`` under ``name`` if it still holds ``previous``; True if it was stored.
+
+        Already holding ``new`` (a re-run of the commit) is fine; anything else means another run moved
+        the cursor: :class:`CursorMovedError`, nothing overwritten.
+        """
+        current = self.load(name)
+        wanted, before = Cursor.from_json("cursor", new), Cursor.from_json("previous_cursor", previous)
+        if current == wanted:
+            return False
+        if current is not None and current != before:
+            raise CursorMovedError(
+                f"{self.kind} {name!r} changed since the sensor read it (now last createdAt "
+                f"{current.last_created_at}, the sensor read from {before.last_created_at}): another run "
+                "committed meanwhile. Not overwriting it; run the DAG with max_active_runs=1."
+            )
+        self.store(name, wanted)
+        return True
