@@ -11,8 +11,8 @@
   :func:`read_new_messages`, :func:`write_new_messages`, :func:`has_new_messages`) and for coroutines
   (:func:`ahas_new_messages`, :func:`asummarise_new_messages`), :class:`MessageBatch`,
   :func:`check_messages_enabled` and :class:`MessagesDisabledError`, :func:`count_types`;
-- :mod:`.deletions`: the deletions of a window (:func:`iter_deletions`, :func:`deletion_message_type`,
-  :func:`deletion_record`, ``DELETION_MESSAGE_TYPES``).
+- :mod:`.deletions`: the deletions of a window (:func:`iter_deletions`, :func:`write_deletions`,
+  :func:`check_deletions`, :func:`deletion_message_type`, :func:`deletion_record`, ``DELETION_MESSAGE_TYPES``).
 
 Nothing here knows Airflow.
 """
@@ -30,9 +30,11 @@ from airflow_provider_commercetools.commercetools.messages.cursor import (
 )
 from airflow_provider_commercetools.commercetools.messages.deletions import (
     DELETION_MESSAGE_TYPES,
+    check_deletions,
     deletion_message_type,
     deletion_record,
     iter_deletions,
+    write_deletions,
 )
 from airflow_provider_commercetools.commercetools.messages.filters import MessageFilter
 from airflow_provider_commercetools.commercetools.messages.paging import (
@@ -75,6 +77,7 @@ __all__ = [
     "NewMessagesPaging",
     "ahas_new_messages",
     "asummarise_new_messages",
+    "check_deletions",
     "check_messages_enabled",
     "check_overlap",
     "count_types",
@@ -86,5 +89,6 @@ __all__ = [
     "iter_new_messages",
     "page_query",
     "read_new_messages",
+    "write_deletions",
     "write_new_messages",
 ]
