@@ -64,6 +64,7 @@ class CollectionPaging(PagingStrategy[Page]):
         page_size: int,
         max_items: int | None,
     ) -> None:
+        self.path, self.query, self.where, self.sorts = path, dict(query), list(where), sorts
         self.page_size = page_size
         self.max_items = max_items
         self.started = time.monotonic()
@@ -217,22 +218,19 @@ class OffsetPaging(CollectionPaging):
 
     name = "offset"
 
-    def __init__(
-        self,
-        path: str,
-        query: Mapping[str, Any],
-        where: list[str],
-        sorts: Sorts,
-        page_size: int,
-        max_items: int | None,
-    ) -> None:
-        super().__init__(path, query, where, sorts, page_size, max_items)
-        self.path, self.query, self.where, self.sorts = path, dict(query), where, sorts
-        # The most that offset paging can read: the last allowed offset plus one page.
-        self.reachable = (MAX_OFFSET // page_size) * page_size + page_size
-        self.bounded = max_items is not None and max_items <= self.reachable
-        self.total: int | None = None
-        self.offset = 0
+    #: the ``total`` of the first page (when it was asked for), and the offset of the last request
+    total: int | None = None
+    offset = 0
+
+    @property
+    def reachable(self) -> int:
+        """The most that offset paging can read: the last allowed offset plus one page."""
+        return (MAX_OFFSET // self.page_size) * self.page_size + self.page_size
+
+    @property
+    def bounded(self) -> bool:
+        """Whether ``max_items`` stays within reach (then no total is asked for)."""
+        return self.max_items is not None and self.max_items <= self.reachable
 
     @classmethod
     def accepts(cls, sorts: Sorts) -> bool:
