@@ -23,7 +23,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.reading.engine import KeysetStrategy, PageRequest, Send, drive_pages
+from airflow_provider_commercetools.commercetools.reading.engine import (
+    KeysetStrategy,
+    PageRequest,
+    Send,
+    check_keyset_page,
+    cut,
+    drive_pages,
+)
 from airflow_provider_commercetools.commercetools.reading.id_ranges import (
     position,
     range_predicate,
@@ -31,7 +38,6 @@ from airflow_provider_commercetools.commercetools.reading.id_ranges import (
     split_range,
 )
 from airflow_provider_commercetools.commercetools.reading.pages import Page, SupportsRequest, fetch_page
-from airflow_provider_commercetools.commercetools.reading.paging import check_keyset_page, cut
 
 MAX_CONCURRENCY = 32
 #: Seconds a thread waits for room in the queue before checking whether the read was stopped.

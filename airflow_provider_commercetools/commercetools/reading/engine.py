@@ -10,10 +10,12 @@ id ranges read concurrently, Messages and Import operations are strategies they 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from airflow_provider_commercetools.commercetools.errors import UnexpectedResponseError
 from airflow_provider_commercetools.commercetools.reading.predicates import quote_string
 
 T = TypeVar("T", covariant=True)  # a strategy of pages of T is one of pages of any base of T
@@ -140,3 +142,41 @@ class KeysetStrategy(PagingStrategy[T]):
     def continue_after(self, result: Mapping[str, Any]) -> None:
         """The next request continues after ``result`` (the last one read)."""
         self.after = tuple(str(result[key]) for key in self.keys)
+
+
+def cut(results: list[Any], texts: list[str] | None, keep: int) -> tuple[list[Any], list[str] | None]:
+    """At most ``keep`` results (a server may answer more than the ``limit`` asked for)."""
+    if len(results) <= keep:
+        return results, texts
+    return results[:keep], None if texts is None else texts[:keep]
+
+
+def check_keyset_page(results: list[dict[str, Any]], after: str | None, direction: str, number: int, path: str) -> None:
+    """Fail unless the page continues after ``after`` and is sorted by id, as keyset paging needs."""
+    if not results:
+        return
+    new_last = results[-1].get("id")
+    first = results[0].get("id")
+    if not isinstance(new_last, str) or (
+        after is not None and not (isinstance(first, str) and (first > after if direction == "asc" else first < after))
+    ):
+        raise UnexpectedResponseError(
+            f"page {number} did not continue after id {after!r} (first id {first!r})",
+            method="GET",
+            path=path,
+            hint="This path ignores 'where' or 'sort': read it without pagination, or with offset paging",
+        )
+    # A server that honours the where but ignores the sort passes the check above and would
+    # silently skip every entity whose id lies below the page's last id: check the order.
+    page_ids = [r.get("id") for r in results]
+    if not all(
+        isinstance(a, str) and isinstance(b, str) and (a < b if direction == "asc" else a > b)
+        for a, b in itertools.pairwise(page_ids)
+    ):
+        raise UnexpectedResponseError(
+            f"page {number} is not sorted by 'id {direction}' as requested, so paging on its last id "
+            "would skip entities",
+            method="GET",
+            path=path,
+            hint="This path ignores 'sort': read it without pagination, or with offset paging",
+        )

@@ -14,20 +14,17 @@ the first that accepts the query's sort. Nothing here knows Airflow.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
-from airflow_provider_commercetools.commercetools.errors import (
-    ConfigurationError,
-    PaginationLimitError,
-    UnexpectedResponseError,
-)
+from airflow_provider_commercetools.commercetools.errors import ConfigurationError, PaginationLimitError
 from airflow_provider_commercetools.commercetools.reading.engine import (
     KeysetStrategy,
     PageRequest,
     PagingStrategy,
+    check_keyset_page,
+    cut,
     drive_pages,
     keyset_predicate,
 )
@@ -127,44 +124,6 @@ def strategy_names() -> tuple[str, ...]:
 
 def limit_for(page_size: int, max_items: int | None, read: int) -> int:
     return page_size if max_items is None else min(page_size, max_items - read)
-
-
-def cut(results: list[Any], texts: list[str] | None, keep: int) -> tuple[list[Any], list[str] | None]:
-    """At most ``keep`` results (a server may answer more than the ``limit`` asked for)."""
-    if len(results) <= keep:
-        return results, texts
-    return results[:keep], None if texts is None else texts[:keep]
-
-
-def check_keyset_page(results: list[dict[str, Any]], after: str | None, direction: str, number: int, path: str) -> None:
-    """Fail unless the page continues after ``after`` and is sorted by id, as keyset paging needs."""
-    if not results:
-        return
-    new_last = results[-1].get("id")
-    first = results[0].get("id")
-    if not isinstance(new_last, str) or (
-        after is not None and not (isinstance(first, str) and (first > after if direction == "asc" else first < after))
-    ):
-        raise UnexpectedResponseError(
-            f"page {number} did not continue after id {after!r} (first id {first!r})",
-            method="GET",
-            path=path,
-            hint="This path ignores 'where' or 'sort': read it without pagination, or with offset paging",
-        )
-    # A server that honours the where but ignores the sort passes the check above and would
-    # silently skip every entity whose id lies below the page's last id: check the order.
-    page_ids = [r.get("id") for r in results]
-    if not all(
-        isinstance(a, str) and isinstance(b, str) and (a < b if direction == "asc" else a > b)
-        for a, b in itertools.pairwise(page_ids)
-    ):
-        raise UnexpectedResponseError(
-            f"page {number} is not sorted by 'id {direction}' as requested, so paging on its last id "
-            "would skip entities",
-            method="GET",
-            path=path,
-            hint="This path ignores 'sort': read it without pagination, or with offset paging",
-        )
 
 
 @paging_strategy
