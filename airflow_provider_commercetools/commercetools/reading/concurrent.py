@@ -237,7 +237,7 @@ class ConcurrentRead:
 
         return send
 
-    def position(self, progress: RangeProgress) -> tuple[str | None, str | None]:
+    def continuation_of(self, progress: RangeProgress) -> tuple[str | None, str | None]:
         """Where ``progress`` stands: the last id read and the current upper bound (another thread may lower it)."""
         with self._lock:
             return progress.after, progress.upper
@@ -324,7 +324,7 @@ class RangePaging(KeysetStrategy[Page]):
 
     def __init__(self, read: ConcurrentRead, progress: RangeProgress) -> None:
         super().__init__(read.path, read.query, read.where)
-        self.read = read
+        self.concurrent = read
         self.progress = progress
         self.limit = read.page_size if read.max_items is None else min(read.page_size, read.max_items)
         self.number = 0
@@ -332,7 +332,7 @@ class RangePaging(KeysetStrategy[Page]):
         self.requested_after: str | None = None
 
     def continuation(self) -> list[str]:
-        self.requested_after, upper = self.read.position(self.progress)
+        self.requested_after, upper = self.concurrent.continuation_of(self.progress)
         predicate = range_predicate(self.progress.lower, upper, after=self.requested_after)
         return [predicate] if predicate else []
 
@@ -344,7 +344,7 @@ class RangePaging(KeysetStrategy[Page]):
         full = len(body["results"]) >= self.limit
         results, texts = cut(body["results"], texts, self.limit)
         check_keyset_page(results, self.requested_after, "asc", self.number, self.path)
-        results, texts, self.finished = self.read.record(self.progress, results, texts, full)
+        results, texts, self.finished = self.concurrent.record(self.progress, results, texts, full)
         return Page(results, self.number, "keyset", self.limit, 0, 0, 0.0, texts, self.progress.index)
 
 
