@@ -12,10 +12,12 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowSkipException, BaseOperator, Context
 
-from airflow_provider_commercetools.commercetools.checks import check_choice, check_conn_id, optional_text
-from airflow_provider_commercetools.commercetools.errors import ConfigurationError
-from airflow_provider_commercetools.commercetools.files import check_location, write_json_lines
-from airflow_provider_commercetools.commercetools.messages.deletions import deletion_message_type, iter_deletions
+from airflow_provider_commercetools.commercetools.checks import check_choice, check_conn_id
+from airflow_provider_commercetools.commercetools.messages.deletions import (
+    check_deletions,
+    deletion_message_type,
+    write_deletions,
+)
 from airflow_provider_commercetools.commercetools.messages.reader import MessagesDisabledError, check_messages_enabled
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
@@ -75,16 +77,9 @@ class CommercetoolsDeletionsOperator(BaseOperator):
         return CommercetoolsHook(self.commercetools_conn_id)
 
     def execute(self, context: Context) -> Any:
-        entity = optional_text("entity", self.entity)
-        if entity is None:
-            raise ConfigurationError("entity", "is missing.", "E.g. 'products'.")
-        deletion_message_type(entity)
-        output = check_location("output_path", self.output_path)
-        since, until = _bound(self.modified_since), _bound(self.modified_until)
-        if since is None or until is None:
-            raise ConfigurationError(
-                "modified_since / modified_until", "both bounds are needed.", "E.g. the data interval."
-            )
+        entity, since, until, output = check_deletions(
+            self.entity, self.modified_since, self.modified_until, self.output_path
+        )
         when_disabled = check_choice("when_messages_disabled", self.when_messages_disabled, ("fail", "skip"))
         request = self.hook.client.request
         if self.check_enabled:
@@ -94,14 +89,6 @@ class CommercetoolsDeletionsOperator(BaseOperator):
                 if when_disabled == "fail":
                     raise
                 raise AirflowSkipException(f"No deletions exported: {error}") from None
-        count = 0
-        with write_json_lines("output_path", output) as writer:
-            for record in iter_deletions(request, entity, since, until):
-                writer.write(record)
-                count += 1
+        count = write_deletions(request, entity, since, until, output)
         self.log.info("%d %s deleted in [%s, %s) written to %s", count, entity, since, until, output)
         return {"path": output, "count": count}
-
-
-def _bound(value: Any) -> Any:
-    return None if value in (None, "", "None") else value

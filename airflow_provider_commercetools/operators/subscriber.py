@@ -7,36 +7,31 @@ or a JSON Lines file.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.sdk import BaseOperator, Context
 
-from airflow_provider_commercetools.commercetools.checks import (
-    as_mapping,
-    check_conn_id,
-    check_target,
-    is_static,
-)
-from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError, RequestError
+from airflow_provider_commercetools.commercetools.checks import check_conn_id, check_target
+from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, RequestError
 from airflow_provider_commercetools.commercetools.files import check_location, write_json_lines_then_move
-from airflow_provider_commercetools.commercetools.reading.id_ranges import id_partitions
-from airflow_provider_commercetools.commercetools.reading.pages import Page
-from airflow_provider_commercetools.commercetools.reading.paging import check_max_items, check_page_size
-from airflow_provider_commercetools.commercetools.reading.plan import (
+from airflow_provider_commercetools.commercetools.reading import (
     DEFAULT_CONCURRENCY,
+    Page,
     ReadPlan,
-    check_concurrency,
+    check_max_items,
+    check_read_arguments,
+    check_transformer,
+    checked_request,
+    id_partitions,
     plan_read,
+    transform_request,
 )
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
 #: Default cap on the entities returned through XCom (stored in Airflow's metadata database).
 DEFAULT_MAX_XCOM_ITEMS = 10_000
-#: The keys of the request that ``request_transformer`` receives and returns.
-REQUEST_KEYS = ("entity", "endpoint", "path", "query")
 
 
 class XComLimitError(CommercetoolsError, ValueError):
@@ -144,19 +139,9 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         super().__init__(**kwargs)
         check_conn_id(commercetools_conn_id)
         check_target(entity, endpoint)
-        if request_transformer is not None and not callable(request_transformer):
-            raise ConfigurationError(
-                "request_transformer",
-                f"{request_transformer!r} is not callable.",
-                "Give a function (request: dict, context) -> dict.",
-            )
-        if not isinstance(paginate, bool):
-            raise ConfigurationError("paginate", f"{paginate!r} is not True or False.")
-        check_page_size(page_size)
-        check_max_items(max_items)
+        check_transformer(request_transformer)
+        check_read_arguments(paginate=paginate, page_size=page_size, max_items=max_items, concurrency=concurrency)
         check_max_items(max_xcom_items, "max_xcom_items")
-        if not isinstance(concurrency, str) or is_static(concurrency):
-            check_concurrency(concurrency)
         self.commercetools_conn_id = commercetools_conn_id
         self.entity = entity
         self.endpoint = endpoint
@@ -187,12 +172,8 @@ class CommercetoolsSubscriberOperator(BaseOperator):
     # -- execute -------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> Any:
-        request = self._request(context)
         plan = plan_read(
-            entity=request["entity"],
-            endpoint=request["endpoint"],
-            path=request["path"],
-            query=request["query"],
+            **self._request(context),
             paginate=self.paginate,
             page_size=self.page_size,
             max_items=self.max_items,
@@ -204,85 +185,52 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         output = None if self.output_path is None else check_location("output_path", self.output_path)
         for warning in plan.warnings:
             self.log.warning("%s", warning)
-        if plan.kind == "one":
-            self.log.info("Reading one %s at %r", plan.what, plan.path)
-        else:
-            self.log.info("%s", plan.describe())
+        self.log.info("%s", plan.describe())
         if output is None:
             return self._to_xcom(plan)
         # The file is opened before the first request: an unwritable output_path fails first.
         with write_json_lines_then_move("output_path", output, keep_partial_on=(RequestError,)) as writer:
-            if plan.kind == "one":
-                writer.write(plan.read_one(self.hook.client, self.hook.project_key))
-                return {"path": output, "count": 1, "pages": 1}
-            if plan.kind == "page":
-                documents, paged = plan.read_page(self.hook.client)
-                writer.write_many(documents if paged else [documents])
-                self.log.info("Read one page of %s: %d entities (pagination is off)", plan.path, writer.count)
+            if plan.kind != "all":
+                writer.write_many(self._read_single(plan)[1])
                 return {"path": output, "count": writer.count, "pages": 1}
-            last: Page | None = None
-            pages = 0
-            for last in plan.pages(
+            for page in plan.pages(
                 self.hook.client,
                 keep_text=True,  # the entities are written as received: no second encoding
                 keep_results=False,  # and only their text is kept: a page's memory is its text
                 on_page=lambda page: self._log_page(plan, page),
                 written_to=output,
             ):
-                assert last.texts is not None
-                writer.write_texts(last.texts)
-                pages += 1
-        self._log_done(plan, last, writer.count, pages)
-        return {"path": output, "count": writer.count, "pages": pages}
+                assert page.texts is not None
+                writer.write_texts(page.texts)
+        self._log_done(plan, writer.count)
+        return {"path": output, "count": writer.count, "pages": plan.pages_read}
 
     def _to_xcom(self, plan: ReadPlan) -> Any:
-        if plan.kind == "one":
-            return plan.read_one(self.hook.client, self.hook.project_key)
-        if plan.kind == "page":
-            documents, paged = plan.read_page(self.hook.client)
-            self.log.info(
-                "Read one page of %s: %d entities (pagination is off)", plan.path, len(documents) if paged else 1
-            )
-            if paged:
+        if plan.kind != "all":
+            value, documents = self._read_single(plan)
+            if value is documents:  # a page of results (not one entity, nor an answer that is not a page)
                 self._check_xcom_size(len(documents))
-            return documents
+            return value
         entities: list[dict[str, Any]] = []
-        last: Page | None = None
-        pages = 0
-        for last in plan.pages(self.hook.client, on_page=lambda page: self._log_page(plan, page)):
-            entities.extend(last.results)
-            pages += 1
+        for page in plan.pages(self.hook.client, on_page=lambda page: self._log_page(plan, page)):
+            entities.extend(page.results)
             self._check_xcom_size(len(entities))
-        self._log_done(plan, last, len(entities), pages)
+        self._log_done(plan, len(entities))
         return entities
+
+    def _read_single(self, plan: ReadPlan) -> tuple[Any, list[Any]]:
+        """A read of one entity, or of one page (pagination off): the XCom value and the documents to write."""
+        if plan.kind == "one":
+            entity = plan.read_one(self.hook.client, self.hook.project_key)
+            return entity, [entity]
+        documents, paged = plan.read_page(self.hook.client)
+        self.log.info("Read one page of %s: %d entities (pagination is off)", plan.path, len(documents) if paged else 1)
+        return documents, documents if paged else [documents]
 
     def _request(self, context: Context) -> dict[str, Any]:
         """The rendered request, its shape checked, passed through ``request_transformer``, checked again."""
-        request = self._checked_request(
-            {"entity": self.entity, "endpoint": self.endpoint, "path": self.path, "query": self.query}
-        )
-        if self.request_transformer is None:
-            return request
-        returned = self.request_transformer(copy.deepcopy(request), context)
-        if not isinstance(returned, Mapping):
-            raise ConfigurationError(
-                "request_transformer",
-                f"returned {type(returned).__name__}, not the request.",
-                f"Return the dict it was given (keys {', '.join(REQUEST_KEYS)}), changed.",
-            )
-        unknown = sorted(set(returned) - set(REQUEST_KEYS))
-        if unknown:
-            raise ConfigurationError(
-                "request_transformer", f"returned unknown keys {unknown}.", f"The keys are {', '.join(REQUEST_KEYS)}."
-            )
-        return self._checked_request({**request, **returned})
-
-    @staticmethod
-    def _checked_request(request: Mapping[str, Any]) -> dict[str, Any]:
-        entity, endpoint = check_target(request.get("entity"), request.get("endpoint"))
-        # The shape only: plan_read checks the query's values (where, sort...) once, before any request.
-        query = as_mapping("query", request.get("query"))
-        return {"entity": entity, "endpoint": endpoint, "path": as_mapping("path", request.get("path")), "query": query}
+        request = {"entity": self.entity, "endpoint": self.endpoint, "path": self.path, "query": self.query}
+        return transform_request(checked_request(request), self.request_transformer, context)
 
     def _check_xcom_size(self, count: int) -> None:
         if self.max_xcom_items is not None and count > self.max_xcom_items:
@@ -294,27 +242,8 @@ class CommercetoolsSubscriberOperator(BaseOperator):
             )
 
     def _log_page(self, plan: ReadPlan, page: Page) -> None:
-        self.log.info(
-            "%s: page %d read (%s paging%s), %d entities so far, %.0f entities/s",
-            plan.what,
-            page.number,
-            page.strategy,
-            "" if page.range_index is None else f", id range {page.range_index + 1}",
-            page.entities_so_far,
-            page.entities_per_second,
-        )
+        self.log.info("%s", page.progress(plan.what))
 
-    def _log_done(self, plan: ReadPlan, last: Page | None, count: int, pages: int) -> None:
-        self.log.info(
-            "%s: read %d entities in %d pages (%.1f s)", plan.what, count, pages, last.elapsed if last else 0.0
-        )
-        if plan.concurrent is not None:
-            read = plan.concurrent
-            self.log.info(
-                "%s: %d threads, requests per thread %s, %d id ranges (%d splits)",
-                plan.what,
-                read.concurrency,
-                read.worker_requests,
-                len(read.ranges),
-                read.splits,
-            )
+    def _log_done(self, plan: ReadPlan, count: int) -> None:
+        for line in plan.summary(count):
+            self.log.info("%s", line)

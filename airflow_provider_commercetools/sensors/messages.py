@@ -1,69 +1,58 @@
 """CommercetoolsMessagesSensor: wait for commercetools Messages after a cursor kept between runs, hand them on.
 
-The reading is :mod:`airflow_provider_commercetools.commercetools.messages.reader` (no Airflow); this module
-keeps the cursor in an Airflow Variable, translates parameters, and hands the messages on through XCom
-or a JSON Lines file. Waiting is poking (``mode="poke"``/``"reschedule"``) or deferring to the triggerer
-(``deferrable=True``, :class:`~airflow_provider_commercetools.triggers.messages.CommercetoolsMessagesTrigger`).
+The reading is :mod:`airflow_provider_commercetools.commercetools.messages` (no Airflow); this module
+translates parameters and hands the messages on through XCom or a JSON Lines file; the cursor is kept
+in an Airflow Variable (:mod:`.messages_cursor`, with the task that advances it). Waiting is poking
+(``mode="poke"``/``"reschedule"``) or deferring to the triggerer (``deferrable=True``,
+:class:`~airflow_provider_commercetools.triggers.messages.CommercetoolsMessagesTrigger`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.sdk import (
-    BaseOperator,
     BaseSensorOperator,
     Context,
     PokeReturnValue,
-    Variable,
     conf,
 )
 
-from airflow_provider_commercetools.commercetools.checks import check_conn_id, check_count, optional_text, short
-from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
-from airflow_provider_commercetools.commercetools.files import check_location, remove, write_json_lines
-from airflow_provider_commercetools.commercetools.messages.reader import (
+from airflow_provider_commercetools.commercetools.checks import check_conn_id, check_count, optional_text
+from airflow_provider_commercetools.commercetools.errors import CommercetoolsError
+from airflow_provider_commercetools.commercetools.files import check_location
+from airflow_provider_commercetools.commercetools.messages import (
     DEFAULT_OVERLAP_SECONDS,
     Cursor,
-    CursorBuilder,
-    MessageBatch,
+    CursorMovedError,
     MessageFilter,
     check_messages_enabled,
     check_overlap,
-    count_types,
-    has_new_messages,
-    iter_new_messages,
     read_new_messages,
+    write_new_messages,
 )
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
+from airflow_provider_commercetools.sensors.messages_cursor import (
+    CommitMessagesCursorOperator,
+    commit_cursor,
+    cursor_variable_name,
+    variables,
+)
 
 #: Messages handed on through XCom at most (more wait for the next run unless output_path is set).
 DEFAULT_MAX_XCOM_ITEMS = 1_000
 DEFAULT_MAX_MESSAGES = 100_000
-VARIABLE_PREFIX = "commercetools_messages_cursor"
 
-
-class CursorMovedError(CommercetoolsError):
-    """The stored cursor changed since the sensor read it: another run committed; not overwritten."""
-
-
-def cursor_variable_name(dag_id: str, task_id: str) -> str:
-    """The default Variable that keeps the cursor of one sensor task."""
-    return f"{VARIABLE_PREFIX}__{dag_id}__{task_id}"
-
-
-def load_cursor(name: str) -> Cursor | None:
-    """The cursor stored in Variable ``name`` (None when there is none)."""
-    raw = Variable.get(name, None)
-    return None if raw in (None, "") else Cursor.from_json(f"Variable {name!r}", raw)
-
-
-def store_cursor(name: str, cursor: Cursor) -> None:
-    Variable.set(name, json.dumps(cursor.to_json(), separators=(",", ":")))
+__all__ = [
+    "CommercetoolsMessagesSensor",
+    "CommitMessagesCursorOperator",
+    "CursorMovedError",
+    "commit_cursor",
+    "cursor_variable_name",
+]
 
 
 class CommercetoolsMessagesSensor(BaseSensorOperator):
@@ -168,13 +157,10 @@ class CommercetoolsMessagesSensor(BaseSensorOperator):
             return Cursor.from_json("cursor", self.cursor)
         name = self._variable()
         assert name is not None
-        stored = load_cursor(name)
-        if stored is not None:
-            return stored
-        start = Cursor.start(self.start_from)
-        store_cursor(name, start)
-        self.log.info("No cursor in Variable %r yet: reading Messages created from %s on", name, start.since)
-        return start
+        cursor, new = variables().start(name, self.start_from)
+        if new:
+            self.log.info("No cursor in Variable %r yet: reading Messages created from %s on", name, cursor.since)
+        return cursor
 
     def _output(self) -> str | None:
         return None if self.output_path in (None, "") else check_location("output_path", self.output_path)
@@ -229,50 +215,28 @@ class CommercetoolsMessagesSensor(BaseSensorOperator):
     def _deliver(self, cursor: Cursor, context: Context, waited: str) -> dict[str, Any] | None:
         """Read the new messages after ``cursor``; None when there are none, else the XCom value."""
         request = self.hook.client.request
-        message_filter = self._filter()
         output = self._output()
         if output is None:
-            batch = read_new_messages(
-                request,
-                cursor,
-                message_filter,
-                overlap=self.overlap,
-                max_messages=min(self.max_messages, self.max_xcom_items),
-            )
-            if not batch.messages:
-                return None
-            value: dict[str, Any] = {"count": len(batch.messages), "messages": batch.messages}
-            types = count_types(batch.messages)
+            max_messages = min(self.max_messages, self.max_xcom_items)
+            batch = read_new_messages(request, cursor, self._filter(), overlap=self.overlap, max_messages=max_messages)
+            value: dict[str, Any] = {"count": batch.count, "messages": batch.messages}
         else:
-            if not has_new_messages(request, cursor, message_filter, self.overlap):
-                return None
-            builder = CursorBuilder(cursor, self.overlap)
-            types = {}
-            with write_json_lines("output_path", output) as writer:
-                for message in iter_new_messages(request, builder, message_filter, max_messages=self.max_messages):
-                    writer.write(message)
-                    types[str(message.get("type"))] = types.get(str(message.get("type")), 0) + 1
-            if builder.count == 0:  # gone between the look and the read (e.g. taken by another run)
-                remove(output)
-                return None
-            batch = MessageBatch([], builder.next_cursor(), builder.more)
-            value = {"count": builder.count, "path": output}
+            batch = write_new_messages(
+                request, cursor, self._filter(), output, overlap=self.overlap, max_messages=self.max_messages
+            )
+            value = {"count": batch.count, "path": output}
+        if not batch.count:
+            return None
         variable = self._variable()
         value.update(
-            types=types,
+            types=batch.types,
             more=batch.more,
             cursor=batch.cursor.to_json(),
             previous_cursor=cursor.to_json(),
             cursor_variable=variable,
             waited=waited,
         )
-        self.log.info(
-            "%d new commercetools Messages (%s)%s; next cursor: last createdAt %s",
-            value["count"],
-            ", ".join(f"{n} {t}" for t, n in sorted(types.items())),
-            "; more are waiting for the next run" if batch.more else "",
-            batch.cursor.last_created_at,
-        )
+        self.log.info("%s", batch.describe())
         if self.auto_commit and variable is not None:
             commit_cursor(variable, cursor.to_json(), batch.cursor.to_json())
         return value
@@ -282,59 +246,3 @@ class CommercetoolsMessagesSensor(BaseSensorOperator):
         return CommitMessagesCursorOperator(
             task_id=task_id or f"commit_{self.task_id}", sensor_task_id=self.task_id, dag=self.dag, **kwargs
         )
-
-
-def commit_cursor(name: str, previous: Any, new: Any) -> bool:
-    """Store ``new`` in Variable ``name`` if it still holds ``previous``; True if it was stored.
-
-    Already holding ``new`` (a re-run of the commit) is fine; anything else means another run moved
-    the cursor: :class:`CursorMovedError`, nothing overwritten.
-    """
-    current = load_cursor(name)
-    wanted, before = Cursor.from_json("cursor", new), Cursor.from_json("previous_cursor", previous)
-    if current == wanted:
-        return False
-    if current is not None and current != before:
-        raise CursorMovedError(
-            f"Variable {name!r} changed since the sensor read it (now last createdAt "
-            f"{current.last_created_at}, the sensor read from {before.last_created_at}): another run "
-            "committed meanwhile. Not overwriting it; run the DAG with max_active_runs=1."
-        )
-    store_cursor(name, wanted)
-    return True
-
-
-class CommitMessagesCursorOperator(BaseOperator):
-    """Advance the cursor of a :class:`CommercetoolsMessagesSensor` after its messages were processed.
-
-    :param sensor_task_id: the sensor's task id (its XCom holds the next cursor).
-    """
-
-    template_fields: Sequence[str] = ("sensor_task_id",)
-    ui_color = "#e4f0e8"
-
-    def __init__(self, *, sensor_task_id: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.sensor_task_id = sensor_task_id
-
-    def execute(self, context: Context) -> Any:
-        value = context["ti"].xcom_pull(task_ids=self.sensor_task_id)
-        if not isinstance(value, dict) or "cursor" not in value:
-            raise ConfigurationError(
-                "sensor_task_id",
-                f"task {self.sensor_task_id!r} returned no messages cursor (got {short(value)}).",
-                "Point it at a CommercetoolsMessagesSensor of this DAG that ran in this run.",
-            )
-        name = value.get("cursor_variable")
-        if not name:
-            raise ConfigurationError(
-                "sensor_task_id", "the sensor was given an explicit cursor: there is no Variable to advance.", ""
-            )
-        stored = commit_cursor(name, value["previous_cursor"], value["cursor"])
-        self.log.info(
-            "Cursor in Variable %r %s: last createdAt %s",
-            name,
-            "advanced" if stored else "already advanced",
-            value["cursor"].get("last_created_at"),
-        )
-        return {"cursor_variable": name, "committed": stored}

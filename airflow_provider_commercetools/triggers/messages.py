@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.providers.common.compat.triggers import BaseEventTrigger
@@ -25,6 +25,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError
 from airflow_provider_commercetools.commercetools.messages.reader import (
     DEFAULT_OVERLAP_SECONDS,
+    AsyncRequest,
     Cursor,
     MessageFilter,
     ahas_new_messages,
@@ -35,8 +36,6 @@ from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 _MODULE = "airflow_provider_commercetools.triggers.messages"
 #: The key of the watcher's cursor in the watched asset's state store (Airflow 3.3+).
 STATE_KEY = "commercetools_messages_cursor"
-
-AsyncRequest = Callable[..., Awaitable[Any]]
 
 
 @contextlib.asynccontextmanager

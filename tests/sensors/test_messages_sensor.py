@@ -176,7 +176,7 @@ def test_commit_is_a_compare_and_set(airflow_db, monkeypatch):
     from airflow.models import Variable
 
     from airflow_provider_commercetools.commercetools.messages.reader import Cursor
-    from airflow_provider_commercetools.sensors import messages as sensor_module
+    from airflow_provider_commercetools.sensors import messages_cursor as sensor_module
     from airflow_provider_commercetools.sensors.messages import CursorMovedError, commit_cursor
 
     monkeypatch.setattr(sensor_module, "Variable", Variable)  # Airflow 3's SDK Variable works in tasks only

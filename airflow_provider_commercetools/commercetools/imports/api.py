@@ -12,7 +12,7 @@ an ``ImportOperationPagedResponse``: types/import-operation.raml) and
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +28,12 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     MAX_RESOURCES_PER_REQUEST,
     ImportResourceType,
     check_container_key,
+)
+from airflow_provider_commercetools.commercetools.reading import (
+    PageRequest,
+    PagingStrategy,
+    drive_pages,
+    request_sender,
 )
 
 # The same client protocol as the publisher: CommercetoolsClient.request, here on the import URL.
@@ -118,20 +124,6 @@ class ImportApi:
         answer = self.client.request("GET", summary_path(container_key))
         return answer if isinstance(answer, dict) else {}
 
-    def _page(
-        self, container_key: str, offset: int, limit: int, state: str | None = None
-    ) -> tuple[list[dict[str, Any]], int | None]:
-        """One ``ImportOperationPagedResponse``: its results and its total (None when absent)."""
-        path = container_path(container_key, "import-operations")
-        answer = self.client.request("GET", path, query=operations_query(offset, limit, state))
-        results = answer.get("results") if isinstance(answer, dict) else None
-        if not isinstance(results, list):
-            raise UnexpectedResponseError(
-                "the import operations page has no results", method="GET", path=path, status_code=200
-            )
-        total = answer.get("total")
-        return [r for r in results if isinstance(r, dict)], total if isinstance(total, int) else None
-
     def iter_operations(
         self,
         container_key: str,
@@ -141,31 +133,85 @@ class ImportApi:
         offset: int = 0,
     ) -> Iterator[dict[str, Any]]:
         """Every operation of the container (optionally in one state), oldest first, page by page."""
-        while True:
-            results, total = self._page(container_key, offset, page_size, state)
-            yield from results
-            offset += len(results)
-            if len(results) < page_size or (total is not None and offset >= total):
-                return
+        paging = OperationsPaging(container_key, state=state, page_size=page_size, offset=offset)
+        for operations in drive_pages(request_sender(self.client.request), paging):
+            yield from operations
 
     def read_operations(
         self, container_key: str, *, max_workers: int = 8, page_size: int = OPERATIONS_PAGE_SIZE
     ) -> list[dict[str, Any]]:
         """Every operation of the container, oldest first: the first page gives the total, the other
         pages are read ``max_workers`` at a time (offsets are stable: new operations come last)."""
-        first, total = self._page(container_key, 0, page_size)
-        if len(first) < page_size or total is None:
-            return (
-                first
-                if len(first) < page_size
-                else first + list(self.iter_operations(container_key, page_size=page_size, offset=len(first)))
+        send = request_sender(self.client.request)
+
+        def send_at_once(requests: Sequence[PageRequest]) -> list[tuple[Any, list[str] | None]]:
+            with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(requests)))) as pool:
+                return list(pool.map(send, requests))
+
+        paging = OperationsPaging(container_key, page_size=page_size, at_once=True)
+        return [operation for page in drive_pages(send, paging, send_many=send_at_once) for operation in page]
+
+
+class OperationsPaging(PagingStrategy[list[dict[str, Any]]]):
+    """The operations of a container, oldest first, by offset: a strategy of the paging engine.
+
+    Each page moves the offset on by what it held; the read ends at a short page, or at the page's
+    ``total``. With ``at_once``, the first page's ``total`` plans the offsets of every other page in
+    one batch (the driver may send them at once); if the batch's last page is full, more operations
+    arrived meanwhile and pages follow one by one from there.
+    """
+
+    def __init__(
+        self,
+        container_key: str,
+        *,
+        state: str | None = None,
+        page_size: int = OPERATIONS_PAGE_SIZE,
+        offset: int = 0,
+        at_once: bool = False,
+    ) -> None:
+        self.path = container_path(container_key, "import-operations")
+        self.state = state
+        self.page_size = page_size
+        self.offset = offset
+        self.at_once = at_once
+        #: "first", "planning" (after the first page, at_once), "batch" (after the planned pages), "one by one"
+        self.phase = "first"
+        self.last_count = 0
+        self.total: int | None = None
+
+    def request(self, offset: int) -> PageRequest:
+        return PageRequest(self.path, operations_query(offset, self.page_size, self.state))
+
+    def next_requests(self) -> list[PageRequest]:
+        phase, self.phase = self.phase, "one by one"
+        if phase == "first":
+            self.phase = "planning" if self.at_once else "one by one"
+            return [self.request(self.offset)]
+        if phase == "planning" and self.last_count >= self.page_size and self.total is not None:
+            offsets = range(self.page_size, self.total, self.page_size)
+            if offsets:
+                self.phase = "batch"
+                return [self.request(offset) for offset in offsets]
+            phase = "batch"  # no other page to plan: go on as after a batch
+        if phase == "batch":
+            return [self.request(self.offset)] if self.last_count == self.page_size else []
+        if self.last_count < self.page_size or (
+            phase == "one by one" and self.total is not None and self.offset >= self.total
+        ):
+            return []
+        return [self.request(self.offset)]
+
+    def read_page(self, body: Any, texts: list[str] | None) -> list[dict[str, Any]]:
+        """One ``ImportOperationPagedResponse``: its operations (its total is kept, None when absent)."""
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            raise UnexpectedResponseError(
+                "the import operations page has no results", method="GET", path=self.path, status_code=200
             )
-        offsets = list(range(page_size, total, page_size))
-        pages: list[list[dict[str, Any]]] = []
-        if offsets:
-            with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(offsets)))) as pool:
-                pages = [results for results, _ in pool.map(lambda o: self._page(container_key, o, page_size), offsets)]
-        operations = first + [o for page in pages for o in page]
-        if len((pages or [first])[-1]) == page_size:  # more may have arrived since the first page
-            operations.extend(self.iter_operations(container_key, page_size=page_size, offset=len(operations)))
+        total = body.get("total")
+        self.total = total if isinstance(total, int) else None
+        operations = [r for r in results if isinstance(r, dict)]
+        self.offset += len(operations)
+        self.last_count = len(operations)
         return operations

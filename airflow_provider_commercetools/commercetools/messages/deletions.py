@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.checks import short
+from airflow_provider_commercetools.commercetools.checks import optional_text, short
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.files import check_location, write_json_lines
 from airflow_provider_commercetools.commercetools.messages.reader import MAX_PAGE_SIZE, Request, iter_messages
 from airflow_provider_commercetools.commercetools.reading import format_timestamp, quote_string, to_utc_datetime
 
@@ -102,3 +103,27 @@ def iter_deletions(
     """
     for message in iter_messages(request, deletions_where(entity, since, until), page_size):
         yield deletion_record(message)
+
+
+def check_deletions(entity: Any, since: Any, until: Any, output: Any) -> tuple[str, Any, Any, str]:
+    """The entity (one with a deletion Message type), both bounds of the window (a template's empty or
+    ``"None"`` bound is missing) and the output location, checked in that order."""
+    name = optional_text("entity", entity)
+    if name is None:
+        raise ConfigurationError("entity", "is missing.", "E.g. 'products'.")
+    deletion_message_type(name)
+    location = check_location("output_path", output)
+    since, until = (None if bound in (None, "", "None") else bound for bound in (since, until))
+    if since is None or until is None:
+        raise ConfigurationError(
+            "modified_since / modified_until", "both bounds are needed.", "E.g. the data interval."
+        )
+    return name, since, until, location
+
+
+def write_deletions(request: Request, entity: str, since: Any, until: Any, output: str) -> int:
+    """Write the deletions of ``entity`` in ``[since, until)`` to ``output`` as JSON Lines; how many."""
+    with write_json_lines("output_path", output) as writer:
+        for record in iter_deletions(request, entity, since, until):
+            writer.write(record)
+        return writer.count

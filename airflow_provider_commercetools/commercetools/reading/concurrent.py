@@ -6,9 +6,11 @@ its upper bound, and reads the upper half (work stealing on the id space), so th
 (a ``where`` filter, deletions, clustered ids) keep every thread busy to the end.
 
 Pages reach the caller through a bounded queue: memory holds a few pages per thread, whatever the
-size of the collection. Within a range, pages come in id order; ranges interleave. Every entity is
-yielded once: the ranges are disjoint and together are the whole id range; a page that overlaps a
-range that was split while its request was in flight is cut at the new bound.
+size of the collection. Each range is read by the paging engine (:class:`RangePaging`, a keyset
+strategy driven by :func:`~.engine.drive_pages`); only the scheduling of the ranges is this module's.
+Within a range, pages come in id order; ranges interleave. Every entity is yielded once: the
+ranges are disjoint and together are the whole id range; a page that overlaps a range that was
+split while its request was in flight is cut at the new bound.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_commercetools.commercetools.reading.engine import (
+    KeysetStrategy,
+    PageRequest,
+    Send,
+    check_keyset_page,
+    cut,
+    drive_pages,
+)
 from airflow_provider_commercetools.commercetools.reading.id_ranges import (
     position,
     range_predicate,
@@ -28,7 +38,6 @@ from airflow_provider_commercetools.commercetools.reading.id_ranges import (
     split_range,
 )
 from airflow_provider_commercetools.commercetools.reading.pages import Page, SupportsRequest, fetch_page
-from airflow_provider_commercetools.commercetools.reading.paging import check_keyset_page, cut
 
 MAX_CONCURRENCY = 32
 #: Seconds a thread waits for room in the queue before checking whether the read was stopped.
@@ -98,13 +107,13 @@ class ConcurrentRead:
         steal: bool = True,
     ) -> None:
         query = dict(query)
-        self._where = list(query.pop("where", None) or [])
+        self.where = [w for w in query.pop("where", None) or [] if w]
         query.pop("sort", None)
-        self._query = query
+        self.query = query
         self._client = client
-        self._path = path
-        self._page_size = page_size
-        self._max_items = max_items
+        self.path = path
+        self.page_size = page_size
+        self.max_items = max_items
         self._keep_text = keep_text
         self._keep_results = keep_results
         self._steal_enabled = steal
@@ -156,8 +165,8 @@ class ConcurrentRead:
                 progress: RangeProgress = item
                 page: Page = extra
                 results, texts = page.results, page.texts
-                if self._max_items is not None:
-                    results, texts = cut(results, texts, self._max_items - delivered)
+                if self.max_items is not None:
+                    results, texts = cut(results, texts, self.max_items - delivered)
                 number += 1
                 out = Page(
                     results,
@@ -178,7 +187,7 @@ class ConcurrentRead:
                     progress.complete = progress.done and progress.pending == 0
                 delivered += len(results)
                 yield out
-                if self._max_items is not None and delivered >= self._max_items:
+                if self.max_items is not None and delivered >= self.max_items:
                     return
         finally:
             self._stop.set()
@@ -210,51 +219,51 @@ class ConcurrentRead:
             self._put(("done", worker, None), force=True)
 
     def _read(self, worker: int, progress: RangeProgress) -> None:
-        number = 0
-        while not self._stop.is_set():
-            with self._lock:
-                after, upper = progress.after, progress.upper
-            limit = self._page_size if self._max_items is None else min(self._page_size, self._max_items)
-            where = [*self._where, range_predicate(progress.lower, upper, after=after) or ""]
-            request = {
-                **self._query,
-                "where": [w for w in where if w],
-                "sort": "id asc",
-                "limit": limit,
-                "withTotal": False,
-            }
+        for page in drive_pages(self._sender(worker), RangePaging(self, progress)):
+            if not self._put(("page", progress, page)) or self._stop.is_set():
+                return
+
+    def _sender(self, worker: int) -> Send:
+        """Fetch a page for thread ``worker``, counting its requests and when it was busy."""
+
+        def send(request: PageRequest) -> tuple[dict[str, Any], list[str] | None]:
             begun = time.monotonic()
-            body, texts = fetch_page(
-                self._client, self._path, request, keep_text=self._keep_text, keep_results=self._keep_results
+            answer = fetch_page(
+                self._client, request.path, request.query, keep_text=self._keep_text, keep_results=self._keep_results
             )
             self.worker_requests[worker] += 1
             self.worker_busy[worker].append((begun, time.monotonic()))
-            number += 1
-            full = len(body["results"]) >= limit
-            results, texts = cut(body["results"], texts, limit)
-            check_keyset_page(results, after, "asc", number, self._path)
-            with self._lock:
-                progress.requests += 1
-                finished = not full
-                if progress.upper is not None and results and results[-1]["id"] >= progress.upper:
-                    # The range was split while this request was in flight: the rest is another range's.
-                    keep = bisect.bisect_left([r["id"] for r in results], progress.upper)
-                    results, texts = cut(results, texts, keep)
-                    finished = True
-                if results:
-                    start, end = position(after or progress.lower), position(results[-1]["id"])
-                    if start is not None and end is not None and end > start:
-                        progress.density = len(results) / (end - start)
-                    progress.after = results[-1]["id"]
-                progress.read += len(results)
-                progress.done = finished
-                progress.pending += 1
-                self._moved.notify_all()
-            page = Page(results, number, "keyset", limit, 0, 0, 0.0, texts, progress.index)
-            if not self._put(("page", progress, page)):
-                return
-            if finished:
-                return
+            return answer
+
+        return send
+
+    def continuation_of(self, progress: RangeProgress) -> tuple[str | None, str | None]:
+        """Where ``progress`` stands: the last id read and the current upper bound (another thread may lower it)."""
+        with self._lock:
+            return progress.after, progress.upper
+
+    def record(
+        self, progress: RangeProgress, results: list[dict[str, Any]], texts: list[str] | None, full: bool
+    ) -> tuple[list[dict[str, Any]], list[str] | None, bool]:
+        """Note a page of ``progress``: the results within its bound, their texts, and whether the range is done."""
+        with self._lock:
+            progress.requests += 1
+            finished = not full
+            if progress.upper is not None and results and results[-1]["id"] >= progress.upper:
+                # The range was split while this request was in flight: the rest is another range's.
+                keep = bisect.bisect_left([r["id"] for r in results], progress.upper)
+                results, texts = cut(results, texts, keep)
+                finished = True
+            if results:
+                start, end = position(progress.after or progress.lower), position(results[-1]["id"])
+                if start is not None and end is not None and end > start:
+                    progress.density = len(results) / (end - start)
+                progress.after = results[-1]["id"]
+            progress.read += len(results)
+            progress.done = finished
+            progress.pending += 1
+            self._moved.notify_all()
+        return results, texts, finished
 
     def _put(self, item: tuple[str, Any, Any], *, force: bool = False) -> bool:
         """Queue ``item``, waiting for room; False when the read was stopped meanwhile."""
@@ -295,10 +304,10 @@ class ConcurrentRead:
         )
         for candidate in candidates:
             # Leave the stealer at least a page, and leave the owner the page it is reading now.
-            if _remaining(candidate, default_density) < 2 * self._page_size:
+            if _remaining(candidate, default_density) < 2 * self.page_size:
                 break
             start = candidate.after if candidate.after is not None else candidate.lower
-            ahead = int(self._page_size / candidate.density) if candidate.density else 0
+            ahead = int(self.page_size / candidate.density) if candidate.density else 0
             point = split_point(start, candidate.upper, ahead=ahead)
             if point is None:
                 continue
@@ -308,6 +317,35 @@ class ConcurrentRead:
             self.splits += 1
             return new
         return None
+
+
+class RangePaging(KeysetStrategy[Page]):
+    """Keyset paging on ``id asc`` within one id range of a :class:`ConcurrentRead` (its bound may shrink)."""
+
+    def __init__(self, read: ConcurrentRead, progress: RangeProgress) -> None:
+        super().__init__(read.path, read.query, read.where)
+        self.concurrent = read
+        self.progress = progress
+        self.limit = read.page_size if read.max_items is None else min(read.page_size, read.max_items)
+        self.number = 0
+        self.finished = False
+        self.requested_after: str | None = None
+
+    def continuation(self) -> list[str]:
+        self.requested_after, upper = self.concurrent.continuation_of(self.progress)
+        predicate = range_predicate(self.progress.lower, upper, after=self.requested_after)
+        return [predicate] if predicate else []
+
+    def next_request(self) -> PageRequest | None:
+        return None if self.finished else self.keyset_request(self.limit)
+
+    def read_page(self, body: Any, texts: list[str] | None) -> Page:
+        self.number += 1
+        full = len(body["results"]) >= self.limit
+        results, texts = cut(body["results"], texts, self.limit)
+        check_keyset_page(results, self.requested_after, "asc", self.number, self.path)
+        results, texts, self.finished = self.concurrent.record(self.progress, results, texts, full)
+        return Page(results, self.number, "keyset", self.limit, 0, 0, 0.0, texts, self.progress.index)
 
 
 def _covered(progress: RangeProgress) -> int:

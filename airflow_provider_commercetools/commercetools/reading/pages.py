@@ -57,6 +57,14 @@ class Page:
     def entities_per_second(self) -> float:
         return self.entities_so_far / self.elapsed if self.elapsed > 0 else 0.0
 
+    def progress(self, what: str) -> str:
+        """One line for the log: which page of ``what`` was read, how, and how many entities so far."""
+        where = "" if self.range_index is None else f", id range {self.range_index + 1}"
+        return (
+            f"{what}: page {self.number} read ({self.strategy} paging{where}), {self.entities_so_far} entities "
+            f"so far, {self.entities_per_second:.0f} entities/s"
+        )
+
     @property
     def last_id(self) -> str | None:
         return str(self.results[-1].get("id")) if self.results else None

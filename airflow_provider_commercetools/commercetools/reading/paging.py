@@ -6,31 +6,30 @@ recommend for iterating over a collection: it has no offset limit. A caller who 
 field gets offset paging, which commercetools caps at offset 10,000: reaching the cap raises
 :class:`PaginationLimitError` (never a silently truncated result), before that offset is requested.
 
-A new mode is one subclass of :class:`PagingStrategy` decorated with :func:`paging_strategy`:
-``strategy="auto"`` tries the registered strategies in order and takes the first that accepts the
-query's sort. Nothing here knows Airflow.
+A new mode is one subclass of :class:`CollectionPaging` (a strategy of the paging engine,
+:mod:`.engine`: it plans requests and reads pages, :func:`~.engine.drive_pages` sends them) decorated
+with :func:`paging_strategy`: ``strategy="auto"`` tries the registered strategies in order and takes
+the first that accepts the query's sort. Nothing here knows Airflow.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
-from airflow_provider_commercetools.commercetools.errors import (
-    ConfigurationError,
-    PaginationLimitError,
-    UnexpectedResponseError,
+from airflow_provider_commercetools.commercetools.errors import ConfigurationError, PaginationLimitError
+from airflow_provider_commercetools.commercetools.reading.engine import (
+    KeysetStrategy,
+    PageRequest,
+    PagingStrategy,
+    check_keyset_page,
+    cut,
+    drive_pages,
+    keyset_predicate,
 )
 from airflow_provider_commercetools.commercetools.reading.pages import Page, SupportsRequest, fetch_page
-from airflow_provider_commercetools.commercetools.reading.predicates import (
-    as_predicates,
-    parse_sort,
-    quote_string,
-    sort_text,
-)
+from airflow_provider_commercetools.commercetools.reading.predicates import as_predicates, parse_sort, sort_text
 
 #: commercetools' largest ``limit``.
 MAX_PAGE_SIZE = 500
@@ -41,47 +40,81 @@ PAGING_PARAMETERS = ("limit", "offset", "withTotal")
 
 Strategy = Literal["auto", "keyset", "offset"]
 Sorts = Sequence[tuple[str, str]]
-Fetch = Callable[[Mapping[str, Any]], tuple[dict[str, Any], "list[str] | None"]]
 
 
-class PagingStrategy:
-    """One way of walking a collection page by page."""
+class CollectionPaging(PagingStrategy[Page]):
+    """A registered way of walking a collection page by page (``strategy=<name>``); one object per read.
+
+    Every subclass is built as ``cls(path, query, where, sorts, page_size, max_items)``: ``query`` is
+    the caller's query without ``where`` and ``sort`` (given as ``where`` and ``sorts``).
+    """
 
     #: the name users pass as ``strategy``.
     name: ClassVar[str] = ""
 
-    def accepts(self, sorts: Sorts) -> bool:
-        """Whether this strategy can read a query with these sorts (``auto`` takes the first that can)."""
-        raise NotImplementedError
-
-    def refusal(self, sorts: Sorts) -> str:
-        """Why the strategy cannot read this sort, and what to do (for ``strategy=<name>``)."""
-        return f"{self.name} paging cannot read a query sorted by {sort_text(sorts)}."
-
-    def pages(
+    def __init__(
         self,
-        fetch: Fetch,
         path: str,
-        query: dict[str, Any],
+        query: Mapping[str, Any],
         where: list[str],
         sorts: Sorts,
         page_size: int,
         max_items: int | None,
-    ) -> Iterator[Page]:
-        """The pages, first to last (``fetch`` sends one request and returns its body and texts)."""
+    ) -> None:
+        self.path, self.query, self.where, self.sorts = path, dict(query), list(where), sorts
+        self.page_size = page_size
+        self.max_items = max_items
+        self.started = time.monotonic()
+        self.number = 0
+        self.read = 0
+        self.limit = page_size
+        self.full = True
+
+    @classmethod
+    def accepts(cls, sorts: Sorts) -> bool:
+        """Whether this strategy can read a query with these sorts (``auto`` takes the first that can)."""
         raise NotImplementedError
 
-    def resume_predicate(self, sorts: Sorts, last_page: Page) -> str | None:
+    @classmethod
+    def refusal(cls, sorts: Sorts) -> str:
+        """Why the strategy cannot read this sort, and what to do (for ``strategy=<name>``)."""
+        return f"{cls.name} paging cannot read a query sorted by {sort_text(sorts)}."
+
+    @classmethod
+    def resume_predicate(cls, sorts: Sorts, last_page: Page) -> str | None:
         """A predicate that reads what comes after ``last_page``, or None if this mode cannot resume."""
         return None
 
+    def more(self) -> bool:
+        """Whether the last page was full and ``max_items`` is not reached (before the first page: True)."""
+        return self.full and (self.max_items is None or self.read < self.max_items)
 
-STRATEGIES_BY_NAME: dict[str, PagingStrategy] = {}
+    def next_limit(self) -> int:
+        """The ``limit`` of the next request: a page, or what is left of ``max_items``."""
+        self.limit = limit_for(self.page_size, self.max_items, self.read)
+        return self.limit
+
+    def cut_page(self, body: dict[str, Any], texts: list[str] | None) -> tuple[list[Any], list[str] | None]:
+        """The page's results (and texts) cut to the ``limit`` asked for; notes whether it was full."""
+        self.full = len(body["results"]) >= self.limit
+        self.number += 1
+        return cut(body["results"], texts, self.limit)
+
+    def page(self, results: list[dict[str, Any]], texts: list[str] | None, offset: int = 0) -> Page:
+        """The :class:`Page` of the results just read (numbered, timed, with the count before it)."""
+        page = Page(
+            results, self.number, self.name, self.limit, offset, self.read, time.monotonic() - self.started, texts
+        )
+        self.read += len(results)
+        return page
 
 
-def paging_strategy(cls: type[PagingStrategy]) -> type[PagingStrategy]:
+STRATEGIES_BY_NAME: dict[str, type[CollectionPaging]] = {}
+
+
+def paging_strategy(cls: type[CollectionPaging]) -> type[CollectionPaging]:
     """Register a strategy under its ``name`` (in order: ``auto`` prefers the earlier ones)."""
-    STRATEGIES_BY_NAME[cls.name] = cls()
+    STRATEGIES_BY_NAME[cls.name] = cls
     return cls
 
 
@@ -93,151 +126,100 @@ def limit_for(page_size: int, max_items: int | None, read: int) -> int:
     return page_size if max_items is None else min(page_size, max_items - read)
 
 
-def cut(results: list[Any], texts: list[str] | None, keep: int) -> tuple[list[Any], list[str] | None]:
-    """At most ``keep`` results (a server may answer more than the ``limit`` asked for)."""
-    if len(results) <= keep:
-        return results, texts
-    return results[:keep], None if texts is None else texts[:keep]
-
-
-def check_keyset_page(results: list[dict[str, Any]], after: str | None, direction: str, number: int, path: str) -> None:
-    """Fail unless the page continues after ``after`` and is sorted by id, as keyset paging needs."""
-    if not results:
-        return
-    new_last = results[-1].get("id")
-    first = results[0].get("id")
-    if not isinstance(new_last, str) or (
-        after is not None and not (isinstance(first, str) and (first > after if direction == "asc" else first < after))
-    ):
-        raise UnexpectedResponseError(
-            f"page {number} did not continue after id {after!r} (first id {first!r})",
-            method="GET",
-            path=path,
-            hint="This path ignores 'where' or 'sort': read it without pagination, or with offset paging",
-        )
-    # A server that honours the where but ignores the sort passes the check above and would
-    # silently skip every entity whose id lies below the page's last id: check the order.
-    page_ids = [r.get("id") for r in results]
-    if not all(
-        isinstance(a, str) and isinstance(b, str) and (a < b if direction == "asc" else a > b)
-        for a, b in itertools.pairwise(page_ids)
-    ):
-        raise UnexpectedResponseError(
-            f"page {number} is not sorted by 'id {direction}' as requested, so paging on its last id "
-            "would skip entities",
-            method="GET",
-            path=path,
-            hint="This path ignores 'sort': read it without pagination, or with offset paging",
-        )
-
-
 @paging_strategy
-class KeysetPaging(PagingStrategy):
+class KeysetPaging(KeysetStrategy[Page], CollectionPaging):
     """``sort=id <direction>`` and ``id > "<last id>"`` after each page: no offset limit."""
 
     name = "keyset"
 
-    def accepts(self, sorts: Sorts) -> bool:
-        return not sorts or (len(sorts) == 1 and sorts[0][0] == "id")
-
-    def refusal(self, sorts: Sorts) -> str:
-        return f"keyset paging walks the collection by id, but the query sorts by {sort_text(sorts)}."
-
-    def pages(
+    def __init__(
         self,
-        fetch: Fetch,
         path: str,
-        query: dict[str, Any],
+        query: Mapping[str, Any],
         where: list[str],
         sorts: Sorts,
         page_size: int,
         max_items: int | None,
-    ) -> Iterator[Page]:
-        direction = sorts[0][1] if sorts else "asc"
-        compare = ">" if direction == "asc" else "<"
-        started = time.monotonic()
-        read = 0
-        number = 0
-        last_id: str | None = None
-        while True:
-            limit = limit_for(page_size, max_items, read)
-            after = [f"id {compare} {quote_string(last_id)}"] if last_id is not None else []
-            request = {
-                **query,
-                "where": [*where, *after],
-                "sort": f"id {direction}",
-                "limit": limit,
-                "withTotal": False,
-            }
-            body, texts = fetch(request)
-            full = len(body["results"]) >= limit
-            results, texts = cut(body["results"], texts, limit)
-            number += 1
-            check_keyset_page(results, last_id, direction, number, path)
-            if results:
-                last_id = results[-1]["id"]
-            page = Page(results, number, self.name, limit, 0, read, time.monotonic() - started, texts)
-            read += len(results)
-            yield page
-            if not full or (max_items is not None and read >= max_items):
-                return
+    ) -> None:
+        KeysetStrategy.__init__(self, path, query, where, direction=sorts[0][1] if sorts else "asc")
+        CollectionPaging.__init__(self, path, query, where, sorts, page_size, max_items)
 
-    def resume_predicate(self, sorts: Sorts, last_page: Page) -> str | None:
+    @classmethod
+    def accepts(cls, sorts: Sorts) -> bool:
+        return not sorts or (len(sorts) == 1 and sorts[0][0] == "id")
+
+    @classmethod
+    def refusal(cls, sorts: Sorts) -> str:
+        return f"keyset paging walks the collection by id, but the query sorts by {sort_text(sorts)}."
+
+    def next_request(self) -> PageRequest | None:
+        return self.keyset_request(self.next_limit()) if self.more() else None
+
+    def read_page(self, body: Any, texts: list[str] | None) -> Page:
+        results, texts = self.cut_page(body, texts)
+        check_keyset_page(
+            results, None if self.after is None else self.after[0], self.direction, self.number, self.path
+        )
+        if results:
+            self.continue_after(results[-1])
+        return self.page(results, texts)
+
+    @classmethod
+    def resume_predicate(cls, sorts: Sorts, last_page: Page) -> str | None:
         if last_page.last_id is None:
             return None
-        return f"id {'<' if sorts and sorts[0][1] == 'desc' else '>'} {quote_string(last_page.last_id)}"
+        return keyset_predicate(("id",), (last_page.last_id,), sorts[0][1] if sorts else "asc")
 
 
 @paging_strategy
-class OffsetPaging(PagingStrategy):
+class OffsetPaging(CollectionPaging):
     """``limit`` / ``offset`` in the caller's sort order, up to commercetools' offset limit of 10,000."""
 
     name = "offset"
 
-    def accepts(self, sorts: Sorts) -> bool:
+    #: the ``total`` of the first page (when it was asked for), and the offset of the last request
+    total: int | None = None
+    offset = 0
+
+    @property
+    def reachable(self) -> int:
+        """The most that offset paging can read: the last allowed offset plus one page."""
+        return (MAX_OFFSET // self.page_size) * self.page_size + self.page_size
+
+    @property
+    def bounded(self) -> bool:
+        """Whether ``max_items`` stays within reach (then no total is asked for)."""
+        return self.max_items is not None and self.max_items <= self.reachable
+
+    @classmethod
+    def accepts(cls, sorts: Sorts) -> bool:
         return True
 
-    def pages(
-        self,
-        fetch: Fetch,
-        path: str,
-        query: dict[str, Any],
-        where: list[str],
-        sorts: Sorts,
-        page_size: int,
-        max_items: int | None,
-    ) -> Iterator[Page]:
-        # The most that offset paging can read: the last allowed offset plus one page.
-        reachable = (MAX_OFFSET // page_size) * page_size + page_size
-        bounded = max_items is not None and max_items <= reachable
-        started = time.monotonic()
-        read = 0
-        number = 0
-        total: int | None = None
-        sort = [f"{field} {direction}" for field, direction in sorts] or None
-        while True:
-            offset = number * page_size
-            if offset > MAX_OFFSET:
-                raise _limit_error(path, sorts, reachable, total)
-            limit = limit_for(page_size, max_items, read)
-            request = {**query, "where": where or None, "sort": sort, "limit": limit, "offset": offset}
-            # Ask for the total once, on the first page, to fail at once rather than after 10,000 entities.
-            request["withTotal"] = number == 0 and not bounded
-            body, texts = fetch(request)
-            if number == 0 and isinstance(body.get("total"), int) and not isinstance(body.get("total"), bool):
-                total = body["total"]
-                if total > reachable and not bounded:
-                    raise _limit_error(path, sorts, reachable, total)
-            full = len(body["results"]) >= limit
-            results, texts = cut(body["results"], texts, limit)
-            number += 1
-            page = Page(results, number, self.name, limit, offset, read, time.monotonic() - started, texts)
-            read += len(results)
-            yield page
-            if not full or (max_items is not None and read >= max_items):
-                return
-            if total is not None and read >= total:
-                return
+    def next_request(self) -> PageRequest | None:
+        if not self.more() or (self.total is not None and self.read >= self.total):
+            return None
+        self.offset = self.number * self.page_size
+        if self.offset > MAX_OFFSET:
+            raise _limit_error(self.path, self.sorts, self.reachable, self.total)
+        sort = [f"{field} {direction}" for field, direction in self.sorts] or None
+        query = {
+            **self.query,
+            "where": self.where or None,
+            "sort": sort,
+            "limit": self.next_limit(),
+            "offset": self.offset,
+        }
+        # Ask for the total once, on the first page, to fail at once rather than after 10,000 entities.
+        query["withTotal"] = self.number == 0 and not self.bounded
+        return PageRequest(self.path, query)
+
+    def read_page(self, body: Any, texts: list[str] | None) -> Page:
+        if self.number == 0 and isinstance(body.get("total"), int) and not isinstance(body.get("total"), bool):
+            self.total = body["total"]
+            if self.total > self.reachable and not self.bounded:
+                raise _limit_error(self.path, self.sorts, self.reachable, self.total)
+        results, texts = self.cut_page(body, texts)
+        return self.page(results, texts, self.offset)
 
 
 def _limit_error(path: str, sorts: Sorts, reachable: int, total: int | None) -> PaginationLimitError:
@@ -259,8 +241,8 @@ def _limit_error(path: str, sorts: Sorts, reachable: int, total: int | None) -> 
 # -- choosing and checking -------------------------------------------------------------------------
 
 
-def strategy_for(query: Mapping[str, Any] | None, strategy: str = "auto") -> PagingStrategy:
-    """The strategy object for ``strategy`` (``auto``: the first registered one that accepts the sort)."""
+def strategy_for(query: Mapping[str, Any] | None, strategy: str = "auto") -> type[CollectionPaging]:
+    """The strategy class for ``strategy`` (``auto``: the first registered one that accepts the sort)."""
     names = strategy_names()
     if strategy not in names:
         raise ConfigurationError("strategy", f"{strategy!r} is not a paging strategy.", f"One of {names}.")
@@ -347,8 +329,12 @@ def iter_pages(
     chosen = strategy_for(query, strategy)
     where = as_predicates("query['where']", query.pop("where", None))
     sorts = parse_sort(query.pop("sort", None))
-    fetch = functools.partial(fetch_page, client, path, keep_text=keep_text, keep_results=keep_results)
-    for page in chosen.pages(fetch, path, query, where, sorts, page_size, max_items):
+    paging = chosen(path, query, where, sorts, page_size, max_items)
+
+    def send(request: PageRequest) -> tuple[dict[str, Any], list[str] | None]:
+        return fetch_page(client, request.path, request.query, keep_text=keep_text, keep_results=keep_results)
+
+    for page in drive_pages(send, paging):
         if on_page is not None:
             on_page(page)
         yield page

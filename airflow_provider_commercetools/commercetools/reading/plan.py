@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.checks import check_count, check_query, parse_json_string
+from airflow_provider_commercetools.commercetools.checks import check_count, check_query, is_static, parse_json_string
 from airflow_provider_commercetools.commercetools.entities import ResolvedPath, resolve_path
 from airflow_provider_commercetools.commercetools.errors import (
     BadRequestError,
@@ -29,7 +29,7 @@ from airflow_provider_commercetools.commercetools.reading.concurrent import (
 from airflow_provider_commercetools.commercetools.reading.id_ranges import IdRange, id_partitions
 from airflow_provider_commercetools.commercetools.reading.pages import Page, SupportsRequest
 from airflow_provider_commercetools.commercetools.reading.paging import (
-    PagingStrategy,
+    CollectionPaging,
     check_max_items,
     check_no_paging_parameters,
     check_page_size,
@@ -75,6 +75,16 @@ def check_concurrency(value: Any) -> int:
         ) from None
 
 
+def check_read_arguments(*, paginate: Any, page_size: Any, max_items: Any, concurrency: Any) -> None:
+    """The arguments of a read that can be checked before rendering (a templated ``concurrency`` is checked later)."""
+    if not isinstance(paginate, bool):
+        raise ConfigurationError("paginate", f"{paginate!r} is not True or False.")
+    check_page_size(page_size)
+    check_max_items(max_items)
+    if not isinstance(concurrency, str) or is_static(concurrency):
+        check_concurrency(concurrency)
+
+
 @dataclass
 class ReadPlan:
     """A checked read. ``kind`` is ``"one"`` (an entity by id/key), ``"page"`` (one request) or ``"all"``.
@@ -93,10 +103,13 @@ class ReadPlan:
     max_items: int | None
     concurrency: int
     id_range: IdRange | None
-    strategy: PagingStrategy | None
+    strategy: type[CollectionPaging] | None
     warnings: list[str] = field(default_factory=list)
     #: the concurrent read of the last :meth:`pages` call (its per-thread statistics), if any
     concurrent: ConcurrentRead | None = None
+    #: the pages the last :meth:`pages` call yielded, and the last of them
+    pages_read: int = 0
+    last_page: Page | None = None
 
     @property
     def path(self) -> str:
@@ -104,12 +117,26 @@ class ReadPlan:
 
     def describe(self) -> str:
         """One line for the log: what is read, where, with which query, how."""
+        if self.kind == "one":
+            return f"Reading one {self.what} at {self.path!r}"
         parts = [f"Reading {self.what} at {self.path!r} with query {self.query}"]
         if self.id_range is not None:
             parts.append(f"(id partition {self.id_range.index + 1} of {self.id_range.count})")
         if self.concurrency > 1:
             parts.append(f"with {self.concurrency} concurrent id ranges")
         return " ".join(parts)
+
+    def summary(self, count: int) -> list[str]:
+        """Lines for the log after :meth:`pages`: ``count`` entities, pages, time; per thread when concurrent."""
+        elapsed = self.last_page.elapsed if self.last_page else 0.0
+        lines = [f"{self.what}: read {count} entities in {self.pages_read} pages ({elapsed:.1f} s)"]
+        if self.concurrent is not None:
+            read = self.concurrent
+            lines.append(
+                f"{self.what}: {read.concurrency} threads, requests per thread {read.worker_requests}, "
+                f"{len(read.ranges)} id ranges ({read.splits} splits)"
+            )
+        return lines
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -175,13 +202,13 @@ class ReadPlan:
                 keep_text=keep_text,
                 keep_results=keep_results,
             )
-        last: list[Page] = []
+        self.pages_read, self.last_page = 0, None
         iterator = iter(source)
         while True:
-            page = self._explained(lambda: next(iterator, None), last[-1] if last else None, written_to)
+            page = self._explained(lambda: next(iterator, None), self.last_page, written_to)
             if page is None:
                 return
-            last[:] = [page]
+            self.pages_read, self.last_page = self.pages_read + 1, page
             if on_page is not None:
                 on_page(page)
             yield page

@@ -12,7 +12,12 @@ from collections.abc import Iterator
 import pytest
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
-from airflow_provider_commercetools.commercetools.messages.deletions import deletion_message_type, iter_deletions
+from airflow_provider_commercetools.commercetools.messages.cursor import CursorMovedError, CursorStore
+from airflow_provider_commercetools.commercetools.messages.deletions import (
+    check_deletions,
+    deletion_message_type,
+    iter_deletions,
+)
 from airflow_provider_commercetools.commercetools.messages.reader import (
     Cursor,
     MessageFilter,
@@ -94,6 +99,33 @@ def test_cursor_round_trips_and_rejects_garbage():
             Cursor.from_json("cursor", bad)
     start = Cursor.start("now", now=dt.datetime(2026, 12, 1, 10, tzinfo=dt.timezone.utc))
     assert start.since == "2026-12-01T10:00:00.000Z" and start.last_created_at is None
+
+
+def test_cursor_store_starts_once_and_commits_compare_and_set():
+    kept: dict[str, str] = {}
+    store = CursorStore(kept.get, kept.__setitem__)
+    first, new = store.start("c", "2026-12-01T00:00:00Z")
+    assert new and store.start("c", "now") == (first, False)  # stored at once: its start is kept
+    later = Cursor(first.since, "2026-12-01T01:00:00.000Z", {"m1": "2026-12-01T01:00:00.000Z"})
+    assert store.commit("c", first.to_json(), later.to_json()) is True
+    assert store.commit("c", first.to_json(), later.to_json()) is False  # a re-run of the commit
+    with pytest.raises(CursorMovedError, match="Variable 'c' changed"):
+        store.commit("c", first.to_json(), Cursor(first.since, "2026-12-01T02:00:00.000Z").to_json())
+    assert store.load("c") == later
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        pytest.param(("", "2026-12-01", "2026-12-02", "out.jsonl"), "entity: is missing", id="entity"),
+        pytest.param(("categories", "2026-12-01", "2026-12-02", "out.jsonl"), "no Message", id="no-deletion-type"),
+        pytest.param(("products", "None", "2026-12-02", "out.jsonl"), "both bounds", id="template-none"),
+        pytest.param(("products", "2026-12-01", "", "out.jsonl"), "both bounds", id="empty"),
+    ],
+)
+def test_check_deletions_refuses_what_cannot_be_read(arguments, error):
+    with pytest.raises(ConfigurationError, match=error):
+        check_deletions(*arguments)
 
 
 def test_fake_produces_messages_from_writes_as_the_spec_describes(ct, messages):
