@@ -7,6 +7,8 @@ entry point) when the package is installed.
 
 from __future__ import annotations
 
+from airflow_provider_commercetools.testing.fake.import_api import FakeImportApi
+from airflow_provider_commercetools.testing.fake.messages import FakeMessages
 from airflow_provider_commercetools.testing.server import (
     FAULT_KINDS,
     FakeCommercetools,
@@ -14,4 +16,4 @@ from airflow_provider_commercetools.testing.server import (
     connection_json,
 )
 
-__all__ = ["FAULT_KINDS", "FakeCommercetools", "RecordedRequest", "connection_json"]
+__all__ = ["FAULT_KINDS", "FakeCommercetools", "FakeImportApi", "FakeMessages", "RecordedRequest", "connection_json"]
