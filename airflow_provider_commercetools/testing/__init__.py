@@ -3,6 +3,16 @@
 ``from airflow_provider_commercetools.testing import FakeCommercetools``; the pytest fixtures
 ``commercetools_server`` and ``commercetools_connection`` are registered automatically (``pytest11``
 entry point) when the package is installed.
+
+A local commercetools for your own DAGs (the HTTP API, the Import API and Messages, seeded with a
+small demo catalogue), in a process of its own until Ctrl-C::
+
+    python -m airflow_provider_commercetools.testing serve --port 8989 --seed demo
+
+It binds ``127.0.0.1`` and prints the connection to use, ``AIRFLOW_CONN_COMMERCETOOLS_DEFAULT='{...}'``
+(with the Import API's address as the ``import_url`` extra). Options: ``--host``, ``--port``,
+``--import-port`` (default: the port after ``--port``), ``--project-key``, ``--client-id``,
+``--client-secret``, ``--seed demo|none`` (see :mod:`.serve`).
 """
 
 from __future__ import annotations
