@@ -57,6 +57,7 @@ from airflow_provider_commercetools.testing.fake.import_model import (
     json_object,
     key_references,
     page_params,
+    query_operations,
     reference_collection,
     validate,
     with_ids,
@@ -213,7 +214,7 @@ class FakeImportApi:
                     states[operation.state] = states.get(operation.state, 0) + 1
                 return Response(200, dumps({"states": states, "total": len(operations)}))
             if rest[1] == "import-operations":
-                return self._query_operations(operations, query)
+                return Response(200, dumps(query_operations(operations, query)))
         raise not_found(f"The endpoint 'import-containers/{'/'.join(rest)}' was not found.")
 
     def _create_container(self, body: bytes) -> Response:
@@ -234,32 +235,6 @@ class FakeImportApi:
             message = f"An ImportContainer with key '{key}' already exists."
             raise HttpError(400, error_body(400, "DuplicateField", message, field="key", duplicateValue=key))
         return Response(201, dumps(self.add_container(key, resource_type)))
-
-    def _query_operations(self, operations: list[Operation], query: dict[str, list[str]]) -> Response:
-        limit, offset = page_params(query)
-        for name, attribute in (("state", "state"), ("resourceKey", "resource_key")):
-            wanted = query.get(name)
-            if wanted:
-                operations = [o for o in operations if getattr(o, attribute) == wanted[-1]]
-        for text in query.get("sort", []):
-            field_name, _, direction = text.partition(" ")
-            if field_name not in ("createdAt", "lastModifiedAt") or direction.strip().lower() not in (
-                "",
-                "asc",
-                "desc",
-            ):
-                raise bad_request("InvalidInput", f"Malformed parameter: sort: '{text}'.")
-            if direction.strip().lower() == "desc":
-                operations = operations[::-1]
-        page = operations[offset : offset + limit]
-        answer = {
-            "limit": limit,
-            "offset": offset,
-            "count": len(page),
-            "total": len(operations),
-            "results": [o.to_json() for o in page],
-        }
-        return Response(200, dumps(answer))
 
     # -- import requests -----------------------------------------------------------------------
 

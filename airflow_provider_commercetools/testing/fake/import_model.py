@@ -208,3 +208,31 @@ def page_params(query: Mapping[str, list[str]]) -> tuple[int, int]:
     if values["limit"] > MAX_LIMIT:
         raise bad_request("InvalidInput", f"The limit must not be greater than {MAX_LIMIT}.")
     return values["limit"], values["offset"]
+
+
+def query_operations(operations: list[Operation], query: Mapping[str, list[str]]) -> dict[str, Any]:
+    """The page of ``operations`` a query of a container's import operations answers (filtered, sorted)."""
+    limit, offset = page_params(query)
+    for name, attribute in (("state", "state"), ("resourceKey", "resource_key")):
+        wanted = query.get(name)
+        if wanted:
+            operations = [o for o in operations if getattr(o, attribute) == wanted[-1]]
+    for text in query.get("sort", []):
+        field_name, _, direction = text.partition(" ")
+        if field_name not in ("createdAt", "lastModifiedAt") or direction.strip().lower() not in (
+            "",
+            "asc",
+            "desc",
+        ):
+            raise bad_request("InvalidInput", f"Malformed parameter: sort: '{text}'.")
+        if direction.strip().lower() == "desc":
+            operations = operations[::-1]
+    page = operations[offset : offset + limit]
+    answer: dict[str, Any] = {
+        "limit": limit,
+        "offset": offset,
+        "count": len(page),
+        "total": len(operations),
+        "results": [o.to_json() for o in page],
+    }
+    return answer
