@@ -152,7 +152,12 @@ class FakeCommercetools:
 
     @property
     def record_requests(self) -> bool:
+        """Whether requests are recorded in :attr:`requests` (settable)."""
         return self.core.record_requests
+
+    @record_requests.setter
+    def record_requests(self, record: bool) -> None:
+        self.core.record_requests = record
 
     @property
     def latency(self) -> float:
