@@ -94,7 +94,7 @@ class FakeCommercetools:
     def mount(self, handle: ApiHandle) -> None:
         """Serve another API at this address: ``handle`` answers first (every path, the token endpoint
         too) and returns None for paths it does not serve, which go on to auth and the project API.
-        It may raise :class:`~.http.HttpError`."""
+        It may raise ``HttpError`` (of ``testing.fake.http``) to answer with an error."""
         with self.lock:
             self._mounted.append(handle)
 
@@ -189,13 +189,41 @@ class FakeCommercetools:
         """How many faults of each kind were served (since :meth:`reset_log`)."""
         return self.core.faults.injected
 
-    def inject(self, fault: str, **options: Any) -> None:
-        """Queue ``fault`` for the next ``times`` matching requests (see :meth:`.faults.Faults.inject`)."""
-        self.core.faults.inject(fault, **options)
+    def inject(
+        self,
+        fault: str,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        retry_after: float | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Queue ``fault`` (one of ``FAULT_KINDS``, or ``apply_late``) for the next ``times`` requests that
+        match ``method`` and ``path_prefix``; queued faults apply in order. ``retry_after``: the 429's
+        header; ``delay``: seconds of ``slow`` and ``apply_late``."""
+        self.core.faults.inject(
+            fault, times=times, method=method, path_prefix=path_prefix, retry_after=retry_after, delay=delay
+        )
 
-    def set_random_faults(self, rate: float, kinds: Sequence[str], seed: int = 0, **options: Any) -> None:
-        """Fault each matching request with probability ``rate`` (see :meth:`.faults.Faults.set_random`)."""
-        self.core.faults.set_random(rate, kinds, seed, **options)
+    def set_random_faults(
+        self,
+        rate: float,
+        kinds: Sequence[str],
+        seed: int = 0,
+        *,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        retry_after: float | None = None,
+        delay: float = 0.0,
+    ) -> None:
+        """Fault each matching request with probability ``rate`` (a kind drawn from ``kinds``).
+
+        Deterministic given ``seed`` and the order of requests. ``rate`` 0 disables.
+        """
+        self.core.faults.set_random(
+            rate, kinds, seed, method=method, path_prefix=path_prefix, retry_after=retry_after, delay=delay
+        )
 
     def clear_faults(self) -> None:
         """Drop queued faults and disable random faults."""
