@@ -43,7 +43,7 @@ CONNECTION_ENV = "AIRFLOW_CONN_COMMERCETOOLS_DEFAULT"
 
 
 def _serve(conn: Connection) -> None:
-    from airflow_provider_commercetools.testing.server import FakeCommercetools
+    from airflow_provider_commercetools.testing import FakeCommercetools
 
     fake = FakeCommercetools(latency=LATENCY, record_requests=True).start()
     conn.send(ServerInfo(fake.url, fake.project_key, fake.client_id, fake.client_secret, os.getpid()))

@@ -12,9 +12,13 @@ import json
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_commercetools.testing import FakeCommercetools
 
 RESOURCE = "products"
 
@@ -94,17 +98,14 @@ class ServerStats:
     latency_seconds: float = 0.0
 
 
-def _memoize_page_serialization() -> None:
-    """Serialize each stored entity once, not once per page: a page then costs the server a join.
+def memoized_pages(encode: Callable[[dict[str, Any]], bytes]) -> Callable[[dict[str, Any]], bytes]:
+    """A page encoder that serializes each stored entity once, not once per page: a page then costs a join.
 
     The fake stores entities immutably (an update replaces the dict), so ``(id, version)`` identifies
     an entity's JSON. Pages keep their exact bytes (``results`` is the last key). Without this the
     server spends about as long encoding a page as the client spends decoding it, which hides the
     client's cost that the export benchmark measures.
     """
-    from airflow_provider_commercetools.testing.fake import listing as server  # where pages are encoded
-
-    encode = server._dumps
     cache: dict[tuple[str, int], bytes] = {}
 
     def entity_json(entity: dict[str, Any]) -> bytes:
@@ -114,13 +115,13 @@ def _memoize_page_serialization() -> None:
             data = cache[key] = encode(entity)
         return data
 
-    def dumps(value: Any) -> bytes:
-        if type(value) is dict and type(value.get("results")) is list and list(value)[-1] == "results":
-            head = encode({k: v for k, v in value.items() if k != "results"})
-            return head[:-1] + b',"results":[' + b",".join(map(entity_json, value["results"])) + b"]}"
-        return encode(value)
+    def encode_page(page: dict[str, Any]) -> bytes:
+        if type(page.get("results")) is list and list(page)[-1] == "results":
+            head = encode({k: v for k, v in page.items() if k != "results"})
+            return head[:-1] + b',"results":[' + b",".join(map(entity_json, page["results"])) + b"]}"
+        return encode(page)
 
-    server._dumps = dumps  # type: ignore[attr-defined]
+    return encode_page
 
 
 def skewed_id(number: int, dense_share: float = 0.9) -> str:
@@ -134,55 +135,46 @@ def skewed_id(number: int, dense_share: float = 0.9) -> str:
 
 
 class _Latency:
-    """The answer delay: ``fixed`` seconds per request plus ``per_entity`` seconds per entity of a page.
+    """The answer delay: the fake's ``latency`` per request plus ``per_entity`` seconds per entity of a page.
 
-    The fake sleeps ``fixed`` itself (outside its lock, every connection has a thread); the extra
-    time per entity is slept here, after the page is built, also outside the lock. Both are summed
-    so that the benchmark can compute its bound from what the server really added.
+    The fake sleeps its latency itself (outside its lock, every connection has a thread); the extra
+    time per entity is slept by the page encoder, after the page is built, also outside the lock.
+    Both are summed so that the benchmark can compute its bound from what the server really added.
     """
 
-    def __init__(self, fake: Any, per_entity: float) -> None:
+    def __init__(self, fake: FakeCommercetools, per_entity: float) -> None:
         import threading
 
         self.fake = fake
         self.per_entity = per_entity
         self.total = 0.0
         self._lock = threading.Lock()
-        self._count = threading.local()
-        # the listener answers through its own reference to the fake's handler (testing/fake/http.py)
-        self._handle = fake._httpd.handle
-        fake._httpd.handle = self.handle
+        self._encode = fake.page_encoder
+        fake.page_encoder = self.encode_page
+        fake.on_request(self.count_request)
 
-    def page_size(self, count: int) -> None:
-        self._count.value = count
+    def count_request(self, method: str, path: str) -> None:
+        with self._lock:
+            self.total += self.fake.latency
 
-    def handle(self, *args: Any) -> Any:
-        self._count.value = 0
-        response = self._handle(*args)
-        extra = self.per_entity * self._count.value
+    def encode_page(self, page: dict[str, Any]) -> bytes:
+        data = self._encode(page)
+        extra = self.per_entity * len(page["results"])
         if extra > 0:
             time.sleep(extra)
-        with self._lock:
-            self.total += self.fake.latency + extra
-        return response
+            with self._lock:
+                self.total += extra
+        return data
 
 
 def _serve(conn: Connection, latency: float, fast_pages: bool, per_entity: float = 0.0) -> None:
-    from airflow_provider_commercetools.testing.fake import listing as server  # where pages are encoded
-    from airflow_provider_commercetools.testing.server import FakeCommercetools
+    from airflow_provider_commercetools.testing import FakeCommercetools
 
+    fake = FakeCommercetools(latency=latency, record_requests=True)
     if fast_pages:
-        _memoize_page_serialization()
-    fake = FakeCommercetools(latency=latency, record_requests=True).start()
+        fake.page_encoder = memoized_pages(fake.page_encoder)
+    fake.start()
     delay = _Latency(fake, per_entity)
-    encode = server._dumps
-
-    def dumps_counting(value: Any) -> bytes:  # tells the latency how many entities a page holds
-        if type(value) is dict and type(value.get("results")) is list:
-            delay.page_size(len(value["results"]))
-        return encode(value)
-
-    server._dumps = dumps_counting  # type: ignore[attr-defined]
     conn.send(ServerInfo(fake.url, fake.project_key, fake.client_id, fake.client_secret, os.getpid()))
     cpu_start = time.process_time()
     accepted_start = 0
@@ -195,7 +187,7 @@ def _serve(conn: Connection, latency: float, fast_pages: bool, per_entity: float
             conn.send(argument)
         elif command == "seed_skewed":  # into its own collection, next to the even one
             count, resource = argument
-            fake._collections.pop(resource, None)
+            fake.clear(resource)
             fake.add_many(resource, ({"id": skewed_id(i), **product_draft(i)} for i in range(count)))
             conn.send(count)
         elif command == "clear":
@@ -208,10 +200,9 @@ def _serve(conn: Connection, latency: float, fast_pages: bool, per_entity: float
             fake.reset_log()
             delay.total = 0.0
             cpu_start = time.process_time()
-            accepted_start = fake._httpd.accepted_connections if fake._httpd else 0
+            accepted_start = fake.accepted_connections
             conn.send(None)
         elif command == "stats":
-            accepted = fake._httpd.accepted_connections if fake._httpd else 0
             conn.send(
                 ServerStats(
                     api_gets=fake.count_requests("GET", api_prefix),
@@ -219,7 +210,7 @@ def _serve(conn: Connection, latency: float, fast_pages: bool, per_entity: float
                     token_grants=fake.token_grants,
                     requests=fake.count_requests(),
                     cpu_seconds=time.process_time() - cpu_start,
-                    connections=accepted - accepted_start,
+                    connections=fake.accepted_connections - accepted_start,
                     latency_seconds=delay.total,
                 )
             )

@@ -11,7 +11,7 @@ from airflow_provider_commercetools.testing import FakeCommercetools
 
 def create(ct: FakeCommercetools, resource: str, draft: dict[str, Any]) -> dict[str, Any]:
     """Create through the fake's HTTP API write path (as a POST would, without the socket)."""
-    response = ct._create(resource, json.dumps(draft).encode(), None)
+    response = ct.project_api.create(resource, json.dumps(draft).encode())
     assert response.status == 201, response.body
     body = json.loads(response.body)
     return body.get("customer", body) if resource == "customers" else body
@@ -21,13 +21,13 @@ def update(
     ct: FakeCommercetools, resource: str, entity: dict[str, Any], actions: list[dict[str, Any]]
 ) -> dict[str, Any]:
     payload = {"version": entity["version"], "actions": actions}
-    response = ct._update(resource, entity["id"], json.dumps(payload).encode(), None)
+    response = ct.project_api.update(resource, entity["id"], json.dumps(payload).encode())
     assert response.status == 200, response.body
     return json.loads(response.body)
 
 
 def delete(ct: FakeCommercetools, resource: str, entity: dict[str, Any]) -> None:
-    response = ct._delete(resource, entity["id"], {"version": [str(entity["version"])]}, None)
+    response = ct.project_api.delete(resource, entity["id"], {"version": [str(entity["version"])]})
     assert response.status == 200, response.body
 
 

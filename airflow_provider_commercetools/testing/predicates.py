@@ -11,9 +11,9 @@ Supported syntax (a practical subset of the real predicate language):
 * fields: plain (``key``), dotted (``masterData.current.name.en``) or nested
   (``masterData(current(name(en = "x")))``). Arrays met on the way match when any element matches.
 
-:func:`parse_where` turns a predicate string into an immutable tree (cached); :func:`bind`
-(in :mod:`.predicate_eval`, re-exported here) turns a tree plus the request's input variables into
-a fast ``Callable[[dict], bool]``.
+:func:`parse_where` turns a predicate string into an immutable tree (cached); ``bind`` (in
+:mod:`.predicate_eval`, which builds on this module) turns a tree plus the request's input variables
+into a fast ``Callable[[dict], bool]``.
 Standard library only.
 """
 
@@ -38,7 +38,6 @@ __all__ = [
     "Or",
     "PredicateError",
     "Var",
-    "bind",
     "conjuncts",
     "parse_where",
 ]
@@ -368,6 +367,3 @@ def parse_where(text: str) -> Node:
     if not text.strip():
         raise PredicateError("empty predicate")
     return _Parser(text).parse()
-
-
-from airflow_provider_commercetools.testing.predicate_eval import bind  # noqa: E402  (the evaluator)

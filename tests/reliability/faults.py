@@ -12,7 +12,6 @@ on every attempt, so a re-send is a later request with the same correlation id).
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,20 +44,22 @@ class FaultyCommercetools(FakeCommercetools):
         self.revocations = 0
         self._revoke_at: set[int] = set()
         self._outage: tuple[int, dict[str, Any]] | None = None
+        self.on_request(self._count_api_request)
+        self.on_token(self.issued_tokens.append)
 
     def revoke_tokens_after(self, *counts: int) -> None:
         """Revoke every token when the API request number ``count + 1`` arrives (it then gets a 401)."""
-        with self._lock:
+        with self.lock:
             self._revoke_at = {self.api_requests + n + 1 for n in counts}
 
     def outage_after(self, count: int, fault: str, times: int, **match: Any) -> None:
         """After ``count`` more API requests, serve ``fault`` to the next ``times`` matching requests."""
-        with self._lock:
+        with self.lock:
             self._outage = (self.api_requests + count + 1, {"fault": fault, "times": times, **match})
 
-    def _take_fault(self, method: str, path: str) -> Any:
+    def _count_api_request(self, method: str, path: str) -> None:
         if not path.startswith("/oauth"):
-            with self._lock:
+            with self.lock:
                 self.api_requests += 1
                 if self.api_requests in self._revoke_at:
                     self.revoke_tokens()
@@ -66,14 +67,6 @@ class FaultyCommercetools(FakeCommercetools):
                 if self._outage is not None and self.api_requests == self._outage[0]:
                     self.inject(self._outage[1].pop("fault"), **self._outage[1])
                     self._outage = None
-        return super()._take_fault(method, path)
-
-    def _oauth(self, *args: Any) -> Any:
-        response = super()._oauth(*args)
-        if response.status == 200:
-            with self._lock:
-                self.issued_tokens.append(json.loads(response.body)["access_token"])
-        return response
 
 
 def cause(request: RecordedRequest) -> str | None:

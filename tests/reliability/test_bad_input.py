@@ -267,14 +267,18 @@ class WrongShapes(FakeCommercetools):
 
     broken_token = False
 
-    def _handle(self, method: str, path: str, query: Any, headers: Any, body: bytes) -> Any:
-        from airflow_provider_commercetools.testing.server import _Response
+    def __init__(self) -> None:
+        super().__init__()
+        self.mount(self._wrong_shape)
+
+    def _wrong_shape(self, method: str, path: str, query: Any, headers: Any, body: bytes) -> Any:
+        from airflow_provider_commercetools.testing.fake.http import Response
 
         if path == "/oauth/token" and self.broken_token:
-            return _Response(200, b'{"token": "where is it?"}')
+            return Response(200, b'{"token": "where is it?"}')
         if path.endswith("/products"):
-            return _Response(200, b'[{"id": "a"}, {"id": "b"}]')
-        return super()._handle(method, path, query, headers, body)
+            return Response(200, b'[{"id": "a"}, {"id": "b"}]')
+        return None
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
-from airflow_provider_commercetools.testing.predicates import PredicateError, bind, parse_where
+from airflow_provider_commercetools.testing.predicate_eval import bind
+from airflow_provider_commercetools.testing.predicates import PredicateError, parse_where
 
 PK = "test-project"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -752,8 +753,7 @@ def test_keep_alive_reuses_one_connection(ct: FakeCommercetools, api: Api) -> No
         assert api.get("products").status_code == 200
         assert api.post("products", {}).status_code == 201
         assert api.get("products/missing").status_code == 404
-    assert ct._httpd is not None
-    assert ct._httpd.accepted_connections == 2  # the token grant (plain requests.post) + the session
+    assert ct.accepted_connections == 2  # the token grant (plain requests.post) + the session
 
 
 def test_request_log(ct: FakeCommercetools, api: Api) -> None:
@@ -1024,13 +1024,13 @@ def test_on_write_tells_every_create_update_and_delete() -> None:
 def test_listen_serves_another_api_with_the_same_tokens_faults_and_log() -> None:
     import requests
 
-    from airflow_provider_commercetools.testing.fake.http import _dumps, _Response
+    from airflow_provider_commercetools.testing.fake.http import Response, dumps
 
     def other_api(method: str, path: str, query: Any, headers: Any, body: bytes) -> Any:
         if path != "/other":
             return None
-        ct._token_scopes(headers)  # the same bearer tokens as the project API
-        return _Response(200, _dumps({"served": method}))
+        ct.token_scopes(headers)  # the same bearer tokens as the project API
+        return Response(200, dumps({"served": method}))
 
     with FakeCommercetools() as ct:
         url = ct.listen(other_api)

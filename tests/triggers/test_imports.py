@@ -40,8 +40,7 @@ def test_run_polls_through_faults_until_the_container_is_done(commercetools_impo
     imports = commercetools_import_api
     ct = imports.fake
     imports.reads_before_processing = 2
-    imports.containers["watched"] = {"key": "watched", "version": 1}
-    imports._by_container["watched"] = []
+    imports.add_container("watched")
     ct.inject("503", times=1, path_prefix=f"/{PK}/import-containers/watched/")
     _import(ct, imports, [{"key": "c1", "name": {"en": "C"}, "slug": {"en": "c1"}}])
 
@@ -55,8 +54,7 @@ def test_run_polls_through_faults_until_the_container_is_done(commercetools_impo
 def test_run_reports_unresolved_after_its_timeout_and_errors_as_events(commercetools_import_api):
     imports = commercetools_import_api
     ct = imports.fake
-    imports.containers["watched"] = {"key": "watched", "version": 1}
-    imports._by_container["watched"] = []
+    imports.add_container("watched")
     _import(
         ct,
         imports,

@@ -5,20 +5,21 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import parse_qs, unquote_plus
 
 from airflow_provider_commercetools.testing.fake.http import (
-    _READ_METHODS,
-    _dumps,
-    _HttpError,
-    _method_not_allowed,
-    _not_found,
-    _oauth_error_body,
-    _Response,
+    READ_METHODS,
+    HttpError,
+    Response,
+    dumps,
+    insufficient_scope,
+    method_not_allowed,
+    not_found,
+    oauth_error_body,
 )
-from airflow_provider_commercetools.testing.fake.store import FakeState
 
 _SCOPE_FAMILY = {
     "product-projections": "products",
@@ -30,43 +31,67 @@ _SCOPE_FAMILY = {
 _SCOPE_ALTERNATIVES = {"custom-objects": ("products", "orders", "customers")}
 
 
-class FakeAuth(FakeState):
-    """Token grants and checks (mixed into FakeCommercetools)."""
+#: told of every access token granted (after it is stored)
+GrantListener = Callable[[str], None]
 
-    client_id: str
-    client_secret: str
-    scopes: tuple[str, ...]
-    token_lifetime: int
-    token_grants: int
-    _tokens: dict[str, tuple[float, frozenset[str]]]
+
+class Auth:
+    """The client-credentials grant of one API client, and the checks of the bearer tokens it issued."""
+
+    def __init__(
+        self,
+        lock: threading.RLock,
+        *,
+        project_key: str,
+        client_id: str,
+        client_secret: str,
+        scopes: Sequence[str] | None,
+        token_lifetime: int,
+    ) -> None:
+        """``scopes``: what the client may ask for (None: ``manage_project:{project_key}``)."""
+        self._lock = lock
+        self.project_key = project_key
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.scopes: tuple[str, ...] = tuple(scopes) if scopes is not None else (f"manage_project:{project_key}",)
+        self.token_lifetime = token_lifetime
+        self.token_grants = 0
+        self._tokens: dict[str, tuple[float, frozenset[str]]] = {}
+        self._grant_listeners: list[GrantListener] = []
+
+    def on_grant(self, listener: GrantListener) -> None:
+        """Call ``listener`` with every access token granted from now on."""
+        with self._lock:
+            self._grant_listeners.append(listener)
 
     def revoke_tokens(self) -> None:
         """Every token issued so far becomes invalid (401 invalid_token); new grants work."""
         with self._lock:
             self._tokens.clear()
 
-    def _oauth(
+    def handle(
         self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes
-    ) -> _Response:
+    ) -> Response:
+        """The token endpoint ``POST /oauth/token`` (client credentials in HTTP Basic auth)."""
         if path.rstrip("/") != "/oauth/token":
-            raise _not_found(f"The endpoint '{path}' was not found.")
+            raise not_found(f"The endpoint '{path}' was not found.")
         if method != "POST":
-            raise _method_not_allowed(method, path)
+            raise method_not_allowed(method, path)
         if not self._client_authenticated(headers.get("authorization", "")):
             message = "Please provide valid client credentials using HTTP Basic Authentication."
-            raise _HttpError(
-                401, _oauth_error_body(401, "invalid_client", message), {"WWW-Authenticate": 'Basic realm="ct"'}
+            raise HttpError(
+                401, oauth_error_body(401, "invalid_client", message), {"WWW-Authenticate": 'Basic realm="ct"'}
             )
         form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         grant_type = (form.get("grant_type") or [""])[-1]
         if grant_type != "client_credentials":
             message = f"Unsupported grant type '{grant_type}': use 'client_credentials'."
-            raise _HttpError(400, _oauth_error_body(400, "unsupported_grant_type", message))
+            raise HttpError(400, oauth_error_body(400, "unsupported_grant_type", message))
         scope_text = (form.get("scope") or query.get("scope") or [""])[-1]
         requested = scope_text.split()
         for scope in requested:
             if scope not in self.scopes:
-                raise _HttpError(400, _oauth_error_body(400, "invalid_scope", f"Invalid scope: {scope}"))
+                raise HttpError(400, oauth_error_body(400, "invalid_scope", f"Invalid scope: {scope}"))
         granted = tuple(dict.fromkeys(requested)) if requested else self.scopes
         token = secrets.token_urlsafe(24)
         with self._lock:
@@ -78,7 +103,9 @@ class FakeAuth(FakeState):
             "expires_in": self.token_lifetime,
             "scope": " ".join(granted),
         }
-        return _Response(200, _dumps(payload))
+        for listener in self._grant_listeners:
+            listener(token)
+        return Response(200, dumps(payload))
 
     def _client_authenticated(self, header: str) -> bool:
         scheme, _, encoded = header.partition(" ")
@@ -95,7 +122,8 @@ class FakeAuth(FakeState):
             return True
         return (unquote_plus(client_id), unquote_plus(secret)) == (self.client_id, self.client_secret)
 
-    def _token_scopes(self, headers: Mapping[str, str]) -> frozenset[str]:
+    def token_scopes(self, headers: Mapping[str, str]) -> frozenset[str]:
+        """The scopes of the request's bearer token; a 401 ``invalid_token`` if it has none that is valid."""
         scheme, _, token = headers.get("authorization", "").partition(" ")
         token = token.strip()
         with self._lock:
@@ -105,14 +133,15 @@ class FakeAuth(FakeState):
                 entry = None
         if entry is None:
             message = "The provided access token is invalid."
-            raise _HttpError(401, _oauth_error_body(401, "invalid_token", message), {"WWW-Authenticate": "Bearer"})
+            raise HttpError(401, oauth_error_body(401, "invalid_token", message), {"WWW-Authenticate": "Bearer"})
         return entry[1]
 
-    def _check_scope(self, scopes: frozenset[str], method: str, resource: str | None, store: str | None) -> None:
+    def check_scope(self, scopes: frozenset[str], method: str, resource: str | None, store: str | None) -> None:
+        """A 403 ``insufficient_scope`` unless ``scopes`` allow ``method`` on ``resource`` (None: the project)."""
         pk = self.project_key
         if f"manage_project:{pk}" in scopes:
             return
-        read = method in _READ_METHODS
+        read = method in READ_METHODS
         if resource is None:
             if any(s.split(":")[1:2] == [pk] for s in scopes):
                 return
@@ -125,5 +154,4 @@ class FakeAuth(FakeState):
                     if f"{perm}:{pk}" in scopes or (store is not None and f"{perm}:{pk}:{store}" in scopes):
                         return
             missing = f"{'view' if read else 'manage'}_{family}"
-        message = f"Insufficient scope. One of the following scopes is missing: {missing}"
-        raise _HttpError(403, _oauth_error_body(403, "insufficient_scope", message))
+        raise insufficient_scope(f"Insufficient scope. One of the following scopes is missing: {missing}")

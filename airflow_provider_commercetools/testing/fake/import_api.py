@@ -35,36 +35,37 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from airflow_provider_commercetools.testing.fake.http import (
-    _READ_METHODS,
-    _bad_request,
-    _dumps,
-    _error_body,
-    _HttpError,
-    _invalid_json,
-    _method_not_allowed,
-    _not_found,
-    _now_iso,
-    _oauth_error_body,
-    _Response,
+    READ_METHODS,
+    HttpError,
+    Response,
+    bad_request,
+    dumps,
+    error_body,
+    insufficient_scope,
+    invalid_json,
+    method_not_allowed,
+    not_found,
+    now_iso,
 )
 from airflow_provider_commercetools.testing.fake.import_model import (
-    _BY_SEGMENT,
-    _REQUEST_SCOPES,
-    _STATES,
-    _TYPES,
+    BY_SEGMENT,
     MAX_RESOURCES,
-    _json_object,
-    _key_references,
-    _Operation,
-    _page,
-    _reference_collection,
-    _validate,
-    _with_ids,
+    REQUEST_SCOPES,
+    STATES,
+    TYPES,
+    Operation,
+    json_object,
+    key_references,
+    page_params,
+    query_operations,
+    reference_collection,
+    validate,
+    with_ids,
 )
-from airflow_provider_commercetools.testing.fake.store import _copy, _UuidBatch
+from airflow_provider_commercetools.testing.fake.store import UuidBatch, copy_json
 
 if TYPE_CHECKING:
-    from airflow_provider_commercetools.testing.server import FakeCommercetools
+    from airflow_provider_commercetools.testing.fake.commercetools import FakeCommercetools
 
 
 class FakeImportApi:
@@ -74,67 +75,84 @@ class FakeImportApi:
     :param processing_delay: seconds before a new operation may be processed (0: at the next read).
     :param reads_before_processing: reads of its container (summary or operations) that still see a
         new operation ``processing``: a deterministic asynchronous step for tests (0: none).
+    :param port: the port of its address (0: a free one).
     """
 
     def __init__(
-        self, fake: FakeCommercetools, *, processing_delay: float = 0.0, reads_before_processing: int = 0
+        self,
+        fake: FakeCommercetools,
+        *,
+        processing_delay: float = 0.0,
+        reads_before_processing: int = 0,
+        port: int = 0,
     ) -> None:
         self.fake = fake
         self.processing_delay = float(processing_delay)
         self.reads_before_processing = int(reads_before_processing)
         self._reads: dict[str, int] = {}
         self.containers: dict[str, dict[str, Any]] = {}
-        self._operations: dict[str, _Operation] = {}
+        self._operations: dict[str, Operation] = {}
         self._by_container: dict[str, list[str]] = {}
-        self._processing: dict[str, _Operation] = {}
-        self._unresolved: dict[str, _Operation] = {}
-        self._new_id = _UuidBatch().next
-        self.url = fake.listen(self.handle)
+        self._processing: dict[str, Operation] = {}
+        self._unresolved: dict[str, Operation] = {}
+        self._new_id = UuidBatch().next
+        self.url = fake.listen(self.handle, port=port)
 
     # -- for tests -----------------------------------------------------------------------------
 
     def operations(self, container: str | None = None) -> list[dict[str, Any]]:
         """Every operation (of one container), oldest first, as the API shows them."""
-        with self.fake._lock:
+        with self.fake.lock:
             ids = self._by_container.get(container, []) if container else list(self._operations)
             return [self._operations[i].to_json() for i in ids]
 
     def history(self, operation_id: str) -> list[str]:
         """The states an operation has been in, oldest first."""
-        with self.fake._lock:
+        with self.fake.lock:
             return list(self._operations[operation_id].history)
+
+    def add_container(self, key: str, resource_type: str | None = None) -> dict[str, Any]:
+        """Create an empty import container without HTTP (seeding; an existing one is replaced)."""
+        now = now_iso()
+        container: dict[str, Any] = {"key": key, "version": 1, "createdAt": now, "lastModifiedAt": now}
+        if resource_type is not None:
+            container["resourceType"] = resource_type
+        with self.fake.lock:
+            self.containers[key] = container
+            self._by_container[key] = []
+        return container
 
     def process(self) -> None:
         """Process what is due now (what every read of the Import API does first)."""
-        with self.fake._lock:
+        with self.fake.lock:
             self._process()
 
     # -- HTTP ----------------------------------------------------------------------------------
 
     def handle(
         self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes
-    ) -> _Response | None:
+    ) -> Response | None:
         parts = [unquote(p) for p in path.strip("/").split("/")] if path.strip("/") else []
         if len(parts) < 2 or parts[0] != self.fake.project_key:
             return None
         rest = parts[1:]
-        is_request = len(rest) == 3 and rest[1] == "import-containers" and rest[0] in _BY_SEGMENT
-        self._check_scope(headers, method, _BY_SEGMENT[rest[0]] if is_request else None)
-        with self.fake._lock:
+        is_request = len(rest) == 3 and rest[1] == "import-containers" and rest[0] in BY_SEGMENT
+        self._check_scope(headers, method, BY_SEGMENT[rest[0]] if is_request else None)
+        with self.fake.lock:
             if rest[0] == "import-containers":
                 return self._containers(method, rest[1:], query, body)
             if rest[0] == "import-operations" and len(rest) == 2:
-                if method not in _READ_METHODS:
-                    raise _method_not_allowed(method, path)
+                if method not in READ_METHODS:
+                    raise method_not_allowed(method, path)
                 self._process()
                 operation = self._operations.get(rest[1])
                 if operation is None:
-                    raise _not_found(f"The ImportOperation with ID '{rest[1]}' was not found.")
-                return _Response(200, _dumps(operation.to_json()))
-            if len(rest) == 3 and rest[1] == "import-containers" and rest[0] in _BY_SEGMENT:
+                    raise not_found(f"The ImportOperation with ID '{rest[1]}' was not found.")
+                return Response(200, dumps(operation.to_json()))
+            if len(rest) == 3 and rest[1] == "import-containers" and rest[0] in BY_SEGMENT:
                 if method != "POST":
-                    raise _method_not_allowed(method, path)
-                return self._import(_BY_SEGMENT[rest[0]], rest[2], body)
+                    raise method_not_allowed(method, path)
+                return self._import(BY_SEGMENT[rest[0]], rest[2], body)
         return None
 
     def _check_scope(self, headers: dict[str, str], method: str, resource_type: str | None = None) -> None:
@@ -142,25 +160,25 @@ class FakeImportApi:
         ``manage_project`` covers everything; ``manage_import_containers`` creates containers;
         ``view_import_containers`` (or manage) reads containers, operations and summaries; an import
         request needs the scope that creates its resource type (e.g. ``manage_products`` for categories)."""
-        scopes = self.fake._token_scopes(headers)
+        scopes = self.fake.auth.token_scopes(headers)
         pk = self.fake.project_key
         if resource_type is not None:
-            wanted = [f"manage_project:{pk}", f"{_REQUEST_SCOPES.get(resource_type, 'manage_project')}:{pk}"]
+            wanted = [f"manage_project:{pk}", f"{REQUEST_SCOPES.get(resource_type, 'manage_project')}:{pk}"]
         else:
             wanted = [f"manage_project:{pk}", f"manage_import_containers:{pk}"]
-            if method in _READ_METHODS:
+            if method in READ_METHODS:
                 wanted.append(f"view_import_containers:{pk}")
         if not any(s in scopes for s in wanted):
-            message = f"Insufficient scope. One of the following scopes is missing: {wanted[1].split(':')[0]}"
-            raise _HttpError(403, _oauth_error_body(403, "insufficient_scope", message))
+            missing = wanted[1].split(":")[0]
+            raise insufficient_scope(f"Insufficient scope. One of the following scopes is missing: {missing}")
 
-    def _containers(self, method: str, rest: list[str], query: dict[str, list[str]], body: bytes) -> _Response:
+    def _containers(self, method: str, rest: list[str], query: dict[str, list[str]], body: bytes) -> Response:
         if not rest:
             if method == "POST":
                 return self._create_container(body)
-            if method in _READ_METHODS:
+            if method in READ_METHODS:
                 containers = list(self.containers.values())
-                limit, offset = _page(query)
+                limit, offset = page_params(query)
                 page = containers[offset : offset + limit]
                 answer = {
                     "limit": limit,
@@ -169,118 +187,86 @@ class FakeImportApi:
                     "total": len(containers),
                     "results": page,
                 }
-                return _Response(200, _dumps(answer))
-            raise _method_not_allowed(method, "import-containers")
+                return Response(200, dumps(answer))
+            raise method_not_allowed(method, "import-containers")
         key = rest[0]
         container = self.containers.get(key)
         if container is None:
-            raise _not_found(f"The ImportContainer with key '{key}' was not found.")
+            raise not_found(f"The ImportContainer with key '{key}' was not found.")
         if len(rest) == 1:
-            if method in _READ_METHODS:
-                return _Response(200, _dumps(container))
+            if method in READ_METHODS:
+                return Response(200, dumps(container))
             if method == "DELETE":
                 del self.containers[key]
                 for operation_id in self._by_container.pop(key, []):
                     self._operations.pop(operation_id, None)
                     self._processing.pop(operation_id, None)
                     self._unresolved.pop(operation_id, None)
-                return _Response(200, _dumps(container))
-            raise _method_not_allowed(method, f"import-containers/{key}")
-        if len(rest) == 2 and method in _READ_METHODS:
+                return Response(200, dumps(container))
+            raise method_not_allowed(method, f"import-containers/{key}")
+        if len(rest) == 2 and method in READ_METHODS:
             self._reads[key] = self._reads.get(key, 0) + 1
             self._process()
             operations = [self._operations[i] for i in self._by_container.get(key, [])]
             if rest[1] == "import-summaries":
-                states = dict.fromkeys(_STATES, 0)
+                states = dict.fromkeys(STATES, 0)
                 for operation in operations:
                     states[operation.state] = states.get(operation.state, 0) + 1
-                return _Response(200, _dumps({"states": states, "total": len(operations)}))
+                return Response(200, dumps({"states": states, "total": len(operations)}))
             if rest[1] == "import-operations":
-                return self._query_operations(operations, query)
-        raise _not_found(f"The endpoint 'import-containers/{'/'.join(rest)}' was not found.")
+                return Response(200, dumps(query_operations(operations, query)))
+        raise not_found(f"The endpoint 'import-containers/{'/'.join(rest)}' was not found.")
 
-    def _create_container(self, body: bytes) -> _Response:
-        draft = _json_object(body)
+    def _create_container(self, body: bytes) -> Response:
+        draft = json_object(body)
         key = draft.get("key")
         if (
             not isinstance(key, str)
             or not 2 <= len(key) <= 256
             or not all(c.isascii() and (c.isalnum() or c in "_-") for c in key)
         ):
-            raise _bad_request(
+            raise bad_request(
                 "InvalidInput", f"Invalid key {key!r}: 2 to 256 of a-z, A-Z, 0-9, '_' and '-'.", field="key"
             )
         resource_type = draft.get("resourceType")
-        if resource_type is not None and resource_type not in _TYPES:
-            raise _bad_request("InvalidInput", f"Unknown resourceType {resource_type!r}.", field="resourceType")
+        if resource_type is not None and resource_type not in TYPES:
+            raise bad_request("InvalidInput", f"Unknown resourceType {resource_type!r}.", field="resourceType")
         if key in self.containers:
             message = f"An ImportContainer with key '{key}' already exists."
-            raise _HttpError(400, _error_body(400, "DuplicateField", message, field="key", duplicateValue=key))
-        now = _now_iso()
-        container: dict[str, Any] = {"key": key, "version": 1, "createdAt": now, "lastModifiedAt": now}
-        if resource_type is not None:
-            container["resourceType"] = resource_type
-        self.containers[key] = container
-        self._by_container[key] = []
-        return _Response(201, _dumps(container))
-
-    def _query_operations(self, operations: list[_Operation], query: dict[str, list[str]]) -> _Response:
-        limit, offset = _page(query)
-        for name, attribute in (("state", "state"), ("resourceKey", "resource_key")):
-            wanted = query.get(name)
-            if wanted:
-                operations = [o for o in operations if getattr(o, attribute) == wanted[-1]]
-        for text in query.get("sort", []):
-            field_name, _, direction = text.partition(" ")
-            if field_name not in ("createdAt", "lastModifiedAt") or direction.strip().lower() not in (
-                "",
-                "asc",
-                "desc",
-            ):
-                raise _bad_request("InvalidInput", f"Malformed parameter: sort: '{text}'.")
-            if direction.strip().lower() == "desc":
-                operations = operations[::-1]
-        page = operations[offset : offset + limit]
-        answer = {
-            "limit": limit,
-            "offset": offset,
-            "count": len(page),
-            "total": len(operations),
-            "results": [o.to_json() for o in page],
-        }
-        return _Response(200, _dumps(answer))
+            raise HttpError(400, error_body(400, "DuplicateField", message, field="key", duplicateValue=key))
+        return Response(201, dumps(self.add_container(key, resource_type)))
 
     # -- import requests -----------------------------------------------------------------------
 
-    def _import(self, resource_type: str, container_key: str, body: bytes) -> _Response:
+    def _import(self, resource_type: str, container_key: str, body: bytes) -> Response:
         container = self.containers.get(container_key)
         if container is None:
-            raise _not_found(f"The ImportContainer with key '{container_key}' was not found.")
-        request = _json_object(body)
-        _segment, body_field, key_field, _collection, required = _TYPES[resource_type]
+            raise not_found(f"The ImportContainer with key '{container_key}' was not found.")
+        request = json_object(body)
+        _segment, body_field, key_field, _collection, required = TYPES[resource_type]
         if request.get("type") != resource_type:
-            raise _bad_request(
+            raise bad_request(
                 "InvalidInput",
                 f"The request's type must be '{resource_type}', not {request.get('type')!r}.",
                 field="type",
             )
         if container.get("resourceType") not in (None, resource_type):
-            raise _bad_request(
+            raise bad_request(
                 "InvalidInput",
                 f"The ImportContainer '{container_key}' imports {container['resourceType']}, not {resource_type}.",
             )
         resources = request.get(body_field)
         if not isinstance(resources, list) or not resources:
-            raise _bad_request("InvalidInput", f"'{body_field}' must be a non-empty array.", field=body_field)
+            raise bad_request("InvalidInput", f"'{body_field}' must be a non-empty array.", field=body_field)
         if len(resources) > MAX_RESOURCES:
-            raise _bad_request(
+            raise bad_request(
                 "InvalidInput",
                 f"'{body_field}' must not contain more than {MAX_RESOURCES} items; it contains {len(resources)}.",
                 field=body_field,
             )
         if not all(isinstance(r, dict) for r in resources):
-            raise _invalid_json(f"{body_field}: every item must be a JSON object.")
-        now, created_at = time.time(), _now_iso()
+            raise invalid_json(f"{body_field}: every item must be a JSON object.")
+        now, created_at = time.time(), now_iso()
         statuses = []
         for resource in resources:
             if resource_type == "product-variant-patch":
@@ -288,10 +274,12 @@ class FakeImportApi:
                 key = reference.get("key", "") if isinstance(reference, dict) else ""
             else:
                 key = resource.get(key_field) if isinstance(resource.get(key_field), str) else ""
-            operation = _Operation(self._new_id(), container_key, resource_type, key, _copy(resource), now, created_at)
+            operation = Operation(
+                self._new_id(), container_key, resource_type, key, copy_json(resource), now, created_at
+            )
             operation.history.append("processing")
             operation.read_mark = self._reads.get(container_key, 0)
-            operation.errors = _validate(resource, required)
+            operation.errors = validate(resource, required)
             if operation.errors:
                 operation.set_state("validationFailed")
             else:
@@ -302,7 +290,7 @@ class FakeImportApi:
             if operation.errors:
                 status["errors"] = operation.errors
             statuses.append(status)
-        return _Response(201, _dumps({"operationStatus": statuses}))
+        return Response(201, dumps({"operationStatus": statuses}))
 
     # -- asynchronous processing ---------------------------------------------------------------
 
@@ -322,11 +310,11 @@ class FakeImportApi:
                 if self._resolve(operation):
                     changed = True
 
-    def _resolve(self, operation: _Operation) -> bool:
+    def _resolve(self, operation: Operation) -> bool:
         """Import the operation's resource if its references exist; True when its state changed."""
         missing = []
         ids: dict[int, str] = {}
-        for reference in _key_references(operation.resource):
+        for reference in key_references(operation.resource):
             found = self._find(reference["typeId"], reference["key"])
             if found is None:
                 missing.append({"typeId": reference["typeId"], "key": reference["key"]})
@@ -353,25 +341,25 @@ class FakeImportApi:
         return True
 
     def _find(self, type_id: str, key: str) -> dict[str, Any] | None:
-        collection = self.fake._collections.get(_reference_collection(type_id))
+        collection = self.fake.store.get(reference_collection(type_id))
         if collection is None:
             return None
         fields = ("orderNumber",) if type_id == "order" else ("key",)
         return collection.find_unique(fields, (key,))
 
-    def _store(self, operation: _Operation, ids: dict[int, str]) -> dict[str, Any] | None:
+    def _store(self, operation: Operation, ids: dict[int, str]) -> dict[str, Any] | None:
         """Create or update the resource in the HTTP API's collection; an error object if it cannot."""
-        _segment, _field, key_field, name, _required = _TYPES[operation.resource_type]
-        coll = self.fake._collection(name)
-        fields = _with_ids(operation.resource, ids)
+        _segment, _field, key_field, name, _required = TYPES[operation.resource_type]
+        coll = self.fake.store.collection(name)
+        fields = with_ids(operation.resource, ids)
         if operation.resource_type == "product-variant-patch":
             key_field = "key"
             fields = {"key": operation.resource_key, **{k: v for k, v in fields.items() if k != "productVariant"}}
         existing = coll.find_unique((key_field,), (operation.resource_key,))
-        now = _now_iso()
+        now = now_iso()
         if operation.resource_type == "order-patch":
             assert existing is not None  # resolved above
-            new = {**_copy(existing), "version": existing["version"] + 1, "lastModifiedAt": now}
+            new = {**copy_json(existing), "version": existing["version"] + 1, "lastModifiedAt": now}
             new.setdefault("patches", [])
             new["patches"] = [*new["patches"], fields.get("fields")]
         elif existing is None:
@@ -394,9 +382,9 @@ class FakeImportApi:
             }
         if existing is None:
             coll.insert(new)
-            self.fake._emit("created", name, new, None)
+            self.fake.store.emit("created", name, new, None)
         else:
             coll.replace(existing, new)
-            self.fake._emit("updated", name, new, existing)
+            self.fake.store.emit("updated", name, new, existing)
         operation.resource_version = new["version"]
         return None

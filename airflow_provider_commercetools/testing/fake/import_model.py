@@ -8,13 +8,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_commercetools.testing.fake.http import _bad_request, _invalid_json, _now_iso
+from airflow_provider_commercetools.testing.fake.http import bad_request, invalid_json, now_iso
 
 MAX_RESOURCES = 20
 MAX_LIMIT = 500
 
 # resource type -> (path segment, body field, key field, HTTP API collection it is stored in, required fields)
-_TYPES: dict[str, tuple[str, str, str, str, tuple[str, ...]]] = {
+TYPES: dict[str, tuple[str, str, str, str, tuple[str, ...]]] = {
     "category": ("categories", "resources", "key", "categories", ("key", "name", "slug")),
     "customer": ("customers", "resources", "key", "customers", ("key", "email")),
     "discount-code": ("discount-codes", "resources", "key", "discount-codes", ("key", "code", "cartDiscounts")),
@@ -32,7 +32,7 @@ _TYPES: dict[str, tuple[str, str, str, str, tuple[str, ...]]] = {
     "product-selection": ("product-selections", "resources", "key", "product-selections", ("key", "name")),
     "business-unit": ("business-units", "resources", "key", "business-units", ("key", "unitType", "name")),
 }
-_BY_SEGMENT = {spec[0]: name for name, spec in _TYPES.items()}
+BY_SEGMENT = {spec[0]: name for name, spec in TYPES.items()}
 _LOCALIZED = ("name", "slug", "description")
 # KeyReference typeId -> HTTP API collection (and the field holding the key)
 _REFERENCE_COLLECTIONS = {
@@ -57,16 +57,18 @@ _REFERENCE_COLLECTIONS = {
 }
 
 
-def _reference_collection(type_id: str) -> str:
+def reference_collection(type_id: str) -> str:
     """The HTTP API collection a KeyReference's ``typeId`` points into."""
     return _REFERENCE_COLLECTIONS.get(type_id, f"{type_id}s")
 
 
-_STATES = ("processing", "validationFailed", "unresolved", "waitForMasterVariant", "imported", "rejected", "canceled")
+STATES = ("processing", "validationFailed", "unresolved", "waitForMasterVariant", "imported", "rejected", "canceled")
 
 
 @dataclass
-class _Operation:
+class Operation:
+    """One import operation: its resource, state, errors and history."""
+
     id: str
     container: str
     resource_type: str
@@ -88,7 +90,7 @@ class _Operation:
     def set_state(self, state: str) -> None:
         self.state = state
         self.version += 1
-        self.last_modified_at = _now_iso()
+        self.last_modified_at = now_iso()
         self.history.append(state)
 
     def to_json(self) -> dict[str, Any]:
@@ -116,7 +118,7 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1000):03d}Z"
 
 
-def _key_references(value: Any) -> Iterator[dict[str, Any]]:
+def key_references(value: Any) -> Iterator[dict[str, Any]]:
     """Every KeyReference (``{"typeId", "key"}``) in an import resource."""
     stack = [value]
     while stack:
@@ -130,18 +132,18 @@ def _key_references(value: Any) -> Iterator[dict[str, Any]]:
             stack.extend(current)
 
 
-def _with_ids(value: Any, ids: dict[int, str]) -> Any:
+def with_ids(value: Any, ids: dict[int, str]) -> Any:
     """A copy of the resource whose resolved KeyReferences are ``{"typeId", "id"}`` references."""
     if isinstance(value, dict):
         if id(value) in ids:
             return {"typeId": value["typeId"], "id": ids[id(value)]}
-        return {k: _with_ids(v, ids) for k, v in value.items()}
+        return {k: with_ids(v, ids) for k, v in value.items()}
     if isinstance(value, list):
-        return [_with_ids(v, ids) for v in value]
+        return [with_ids(v, ids) for v in value]
     return value
 
 
-def _validate(resource: Mapping[str, Any], required: tuple[str, ...]) -> list[dict[str, Any]]:
+def validate(resource: Mapping[str, Any], required: tuple[str, ...]) -> list[dict[str, Any]]:
     """The validation errors of an import resource (as the API reports them on its operation)."""
     errors = []
     for name in required:
@@ -158,7 +160,7 @@ def _validate(resource: Mapping[str, Any], required: tuple[str, ...]) -> list[di
 
 
 #: the scope that creates each resource type (and so may send its import requests)
-_REQUEST_SCOPES = {
+REQUEST_SCOPES = {
     **dict.fromkeys(
         (
             "category",
@@ -183,28 +185,54 @@ _REQUEST_SCOPES = {
 }
 
 
-def _json_object(body: bytes) -> dict[str, Any]:
+def json_object(body: bytes) -> dict[str, Any]:
     try:
         value = json.loads(body or b"null")
     except ValueError as error:
-        raise _invalid_json(str(error)) from None
+        raise invalid_json(str(error)) from None
     if not isinstance(value, dict):
-        raise _invalid_json("The body must be a JSON object.")
+        raise invalid_json("The body must be a JSON object.")
     return value
 
 
-def _page(query: Mapping[str, list[str]]) -> tuple[int, int]:
+def page_params(query: Mapping[str, list[str]]) -> tuple[int, int]:
     values = {}
     for name, default in (("limit", 20), ("offset", 0)):
         raw = (query.get(name) or [str(default)])[-1]
         try:
             values[name] = int(raw)
         except ValueError:
-            raise _bad_request(
-                "InvalidInput", f"Malformed parameter: {name}: '{raw}' is not a valid integer."
-            ) from None
+            raise bad_request("InvalidInput", f"Malformed parameter: {name}: '{raw}' is not a valid integer.") from None
         if values[name] < 0:
-            raise _bad_request("InvalidInput", f"The {name} must not be negative.")
+            raise bad_request("InvalidInput", f"The {name} must not be negative.")
     if values["limit"] > MAX_LIMIT:
-        raise _bad_request("InvalidInput", f"The limit must not be greater than {MAX_LIMIT}.")
+        raise bad_request("InvalidInput", f"The limit must not be greater than {MAX_LIMIT}.")
     return values["limit"], values["offset"]
+
+
+def query_operations(operations: list[Operation], query: Mapping[str, list[str]]) -> dict[str, Any]:
+    """The page of ``operations`` a query of a container's import operations answers (filtered, sorted)."""
+    limit, offset = page_params(query)
+    for name, attribute in (("state", "state"), ("resourceKey", "resource_key")):
+        wanted = query.get(name)
+        if wanted:
+            operations = [o for o in operations if getattr(o, attribute) == wanted[-1]]
+    for text in query.get("sort", []):
+        field_name, _, direction = text.partition(" ")
+        if field_name not in ("createdAt", "lastModifiedAt") or direction.strip().lower() not in (
+            "",
+            "asc",
+            "desc",
+        ):
+            raise bad_request("InvalidInput", f"Malformed parameter: sort: '{text}'.")
+        if direction.strip().lower() == "desc":
+            operations = operations[::-1]
+    page = operations[offset : offset + limit]
+    answer: dict[str, Any] = {
+        "limit": limit,
+        "offset": offset,
+        "count": len(page),
+        "total": len(operations),
+        "results": [o.to_json() for o in page],
+    }
+    return answer

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
-from airflow_provider_commercetools.testing.fake.auth import FakeAuth
-from airflow_provider_commercetools.testing.fake.http import (
-    _bad_request,
-    _dumps,
-    _Response,
-)
-from airflow_provider_commercetools.testing.fake.store import (
-    _sort_entities,
-)
+from airflow_provider_commercetools.testing.fake.http import Response, bad_request, dumps
+from airflow_provider_commercetools.testing.fake.store import Store
+from airflow_provider_commercetools.testing.predicate_eval import bind
 from airflow_provider_commercetools.testing.predicates import (
     Compare,
     Literal,
     Node,
     PredicateError,
     Var,
-    bind,
     conjuncts,
     parse_where,
 )
@@ -31,14 +25,22 @@ MAX_LIMIT = 500
 MAX_OFFSET = 10_000
 
 
-def _parse_int(name: str, raw: str) -> int:
+#: ``{"limit", "offset", "count", ["total",] "results"} -> bytes``: how a page of query results is encoded
+PageEncoder = Callable[[dict[str, Any]], bytes]
+#: ``(entity field, key, typeId)`` of an in-store / in-business-unit path
+Scope = tuple[str, str, str]
+
+
+def parse_int(name: str, raw: str) -> int:
+    """``raw`` as an integer; a 400 naming the parameter ``name`` if it is not one."""
     try:
         return int(raw)
     except ValueError:
-        raise _bad_request("InvalidInput", f"Malformed parameter: {name}: '{raw}' is not a valid integer.") from None
+        raise bad_request("InvalidInput", f"Malformed parameter: {name}: '{raw}' is not a valid integer.") from None
 
 
-def _last(query: Mapping[str, list[str]], name: str) -> str | None:
+def last_value(query: Mapping[str, list[str]], name: str) -> str | None:
+    """The last value of query parameter ``name`` (None if absent)."""
     values = query.get(name)
     return values[-1] if values else None
 
@@ -54,64 +56,71 @@ class _ListParams:
 
 
 def _list_params(query: Mapping[str, list[str]]) -> _ListParams:
-    raw = _last(query, "limit")
-    limit = 20 if raw is None else _parse_int("limit", raw)
+    raw = last_value(query, "limit")
+    limit = 20 if raw is None else parse_int("limit", raw)
     if limit > MAX_LIMIT:
-        raise _bad_request("InvalidInput", f"The limit must not be greater than {MAX_LIMIT}.")
+        raise bad_request("InvalidInput", f"The limit must not be greater than {MAX_LIMIT}.")
     if limit < 0:
-        raise _bad_request("InvalidInput", "The limit must not be negative.")
-    raw = _last(query, "offset")
-    offset = 0 if raw is None else _parse_int("offset", raw)
+        raise bad_request("InvalidInput", "The limit must not be negative.")
+    raw = last_value(query, "offset")
+    offset = 0 if raw is None else parse_int("offset", raw)
     if offset > MAX_OFFSET:
-        raise _bad_request("InvalidInput", f"The offset must not be greater than {MAX_OFFSET}.")
+        raise bad_request("InvalidInput", f"The offset must not be greater than {MAX_OFFSET}.")
     if offset < 0:
-        raise _bad_request("InvalidInput", "The offset must not be negative.")
-    raw = _last(query, "withTotal")
+        raise bad_request("InvalidInput", "The offset must not be negative.")
+    raw = last_value(query, "withTotal")
     if raw is None or raw.lower() == "true":
         with_total = True
     elif raw.lower() == "false":
         with_total = False
     else:
-        raise _bad_request("InvalidInput", f"Malformed parameter: withTotal: '{raw}' is not a boolean.")
+        raise bad_request("InvalidInput", f"Malformed parameter: withTotal: '{raw}' is not a boolean.")
     sorts: list[tuple[tuple[str, ...], bool]] = []
     for text in query.get("sort", []):
         parts = text.split()
         if not parts or len(parts) > 2 or (len(parts) == 2 and parts[1].lower() not in ("asc", "desc")):
-            raise _bad_request(
+            raise bad_request(
                 "InvalidInput", f"Malformed parameter: sort: '{text}' (expected 'field asc' or 'field desc')."
             )
         path = tuple(parts[0].split("."))
         if any(not p for p in path):
-            raise _bad_request("InvalidInput", f"Malformed parameter: sort: '{text}' has an empty field name.")
+            raise bad_request("InvalidInput", f"Malformed parameter: sort: '{text}' has an empty field name.")
         sorts.append((path, len(parts) == 2 and parts[1].lower() == "desc"))
     where: list[Node] = []
     for text in query.get("where", []):
         try:
             where.append(parse_where(text))
         except PredicateError as exc:
-            raise _bad_request("InvalidInput", f"Malformed parameter: where: {exc}") from None
+            raise bad_request("InvalidInput", f"Malformed parameter: where: {exc}") from None
     variables = {k[4:]: v for k, v in query.items() if k.startswith("var.") and len(k) > 4}
     return _ListParams(limit, offset, with_total, sorts, where, variables)
 
 
-class FakeListing(FakeAuth):
-    """Query endpoints of collections (mixed into FakeCommercetools through FakeHttpApi)."""
+def in_scope(entity: Mapping[str, Any], scoped: Scope | None) -> bool:
+    """Whether ``entity`` belongs to the store / business unit of a scoped path (always, unscoped)."""
+    if scoped is None:
+        return True
+    ref = entity.get(scoped[0])
+    return isinstance(ref, dict) and ref.get("key") == scoped[1]
 
-    @staticmethod
-    def _in_scope(entity: Mapping[str, Any], scoped: tuple[str, str, str] | None) -> bool:
-        if scoped is None:
-            return True
-        ref = entity.get(scoped[0])
-        return isinstance(ref, dict) and ref.get("key") == scoped[1]
 
-    def _list(
+class Listing:
+    """Query endpoints of the store's collections; pages are encoded with :attr:`encode_page`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        #: encodes every page answered (a hook for benchmarks: e.g. to cache each entity's JSON)
+        self.encode_page: PageEncoder = dumps
+
+    def page(
         self,
         resource: str,
         query: dict[str, list[str]],
-        scoped: tuple[str, str, str] | None,
+        scoped: Scope | None,
         head_only: bool,
         extra: Callable[[dict[str, Any]], bool] | None = None,
-    ) -> _Response:
+    ) -> Response:
+        """The answer to a query of ``resource`` (``extra``: a further filter, e.g. a custom-object container)."""
         params = _list_params(query)
         sorts = params.sorts
         id_sort = len(sorts) == 1 and sorts[0][0] == ("id",)
@@ -135,15 +144,15 @@ class FakeListing(FakeAuth):
         try:
             checks = [bind(node, params.variables) for node in residual]
         except PredicateError as exc:
-            raise _bad_request("InvalidInput", f"Malformed parameter: where: {exc}") from None
+            raise bad_request("InvalidInput", f"Malformed parameter: where: {exc}") from None
         if scoped is not None:
             field_name, scope_key = scoped[0], scoped[1]
 
-            def in_scope(e: dict[str, Any]) -> bool:
+            def in_the_scope(e: dict[str, Any]) -> bool:
                 ref = e.get(field_name)
                 return type(ref) is dict and ref.get("key") == scope_key
 
-            checks.append(in_scope)
+            checks.append(in_the_scope)
         if extra is not None:
             checks.insert(0, extra)
         pred: Callable[[dict[str, Any]], bool] | None
@@ -158,8 +167,8 @@ class FakeListing(FakeAuth):
         need = offset + limit
         page: list[dict[str, Any]] = []
         matched = 0
-        with self._lock:
-            coll = self._collections.get(resource)
+        with self.store.lock:
+            coll = self.store.get(resource)
             if coll is None:
                 pass
             elif id_sort:
@@ -194,12 +203,12 @@ class FakeListing(FakeAuth):
                 matched = len(items)
                 page = _sort_entities(items, sorts)[offset:need]
         if head_only:
-            return _Response(200 if matched else 404)
+            return Response(200 if matched else 404)
         result: dict[str, Any] = {"limit": limit, "offset": offset, "count": len(page)}
         if with_total:
             result["total"] = matched
         result["results"] = page
-        return _Response(200, _dumps(result))
+        return Response(200, self.encode_page(result))
 
 
 def _id_bound(node: Node, variables: Mapping[str, list[str]]) -> tuple[str, str] | None:
@@ -217,3 +226,37 @@ def _id_bound(node: Node, variables: Mapping[str, list[str]]) -> tuple[str, str]
     else:  # pragma: no cover
         return None
     return (node.op, value) if isinstance(value, str) else None
+
+
+def _raw_at(obj: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+        if obj is None:
+            return None
+    return obj
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if type(value) is bool:
+        return (0, value)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    return (2, value)
+
+
+def _sort_entities(items: list[dict[str, Any]], sorts: Sequence[tuple[tuple[str, ...], bool]]) -> list[dict[str, Any]]:
+    """Stable multi-key sort; entities missing a field sort last for either direction."""
+    for path, desc in reversed(sorts):
+        present: list[tuple[tuple[int, Any], dict[str, Any]]] = []
+        missing: list[dict[str, Any]] = []
+        for entity in items:
+            v = _raw_at(entity, path)
+            if v is None or isinstance(v, (dict, list)):
+                missing.append(entity)
+            else:
+                present.append((_sort_key(v), entity))
+        present.sort(key=itemgetter(0), reverse=desc)
+        items = [e for _, e in present] + missing
+    return items

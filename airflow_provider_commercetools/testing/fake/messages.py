@@ -46,20 +46,19 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from airflow_provider_commercetools.testing.fake.http import (
-    _bad_request,
-    _conflict,
-    _dumps,
-    _HttpError,
-    _invalid_json,
-    _method_not_allowed,
-    _now_iso,
-    _oauth_error_body,
-    _Response,
+    Response,
+    bad_request,
+    conflict,
+    dumps,
+    insufficient_scope,
+    invalid_json,
+    method_not_allowed,
+    now_iso,
 )
-from airflow_provider_commercetools.testing.fake.store import _copy, _type_id, _UuidBatch
+from airflow_provider_commercetools.testing.fake.store import UuidBatch, copy_json, type_id
 
 if TYPE_CHECKING:
-    from airflow_provider_commercetools.testing.server import FakeCommercetools
+    from airflow_provider_commercetools.testing.fake.commercetools import FakeCommercetools
 
 MESSAGES = "messages"
 
@@ -136,8 +135,8 @@ class FakeMessages:
         self._sequence: dict[tuple[str, str], int] = {}
         self._held: list[dict[str, Any]] | None = None
         self._hold_left: int | None = None
-        self._clock: Callable[[], str] = _now_iso
-        self._new_id = _UuidBatch().next
+        self._clock: Callable[[], str] = now_iso
+        self._new_id = UuidBatch().next
         self.project_version = 1
         fake.on_write(self._on_write)
         fake.mount(self._handle)
@@ -155,17 +154,17 @@ class FakeMessages:
 
     def release(self) -> list[dict[str, Any]]:
         """Make the held Messages visible (with the ``createdAt`` they were produced with); returns them."""
-        with self.fake._lock, self._lock:
+        with self.fake.lock, self._lock:
             held, self._held = self._held or [], None
-            coll = self.fake._collection(MESSAGES)
+            coll = self.fake.store.collection(MESSAGES)
             for message in held:
                 coll.insert(message)
-            return [_copy(m) for m in held]
+            return [copy_json(m) for m in held]
 
     def freeze_clock(self, created_at: str | None) -> None:
         """Stamp every Message with ``created_at`` (None: the real clock again)."""
         with self._lock:
-            self._clock = _now_iso if created_at is None else (lambda: created_at)
+            self._clock = now_iso if created_at is None else (lambda: created_at)
 
     def all(self) -> list[dict[str, Any]]:
         """Every visible Message, in the order they were produced."""
@@ -181,7 +180,7 @@ class FakeMessages:
         produced: list[tuple[str, dict[str, Any]]] = []
         if change == "created":
             field = _CREATED_FIELD.get(resource, prefix[:1].lower() + prefix[1:])
-            produced.append((f"{prefix}Created", {field: _copy(entity)}))
+            produced.append((f"{prefix}Created", {field: copy_json(entity)}))
         elif change == "deleted":
             if resource not in _NO_DELETION:
                 produced.append((f"{prefix}Deleted", _deleted_payload(resource, entity)))
@@ -189,7 +188,7 @@ class FakeMessages:
             for field, message_type, build in _UPDATE_MESSAGES.get(resource, []):
                 new, old = entity.get(field), previous.get(field)
                 if new != old:
-                    produced.append((message_type, build(_copy(new), _copy(old))))
+                    produced.append((message_type, build(copy_json(new), copy_json(old))))
         for message_type, payload in produced:
             self._store(resource, entity, message_type, payload)
 
@@ -205,7 +204,7 @@ class FakeMessages:
                 "createdAt": now,
                 "lastModifiedAt": now,
                 "sequenceNumber": sequence,
-                "resource": {"typeId": _type_id(resource), "id": entity["id"]},
+                "resource": {"typeId": type_id(resource), "id": entity["id"]},
                 "resourceVersion": entity["version"],
                 "type": message_type,
             }
@@ -218,35 +217,36 @@ class FakeMessages:
                 if self._hold_left is not None:
                     self._hold_left -= 1
                 return
-        with self.fake._lock:
-            self.fake._collection(MESSAGES).insert(message)
+        with self.fake.lock:
+            self.fake.store.collection(MESSAGES).insert(message)
 
     # ------------------------------------------------------------------------------- the API
     def _handle(
         self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes
-    ) -> _Response | None:
+    ) -> Response | None:
         parts = [unquote(p) for p in path.strip("/").split("/")]
         fake = self.fake
         if not parts or parts[0] != fake.project_key:
             return None
         if len(parts) == 1:
-            scopes = fake._token_scopes(headers)
-            fake._check_scope(scopes, method, None, None)
+            scopes = fake.auth.token_scopes(headers)
+            fake.auth.check_scope(scopes, method, None, None)
             if method in ("GET", "HEAD"):
-                return _Response(200, _dumps(self._project()))
+                return Response(200, dumps(self._project()))
             if method == "POST":
                 if f"manage_project:{fake.project_key}" not in scopes:
-                    message = "Insufficient scope. One of the following scopes is missing: manage_project"
-                    raise _HttpError(403, _oauth_error_body(403, "insufficient_scope", message))
-                return _Response(200, _dumps(self._update_project(body)))
-            raise _method_not_allowed(method, path)
+                    raise insufficient_scope(
+                        "Insufficient scope. One of the following scopes is missing: manage_project"
+                    )
+                return Response(200, dumps(self._update_project(body)))
+            raise method_not_allowed(method, path)
         if parts[1] == MESSAGES and method not in ("GET", "HEAD"):
-            fake._check_scope(fake._token_scopes(headers), "GET", MESSAGES, None)
-            raise _method_not_allowed(method, path)
+            fake.auth.check_scope(fake.auth.token_scopes(headers), "GET", MESSAGES, None)
+            raise method_not_allowed(method, path)
         return None
 
     def _project(self) -> dict[str, Any]:
-        project = self.fake._project()
+        project = self.fake.project_api.project()
         project["version"] = self.project_version
         project["messages"] = {"enabled": self.enabled, "deleteDaysAfterCreation": self.delete_days}
         return project
@@ -255,20 +255,20 @@ class FakeMessages:
         try:
             data = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
-            raise _invalid_json(f"Malformed JSON: {exc}.") from None
+            raise invalid_json(f"Malformed JSON: {exc}.") from None
         if not isinstance(data, Mapping) or not isinstance(data.get("actions"), list):
-            raise _invalid_json("actions: Missing required value.")
+            raise invalid_json("actions: Missing required value.")
         with self._lock:
             if data.get("version") != self.project_version:
-                raise _conflict(self.fake.project_key, int(data.get("version") or 0), self.project_version)
+                raise conflict(self.fake.project_key, int(data.get("version") or 0), self.project_version)
             for index, action in enumerate(data["actions"]):
                 config = action.get("messagesConfiguration") if isinstance(action, Mapping) else None
                 if not isinstance(action, Mapping) or action.get("action") != "changeMessagesConfiguration":
-                    raise _bad_request(
+                    raise bad_request(
                         "InvalidInput", f"actions[{index}]: this fake models only changeMessagesConfiguration."
                     )
                 if not isinstance(config, Mapping) or not isinstance(config.get("enabled"), bool):
-                    raise _invalid_json(f"actions[{index}].messagesConfiguration.enabled: Missing required value.")
+                    raise invalid_json(f"actions[{index}].messagesConfiguration.enabled: Missing required value.")
                 self.enabled = config["enabled"]
                 if isinstance(config.get("deleteDaysAfterCreation"), int):
                     self.delete_days = config["deleteDaysAfterCreation"]
@@ -278,14 +278,14 @@ class FakeMessages:
 
 def _deleted_payload(resource: str, entity: dict[str, Any]) -> dict[str, Any]:
     if resource == "products":
-        return {"removedImageUrls": [], "currentProjection": _copy(entity)}
+        return {"removedImageUrls": [], "currentProjection": copy_json(entity)}
     if resource == "orders":
-        return {"order": _copy(entity)}
+        return {"order": copy_json(entity)}
     if resource == "customers":
         return {"email": entity.get("email")}
     if resource == "inventory":
         payload: dict[str, Any] = {"sku": entity.get("sku")}
         if entity.get("supplyChannel") is not None:
-            payload["supplyChannel"] = _copy(entity["supplyChannel"])
+            payload["supplyChannel"] = copy_json(entity["supplyChannel"])
         return payload
     return {}

@@ -163,12 +163,18 @@ class FailingRange(FakeCommercetools):
 
     failing = True
 
-    def _handle(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> Any:
-        if self.failing and method == "GET" and any(re.match(r'.*id > "[89]', w) for w in query.get("where", [])):
-            from airflow_provider_commercetools.testing.server import _dumps, _error_body, _Response
+    def __init__(self) -> None:
+        super().__init__()
+        self.mount(self._failing_range)
 
-            return _Response(503, _dumps(_error_body(503, "OverCapacity", "Try again later.")))
-        return super()._handle(method, path, query, headers, body)
+    def _failing_range(
+        self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: bytes
+    ) -> Any:
+        if self.failing and method == "GET" and any(re.match(r'.*id > "[89]', w) for w in query.get("where", [])):
+            from airflow_provider_commercetools.testing.fake.http import Response, dumps, error_body
+
+            return Response(503, dumps(error_body(503, "OverCapacity", "Try again later.")))
+        return None
 
 
 def test_a_failing_range_stops_the_read_and_says_per_range_how_far_and_how_to_resume():
