@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.transport.regions import REGIONS
+from airflow_provider_commercetools.commercetools.regions import REGIONS
 
 CONN_TYPE = "commercetools"
 HOOK_NAME = "Commercetools"

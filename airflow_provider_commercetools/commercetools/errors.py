@@ -11,7 +11,7 @@ from typing import Any
 
 try:  # pragma: no cover - depends on the environment
     from airflow.providers.common.compat.sdk import AirflowException as _Base
-except ImportError:  # pragma: no cover
+except ModuleNotFoundError:  # pragma: no cover - Airflow is not installed
     _Base = Exception  # type: ignore[assignment,misc]
 
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
-from airflow_provider_commercetools.commercetools.transport.regions import REGIONS
+from airflow_provider_commercetools.commercetools.regions import REGIONS
 from airflow_provider_commercetools.commercetools.transport.retry import RetryPolicy
 from airflow_provider_commercetools.commercetools.transport.safety import check_project_key, check_url
 
