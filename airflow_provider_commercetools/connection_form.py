@@ -32,6 +32,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "import_url": "https://import.europe-west1.gcp.commercetools.com",
         "scopes": "manage_project:<project key>",
         "timeout": "60",
+        "max_response_mb": "256",
     },
 }
 
@@ -74,4 +75,10 @@ EXTRA_FIELDS: dict[str, dict[str, Any]] = {
         default=False,
     ),
     "timeout": _field("Timeout", "Seconds to wait for each response (default 60).", kind="number"),
+    "max_response_mb": _field(
+        "Max response (MB)",
+        "The largest answer read, decompressed (default 256): a larger one fails the request instead of "
+        "filling the worker's or triggerer's memory.",
+        kind="number",
+    ),
 }

@@ -35,6 +35,7 @@ def test_connection_type_points_at_the_hook():
         "scopes",
         "log_requests",
         "timeout",
+        "max_response_mb",
     }
     assert conn["ui-field-behaviour"]["relabeling"] == {
         "host": "API URL",
@@ -69,6 +70,7 @@ def test_airflow2_form_widgets():
         "scopes",
         "log_requests",
         "timeout",
+        "max_response_mb",
     }
 
 

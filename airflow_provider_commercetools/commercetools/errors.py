@@ -152,6 +152,18 @@ class RedirectError(UnexpectedResponseError):
         super().__init__(message, **kwargs)
 
 
+class ResponseTooLargeError(UnexpectedResponseError):
+    """The answer's body (decompressed) is larger than the connection's ``max_response_mb``.
+
+    ``limit``: the bound in bytes; ``received``: the raw bytes read before reading stopped.
+    """
+
+    def __init__(self, message: str, *, limit: int, received: int = 0, **kwargs: Any) -> None:
+        self.limit = limit
+        self.received = received
+        super().__init__(message, **kwargs)
+
+
 class TransportError(RequestError):
     """The request did not complete: connection refused, TLS failure, timeout, dropped connection.
 

@@ -30,7 +30,7 @@ class CommercetoolsHook(BaseHook):
 
     The connection: Host = API URL, Login = client id, Password = client secret, and the extras
     ``project_key`` (required), ``auth_url`` or ``region``, ``import_url``, ``scopes``,
-    ``log_requests``, ``timeout``.
+    ``log_requests``, ``timeout``, ``max_response_mb``.
     Nothing is read or sent until first use.
 
     :param commercetools_conn_id: the Airflow connection id.
@@ -103,6 +103,7 @@ class CommercetoolsHook(BaseHook):
             log_requests=self.log_requests if self.log_requests is not None else field("log_requests"),
             retry=retry,
             allow_insecure_http=field("allow_insecure_http"),
+            max_response_mb=field("max_response_mb"),
         )
 
     @cached_property

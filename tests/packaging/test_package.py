@@ -22,7 +22,9 @@ from airflow_provider_commercetools import __version__
 ROOT = Path(__file__).resolve().parents[2]
 UV = ROOT / ".venv-tools" / "bin" / "uv"
 LOCK = ROOT / "requirements" / ("airflow3.lock" if AIRFLOW_V_3_0_PLUS else "airflow2.lock")
-FORM_FIELDS = {"project_key", "auth_url", "import_url", "region", "scopes", "log_requests", "timeout"}
+FORM_FIELDS = {
+    *("project_key", "auth_url", "import_url", "region", "scopes", "log_requests", "timeout", "max_response_mb")
+}
 NAME = "airflow_provider_commercetools"
 
 # Run in the new venv: what Airflow discovered, as JSON.

@@ -99,6 +99,7 @@ def test_form_shows_the_commercetools_fields(page: Any) -> None:
         ("scopes", "Scopes"),
         ("log_requests", "Log requests"),
         ("timeout", "Timeout"),
+        ("max_response_mb", "Max response (MB)"),
     ]:
         expect(dialog.get_by_text(label, exact=True)).to_be_visible()
         expect(dialog.locator(f'[name="element_{name}"]')).to_have_count(1)

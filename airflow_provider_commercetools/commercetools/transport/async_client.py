@@ -22,6 +22,7 @@ import httpx
 
 from airflow_provider_commercetools.commercetools.errors import AuthenticationError, RequestError, TransportError
 from airflow_provider_commercetools.commercetools.transport.auth import TOKEN_WANTED, BearerAuth, TokenProvider
+from airflow_provider_commercetools.commercetools.transport.body import ACCEPT_ENCODING, READ_CHUNK, BodyReader
 from airflow_provider_commercetools.commercetools.transport.client import POOL_SIZE
 from airflow_provider_commercetools.commercetools.transport.config import CONNECT_TIMEOUT, ClientConfig
 from airflow_provider_commercetools.commercetools.transport.core import GRANT_HINT, ClientCore
@@ -92,6 +93,7 @@ class AsyncCommercetoolsClient(ClientCore):
             )
         self.http = http
         self.http.headers["User-Agent"] = user_agent
+        self.http.headers["Accept-Encoding"] = ACCEPT_ENCODING  # what BodyReader decodes
         self.auth = tokens or TokenProvider(async_grant=self._grant_token, on_token=on_secret)
         self.bearer = BearerAuth(self.auth, self.log)
 
@@ -180,16 +182,7 @@ class AsyncCommercetoolsClient(ClientCore):
         status: int | str = "-"
         seconds = attempt_seconds(self.config.timeout, CONNECT_TIMEOUT, limit)
         try:
-            answer = await asyncio.wait_for(
-                self.http.request(
-                    request.method,
-                    request.url,
-                    params=tuple(request.params),
-                    content=request.body,
-                    headers=dict(request.headers),
-                ),
-                timeout=seconds,
-            )
+            answer, content = await asyncio.wait_for(self._exchange(request), timeout=seconds)
             status = answer.status_code
         except asyncio.TimeoutError:
             status = "timeout"
@@ -200,8 +193,28 @@ class AsyncCommercetoolsClient(ClientCore):
         finally:
             if self.config.log_requests:
                 log_attempt(self.log, request, number, status, started)
-        response = Response(answer.status_code, answer.headers, answer.content, answer.reason_phrase or "")
+        response = Response(answer.status_code, answer.headers, content, answer.reason_phrase or "")
         return read_response(request, response)
+
+    async def _exchange(self, request: Request) -> tuple[httpx.Response, bytes]:
+        """Send the request and read its body within ``max_response_mb`` (raw chunks, decoded by ``BodyReader``)."""
+        async with self.http.stream(
+            request.method,
+            request.url,
+            params=tuple(request.params),
+            content=request.body,
+            headers=dict(request.headers),
+        ) as answer:
+            reader = BodyReader(
+                request,
+                self.config.max_response_bytes,
+                answer.status_code,
+                answer.headers.get("Content-Encoding"),
+                answer.headers.get("Content-Length"),
+            )
+            async for data in answer.aiter_raw(READ_CHUNK):
+                reader.feed(data)
+            return answer, reader.finish()
 
     def _transport_error(self, error: Exception, request: Request) -> TransportError:
         text = reason(error) or type(error).__name__

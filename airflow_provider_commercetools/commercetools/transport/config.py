@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -12,6 +13,12 @@ from airflow_provider_commercetools.commercetools.transport.safety import check_
 
 DEFAULT_TIMEOUT = 60.0
 CONNECT_TIMEOUT = 10.0
+#: The largest answer read, in MB (decompressed). commercetools answers a page of at most 500
+#: entities, documents of about 100 KB on average and at most 16 MB each (Composable Commerce limits:
+#: https://docs.commercetools.com/api/limits): a full page of average documents is about 50 MB; 256 MB
+#: leaves five times that, or 16 documents of the largest size, and bounds what a wrong or hostile
+#: server can make a task (or the triggerer) hold.
+DEFAULT_MAX_RESPONSE_MB = 256.0
 
 
 def region_urls(region: str) -> tuple[str, str]:
@@ -57,6 +64,12 @@ class ClientConfig:
     allow_insecure_http: bool = False
     #: the Import API host (``https://import.<region>.commercetools.com``), None when unknown
     import_url: str | None = None
+    #: the largest answer body read (decompressed), in MB; a larger one fails with ResponseTooLargeError
+    max_response_mb: float = DEFAULT_MAX_RESPONSE_MB
+
+    @property
+    def max_response_bytes(self) -> int:
+        return int(self.max_response_mb * 1024 * 1024)
 
     @classmethod
     def create(
@@ -74,6 +87,7 @@ class ClientConfig:
         log_requests: bool | str | None = False,
         retry: RetryPolicy | None = None,
         allow_insecure_http: bool | str | None = False,
+        max_response_mb: float | str | None = None,
     ) -> ClientConfig:
         """Validate the fields and fill the defaults; full URLs win over ``region``.
 
@@ -135,19 +149,27 @@ class ClientConfig:
             log_requests=_parse_bool("log_requests", log_requests),
             retry=retry or RetryPolicy(),
             allow_insecure_http=insecure,
+            max_response_mb=_parse_positive(
+                "max_response_mb", max_response_mb, DEFAULT_MAX_RESPONSE_MB, "megabytes", example="E.g. 256."
+            ),
         )
 
 
 def _parse_timeout(value: float | str | None) -> float:
+    return _parse_positive("timeout", value, DEFAULT_TIMEOUT, "seconds", example="E.g. 60.")
+
+
+def _parse_positive(parameter: str, value: float | str | None, default: float, unit: str, example: str = "") -> float:
+    """A positive finite number (or ``default`` when unset), naming ``parameter`` otherwise."""
     if value is None or value == "":
-        return DEFAULT_TIMEOUT
+        return default
     try:
-        seconds = float(value)
+        number = -1.0 if isinstance(value, bool) else float(value)
     except (TypeError, ValueError):
-        seconds = -1.0
-    if seconds <= 0:
-        raise ConfigurationError("timeout", f"{value!r} is not a positive number of seconds.", "E.g. 60.")
-    return seconds
+        number = -1.0
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigurationError(parameter, f"{value!r} is not a positive number of {unit}.", example)
+    return number
 
 
 def _parse_bool(parameter: str, value: bool | str | None) -> bool:

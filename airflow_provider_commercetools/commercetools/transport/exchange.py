@@ -15,6 +15,7 @@ from airflow_provider_commercetools.commercetools.errors import (
     OutcomeUnknownError,
     RedirectError,
     RequestError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
 )
@@ -41,6 +42,8 @@ def may_have_applied(error: RequestError) -> bool:
     """Whether a failed write may have reached commercetools and been applied."""
     if isinstance(error, TransportError):
         return error.sent
+    if isinstance(error, ResponseTooLargeError):  # answered, but the answer could not be read
+        return error.status_code is not None and error.status_code < 300
     return isinstance(error, ServerError) and error.status_code in UNCERTAIN_STATUSES
 
 
