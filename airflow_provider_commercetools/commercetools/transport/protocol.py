@@ -185,7 +185,7 @@ def build_token_request(auth_url: str, scopes: tuple[str, ...], basic_credential
 
 def read_response(request: Request, response: Response) -> Any:
     """The parsed JSON of a successful answer (True for HEAD, None for no body), or a typed error."""
-    correlation_id = response.headers.get("X-Correlation-ID") or request.correlation_id
+    correlation_id = one_line(response.headers.get("X-Correlation-ID") or request.correlation_id)[:256]
     if response.status_code >= 400:
         raise error_from_response(response, request.method, request.path, correlation_id)
     if 300 <= response.status_code < 400:
@@ -264,7 +264,7 @@ def error_from_response(response: Response, method: str, path: str, correlation_
         message = f"{response.reason or 'error'} ({describe_body(response)})"
     message = one_line(redact(message))
     errors = redact_value(errors)
-    codes = [str(e["code"]) for e in errors if e.get("code")]
+    codes = [one_line(str(e["code"]))[:100] for e in errors if e.get("code")]
     kwargs: dict[str, Any] = {
         "method": method,
         "path": path,
@@ -305,7 +305,7 @@ _TAGS = re.compile(r"<[^>]+>")
 
 
 def describe_body(response: Response) -> str:
-    content_type = response.headers.get("Content-Type", "no content type")
+    content_type = one_line(response.headers.get("Content-Type", "no content type"))[:100]
     text = redact(_TAGS.sub(" ", response.content[:2000].decode("utf-8", "replace")))
     text = " ".join(text.split())[:200]
     return f"{content_type}, {len(response.content)} bytes" + (f": {text!r}" if text else "")
@@ -395,7 +395,7 @@ def reason(error: BaseException) -> str:
     text = str(error)
     # urllib3 wraps the cause several times; keep the innermost readable part.
     match = re.search(r"\(Caused by \w+\((.*)\)\)$", text)
-    return (match.group(1) if match else text)[:300]
+    return one_line(match.group(1) if match else text)[:300]
 
 
 def log_attempt(

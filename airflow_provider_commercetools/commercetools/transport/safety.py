@@ -141,11 +141,13 @@ REDACTED = "[redacted]"
 _SECRET_NAMES = re.compile(r"(?i)authorization|access_token|refresh_token|client_secret|password|token")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: C0 and C1 control characters (newlines, ESC and CSI of terminal escapes) and the Unicode line separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def one_line(text: str) -> str:
-    """``text`` with control characters (newlines too) escaped, so that it cannot forge log lines."""
+    """``text`` with control characters (newlines, terminal escapes) escaped, so that it cannot forge log lines
+    or drive a terminal that shows the log."""
     return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
 
 

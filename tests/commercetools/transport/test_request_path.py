@@ -285,6 +285,18 @@ def test_a_server_message_with_a_newline_stays_one_line(side, loop):
     assert "\n" not in str(error.value) and "bad\\nINFO forged" in str(error.value)
 
 
+def test_terminal_escapes_and_line_separators_from_the_server_are_escaped(side, loop):
+    """ESC and CSI (C0 and C1 controls) and U+2028 in a message, an error code and a content type."""
+    hostile = "red\x1b[31m CSI\x9b31m NEL\x85 LS\u2028 end"
+    body = {"message": hostile, "errors": [{"code": "Evil\x1b]0;title\x07", "message": hostile}]}
+    loop.answer = lambda h: h.json(400, body)
+    with pytest.raises(BadRequestError) as error:
+        side.request("GET", "products")
+    text = str(error.value)
+    assert not any(c in text for c in "\x1b\x9b\x85\u2028\x07\n")
+    assert "red\\x1b[31m CSI\\x9b31m NEL\\x85 LS\\u2028 end" in text and "Evil\\x1b]0;title\\x07" in text
+
+
 # -- 8. placeholders -----------------------------------------------------------------------------
 
 
