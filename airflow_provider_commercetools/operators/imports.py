@@ -26,6 +26,7 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     get_resource_type,
 )
 from airflow_provider_commercetools.commercetools.results.records import SUCCEEDED, ItemResult
+from airflow_provider_commercetools.commercetools.results.redaction import check_redact_fields
 from airflow_provider_commercetools.commercetools.transport.client import POOL_SIZE
 from airflow_provider_commercetools.commercetools.writing import ON_ERROR
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
@@ -95,6 +96,8 @@ class CommercetoolsImportOperator(BaseOperator):
     :param max_workers: import requests in flight at once (1 to 64, default 8).
     :param on_error: ``fail`` (default), ``continue`` or ``skip``.
     :param output_path: JSON Lines results file, local path or ObjectStoragePath URL. (templated)
+    :param redact_fields: field names kept out of the results besides commercetools' secret fields (a
+        ``CustomerImport``'s ``password``...), as the publisher's ``redact_fields``.
     """
 
     template_fields: Sequence[str] = ("resource_type", "items", "container_key", "output_path")
@@ -116,6 +119,7 @@ class CommercetoolsImportOperator(BaseOperator):
         max_workers: int = 8,
         on_error: str = "fail",
         output_path: str | None = None,
+        redact_fields: list[str] | tuple[str, ...] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -134,6 +138,7 @@ class CommercetoolsImportOperator(BaseOperator):
         self.max_workers = check_count("max_workers", max_workers, 1, POOL_SIZE)
         self.on_error = check_choice("on_error", on_error, ON_ERROR)
         self.output_path = output_path
+        self.redact_fields = check_redact_fields(redact_fields)
         self._importer: Importer | None = None
 
     @cached_property
@@ -220,6 +225,7 @@ class CommercetoolsImportOperator(BaseOperator):
             container_key,
             max_workers=self.max_workers,
             stop_on_failure=self.on_error == "fail",
+            redact_fields=self.redact_fields,
             logger=self.log,
         )
         self._importer = importer

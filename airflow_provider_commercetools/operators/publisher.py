@@ -21,6 +21,7 @@ from airflow_provider_commercetools.commercetools.checks import (
     optional_text,
     parse_json_string,
 )
+from airflow_provider_commercetools.commercetools.results.redaction import check_redact_fields
 from airflow_provider_commercetools.commercetools.results.report import PublishFailedError
 from airflow_provider_commercetools.commercetools.writing import (
     ON_CONFLICT,
@@ -136,6 +137,11 @@ class CommercetoolsPublisherOperator(BaseOperator):
     :param keep_response: keep the whole answer in each result record (default False: only ``id``,
         ``version``, ``key``, ``container``, ``orderNumber``), e.g. for a GET or a write with ``expand``.
         Mind XCom's size without ``output_path``.
+    :param redact_fields: names of fields (at any depth of an item or answer) whose values are kept out of the
+        results, besides those commercetools treats as secret (a customer's ``password``, tokens, destination
+        credentials: see ``commercetools.results.redaction``): redacted in the records (files, XCom) and cut
+        out of the error messages that echo them. A record with a redacted item cannot be sent again from a
+        failures file: send it from its source.
     """
 
     template_fields = ("method", "entity", "endpoint", "path", "query", "payload", "items", "output_path")
@@ -160,6 +166,7 @@ class CommercetoolsPublisherOperator(BaseOperator):
         output_path: str | None = None,
         resend_unknown: bool = False,
         keep_response: bool = False,
+        redact_fields: list[str] | tuple[str, ...] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -167,6 +174,7 @@ class CommercetoolsPublisherOperator(BaseOperator):
         check_target(entity, endpoint)
         self.resend_unknown = bool(resend_unknown)
         self.keep_response = bool(keep_response)
+        self.redact_fields = check_redact_fields(redact_fields)
         if is_static(method):
             check_method(method)
         if is_static(entity):
@@ -220,6 +228,7 @@ class CommercetoolsPublisherOperator(BaseOperator):
             stop_on_failure=self.on_error == "fail",
             resend_unknown=self.resend_unknown,
             keep_response=self.keep_response,
+            redact_fields=self.redact_fields,
             logger=self.log,
         )
         self._publisher = publisher

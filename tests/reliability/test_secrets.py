@@ -93,3 +93,36 @@ def test_the_secret_and_tokens_reach_no_task_log_xcom_or_error(
         assert secret not in error["message"], "a secret is in an exception text"
         assert secret not in output, "a secret is in the run's console output"
         assert secret.encode() not in stored, "a secret is in the metadata database"
+
+
+def test_a_customer_password_reaches_no_xcom_results_file_or_task_log(airflow_db, faulty_server, monkeypatch, tmp_path):
+    """A failed customer draft's password: redacted in the XCom failures list, the results and failures files,
+    and the task logs; its other fields stay, to see what failed."""
+    ct = faulty_server
+    ct.add("customers", {"key": "taken", "email": "first@example.com"})
+    monkeypatch.setenv(CONN_ENV, connection_json(ct, log_requests=True))
+    password = f"pw-{ct.client_secret[-12:]}-horse"
+    output = tmp_path / "customers.jsonl"
+    dag_id = "reliability_customer_secrets_dag"
+
+    result = run_with_task_logs(dag_id, {"password": password, "output_path": str(output)})
+
+    console = result.stdout + result.stderr
+    assert "DAG RUN STATE: failed" in result.stdout, console[-5000:]  # the files task fails: one item failed
+    log_files = sorted((Path(os.environ["AIRFLOW_HOME"]) / "logs" / f"dag_id={dag_id}").rglob("*.log"))
+    logs = "\n".join(f.read_text(errors="replace") for f in log_files)
+    xcoms = database_rows("xcom", dag_id)
+    files = output.read_text() + output.with_name("customers.failures.jsonl").read_text()
+
+    # What was searched holds what it should: the failed item (redacted) in the XCom and files, the error in the log.
+    assert any('"taken"' in row and "[redacted]" in row for row in xcoms), "the XCom failures list was not found"
+    failures = [json.loads(line) for line in output.with_name("customers.failures.jsonl").read_text().splitlines()]
+    assert [f["item"]["password"] for f in failures] == ["[redacted]"] and failures[0]["item"]["firstName"] == "Ada"
+    assert "DuplicateField" in logs and "items[0] failed" in logs
+    sent = [json.loads(r.body) for r in ct.requests if r.method == "POST" and r.path.endswith("/customers")]
+    assert {draft["password"] for draft in sent} == {password}  # commercetools got the real one
+
+    assert password not in logs, "the password is in a task log file"
+    assert all(password not in row for row in xcoms), "the password is in an XCom"
+    assert password not in files, "the password is in a results or failures file"
+    assert password not in console, "the password is in the run's console output"

@@ -37,8 +37,10 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
 )
 from airflow_provider_commercetools.commercetools.results.files import ResultFiles
 from airflow_provider_commercetools.commercetools.results.records import ItemResult, UnreadableItem, describe_error
+from airflow_provider_commercetools.commercetools.results.redaction import Redactor, check_redact_fields, scrub
 from airflow_provider_commercetools.commercetools.results.report import Report
 from airflow_provider_commercetools.commercetools.writing.items import ItemsFile, items_source
+from airflow_provider_commercetools.commercetools.writing.sending import TokenFailures
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ class Importer:
     :param api: the Import API (its client carries the token and the retry policy).
     :param max_workers: import requests in flight at once.
     :param stop_on_failure: after a failed import request, send no more (the rest is ``not_sent``).
+    :param redact_fields: field names redacted in the records besides commercetools' secret fields.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class Importer:
         *,
         max_workers: int = 8,
         stop_on_failure: bool = False,
+        redact_fields: Iterable[str] = (),
         logger: logging.Logger | Any = None,
     ) -> None:
         self.api = api
@@ -86,9 +90,12 @@ class Importer:
         self.container_key = container_key
         self.max_workers = max_workers
         self.stop_on_failure = stop_on_failure
+        self.redactor = Redactor(check_redact_fields(redact_fields))
         self.log = logger or log
         self.request = f"POST {resource_type.segment}/import-containers/{container_key}"
         self._stop = threading.Event()
+        self._stop_reason = "an earlier import request failed"
+        self.token_failures = TokenFailures()
         self.requests_sent = 0
 
     def stop(self) -> None:
@@ -123,6 +130,8 @@ class Importer:
                     continue
                 item = raw.get("item")
             try:
+                if item is not raw:  # an earlier run's record: its item may have had secrets redacted
+                    self.redactor.check_item(f"items[{index}]", item)
                 prepared.append(self._check(index, item))
             except ConfigurationError as error:
                 invalid.append(error)
@@ -177,17 +186,24 @@ class Importer:
 
     def _send_batch(self, batch: list[PreparedItem]) -> list[ItemResult]:
         if self._stop.is_set():
-            return [self._record(p, NOT_SENT, note="not sent: an earlier import request failed") for p in batch]
+            return [self._record(p, NOT_SENT, note=f"not sent: {self._stop_reason}") for p in batch]
         try:
             statuses = self.api.send(self.resource_type, self.container_key, [p.resource for p in batch])
         except CommercetoolsError as error:
-            if self.stop_on_failure:
+            reason = self.token_failures.failed(error, stop_anyway=self.stop_on_failure)
+            if reason:  # whatever on_error says: every other request would fail the same way
+                self._stop_reason = reason
+            if reason or self.stop_on_failure:
                 self._stop.set()
-            described = describe_error(error)
-            self.log.warning("%s failed for items[%d..%d]: %s", self.request, batch[0].index, batch[-1].index, error)
+            secrets = {s for p in batch for s in self.redactor.secrets(p.resource)}  # the request may echo any
+            described = scrub(describe_error(error), secrets)
+            self.log.warning(
+                "%s failed for items[%d..%d]: %s", self.request, batch[0].index, batch[-1].index, described["message"]
+            )
             return [self._record(p, FAILED, error=described) for p in batch]
         finally:
             self.requests_sent += 1
+        self.token_failures.succeeded()
         records = []
         for item, status in zip(batch, statuses, strict=True):
             record = self._record(item, PENDING)
@@ -259,7 +275,11 @@ class Importer:
     def carry(self, records: list[ItemResult], started: float) -> dict[str, Any]:
         """What a deferred wait carries through the trigger: failed requests, items not sent (small JSON)."""
         return {
-            "failures": [[r.index, r.error] for r in records if r.status == FAILED and r.operation_id is None],
+            "failures": [
+                [r.index, self.redactor.result(r).error]
+                for r in records
+                if r.status == FAILED and r.operation_id is None
+            ],
             "not_sent": [r.index for r in records if r.status == NOT_SENT],
             "requests": self.requests_sent,
             "started": started,
@@ -286,7 +306,7 @@ class Importer:
     ) -> tuple[Report, dict[str, Any], str]:
         """Count the records, write the results files at ``output`` (if any); the report, XCom summary and
         where the failures are, for the error."""
-        records.sort(key=lambda r: r.index)
+        records[:] = sorted((self.redactor.result(r) for r in records), key=lambda r: r.index)
         report = ImportReport(pending_is_failure=reason != NOT_WAITED, started=started)
         for record in records:
             report.add(record)

@@ -5,6 +5,7 @@ expires; and the bearer step that both clients use: send with the token, on a 40
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import math
 import threading
@@ -13,9 +14,9 @@ from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.errors import AuthenticationError
+from airflow_provider_commercetools.commercetools.errors import AuthenticationError, RequestError, RetriesExhaustedError
 from airflow_provider_commercetools.commercetools.transport.exchange import Result
-from airflow_provider_commercetools.commercetools.transport.protocol import Request
+from airflow_provider_commercetools.commercetools.transport.protocol import TOKEN_PATH, Request
 
 Grant = Callable[[], tuple[str, float, str]]
 AsyncGrant = Callable[[], Awaitable[tuple[str, float, str]]]
@@ -44,6 +45,9 @@ MIN_LIFETIME_SECONDS = 60.0
 class TokenProvider:
     """Caches the token; concurrent callers wait for a single grant instead of each making one.
 
+    Callers that waited for a grant that failed get its error, without a grant of their own: when the
+    credentials are refused, a batch sending from many threads makes one grant, not one per thread.
+
     :param grant: performs the grant and returns ``(access_token, expires_in, scope)``
         (for :meth:`access_token`, threads wait on a lock).
     :param async_grant: the same as a coroutine (for :meth:`async_access_token`, coroutines wait on
@@ -68,6 +72,9 @@ class TokenProvider:
         self._async_lock: asyncio.Lock | None = None
         self._token: Token | None = None
         self.grant_count = 0
+        #: grants that failed so far, and the last failure (None once a grant succeeds)
+        self.failed_grants = 0
+        self._failure: BaseException | None = None
 
     @property
     def scope(self) -> str:
@@ -80,25 +87,48 @@ class TokenProvider:
 
     def access_token(self) -> str:
         """Return a usable token, granting a new one when there is none or it is about to expire."""
+        failed_before = self.failed_grants
         with self._lock:
             token = self._usable()
             if token is None:
                 if self._grant is None:
                     raise RuntimeError("this TokenProvider grants tokens only in coroutines")
-                token = self._store(*self._grant())
+                self._raise_if_failed_since(failed_before)
+                try:
+                    token = self._store(*self._grant())
+                except BaseException as error:
+                    self._failed(error)
+                    raise
             return token.access_token
 
     async def async_access_token(self) -> str:
         """:meth:`access_token` for coroutines: concurrent ones wait for a single grant."""
         if self._async_lock is None:
             self._async_lock = asyncio.Lock()
+        failed_before = self.failed_grants
         async with self._async_lock:
             token = self._usable()
             if token is None:
                 if self._async_grant is None:
                     raise RuntimeError("this TokenProvider grants tokens only in threads")
-                token = self._store(*(await self._async_grant()))
+                self._raise_if_failed_since(failed_before)
+                try:
+                    token = self._store(*(await self._async_grant()))
+                except BaseException as error:
+                    self._failed(error)
+                    raise
             return token.access_token
+
+    def _failed(self, error: BaseException) -> None:
+        if isinstance(error, Exception):  # not a cancellation or an interrupt
+            self.failed_grants += 1
+            self._failure = error
+
+    def _raise_if_failed_since(self, failed_before: int) -> None:
+        """The caller waited while a grant failed: it gets that failure (a copy) instead of granting again."""
+        failure = self._failure
+        if failure is not None and self.failed_grants != failed_before:
+            raise copy.copy(failure).with_traceback(None)
 
     def invalidate(self, access_token: str) -> None:
         """Forget ``access_token`` (rejected by the API); a newer token granted meanwhile is kept."""
@@ -114,8 +144,22 @@ class TokenProvider:
             lifetime = MIN_LIFETIME_SECONDS
         margin = min(lifetime * RENEW_SHARE, RENEW_MAX_SECONDS)
         self._token = Token(access_token, self._clock() + lifetime - margin, scope)
+        self._failure = None
         self.grant_count += 1
         return self._token
+
+
+def is_token_failure(error: BaseException) -> bool:
+    """Whether a request failed for want of a usable token: the grant failed (refused, unreachable,
+    answered oddly), or the API refused the token and a freshly granted one too (401 twice).
+
+    Such a failure says nothing about the item sent: every other item would fail the same way.
+    """
+    if isinstance(error, RetriesExhaustedError):
+        error = error.last_error
+    if isinstance(error, AuthenticationError):
+        return True
+    return isinstance(error, RequestError) and error.path.endswith(TOKEN_PATH)
 
 
 class TokenWanted:

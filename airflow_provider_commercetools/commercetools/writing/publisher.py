@@ -36,6 +36,7 @@ from airflow_provider_commercetools.commercetools.results.records import (
     summarise_response,
     whole_response,
 )
+from airflow_provider_commercetools.commercetools.results.redaction import Redactor, check_redact_fields
 from airflow_provider_commercetools.commercetools.transport.client import POOL_SIZE
 from airflow_provider_commercetools.commercetools.writing.building import (
     CREATE,
@@ -44,7 +45,7 @@ from airflow_provider_commercetools.commercetools.writing.building import (
     build_request,
 )
 from airflow_provider_commercetools.commercetools.writing.resume import EarlierAttempts
-from airflow_provider_commercetools.commercetools.writing.sending import ItemSender, Progress, Sender
+from airflow_provider_commercetools.commercetools.writing.sending import ItemSender, Progress, Sender, TokenFailures
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,8 @@ class Publisher:
     :param on_result: called once per result, before it is yielded (for a request: in its worker thread,
         under a lock, so that it is not interrupted by a signal in the consuming thread); the records.
     :param late_apply_wait: see :class:`ItemSender` (default: the client's timeout).
+    :param redact_fields: field names redacted in every result besides commercetools' secret fields (see
+        ``results.redaction``): items, answers and the texts that echo them.
     """
 
     def __init__(
@@ -114,6 +117,7 @@ class Publisher:
         on_send: Callable[[PreparedRequest], None] | None = None,
         on_result: Callable[[ItemResult], None] | None = None,
         late_apply_wait: float | None = None,
+        redact_fields: Iterable[str] = (),
         logger: logging.Logger | Any = None,
     ) -> None:
         self.client = client
@@ -129,6 +133,7 @@ class Publisher:
         self.earlier = earlier
         self.on_send = on_send
         self.on_result = on_result
+        self.redactor = Redactor(check_redact_fields(redact_fields))
         self.log = logger or log
         self._stop = threading.Event()
         self.sender = ItemSender(
@@ -139,6 +144,7 @@ class Publisher:
             log=self.log,
             late_apply_wait=late_apply_wait,
         )
+        self.token_failures = TokenFailures()
         self._stop_reason = "the batch stopped after an earlier failure"
         self._final_stop = False
         #: the items handed to the workers and not yet yielded, by index (see unfinished)
@@ -173,6 +179,8 @@ class Publisher:
                 )
             item = raw.get("item")
         try:
+            if item is not raw:  # an earlier run's record: its item may have had secrets redacted
+                self.redactor.check_item(f"items[{index}]", item)
             prepared = build_request(
                 self.defaults,
                 index,
@@ -351,6 +359,7 @@ class Publisher:
 
     def _recorded(self, result: ItemResult) -> ItemResult:
         """A result the consuming thread made (not sent by this run): recorded, then yielded."""
+        result = self.redactor.result(result)
         if self.on_result is not None:
             self.on_result(result)
         return result
@@ -358,6 +367,7 @@ class Publisher:
     def _record(self, flight: _InFlight, result: ItemResult) -> ItemResult:
         """Record an item's result unless it has one already (called with ``self._lock`` held)."""
         if flight.result is None:
+            result = self.redactor.result(result)
             if self.on_result is not None:
                 self.on_result(result)
             flight.result = result
@@ -385,7 +395,10 @@ class Publisher:
                 self.on_send(request)
             body = self.sender.send(request, progress)
         except Exception as error:  # every item ends with a result; the batch goes on or stops by on_error
-            if self.stop_on_failure:
+            reason = self.token_failures.failed(error, stop_anyway=self.stop_on_failure)
+            if reason:  # whatever on_error says: every other item would fail the same way
+                self.stop(reason)
+            elif self.stop_on_failure:
                 self._stop.set()
             return ItemResult(
                 request.index,
@@ -396,6 +409,7 @@ class Publisher:
                 conflict_retries=progress.conflict_retries,
                 note=progress.note,
             )
+        self.token_failures.succeeded()
         keep = whole_response if self.keep_response else summarise_response
         return ItemResult(
             request.index,

@@ -23,6 +23,7 @@ from airflow_provider_commercetools.commercetools.errors import (
     OutcomeUnknownError,
     RequestError,
 )
+from airflow_provider_commercetools.commercetools.transport.auth import is_token_failure
 from airflow_provider_commercetools.commercetools.writing.building import (
     CREATE,
     DELETE,
@@ -37,6 +38,52 @@ from airflow_provider_commercetools.commercetools.writing.building import (
 MAX_CREATE_RESENDS = 2
 #: Statuses after which the server may still be working on the request (no answer, or a gateway's).
 _MAY_APPLY_LATE = frozenset({None, 502, 504})
+
+
+#: Items that failed for want of a token, one after the other, after which a batch sends nothing more.
+MAX_TOKEN_FAILURES = 2
+
+
+class TokenFailures:
+    """Stops a batch once the token failed twice in a row (shared by the publisher and the Import API).
+
+    A token failure (:func:`~airflow_provider_commercetools.commercetools.transport.auth.is_token_failure`:
+    the grant refused or unreachable, or the API refusing a fresh token) is not the item's fault: every
+    item after it would make its own grants and requests and fail the same way. After
+    :data:`MAX_TOKEN_FAILURES` of them with no success in between, :attr:`reason` says why the rest is
+    not sent (the error's text, which carries no secret: the transport redacts quoted credentials).
+    Thread-safe.
+    """
+
+    def __init__(self, limit: int = MAX_TOKEN_FAILURES) -> None:
+        self.limit = limit
+        self.in_a_row = 0
+        self.reason = ""
+        self._lock = threading.Lock()
+
+    def failed(self, error: BaseException, *, stop_anyway: bool = False) -> str:
+        """Count a failed item; the reason to stop the batch now ("" to go on).
+
+        ``stop_anyway``: the batch stops at this failure in any case (``on_error="fail"``); a token
+        failure then still gives its own reason.
+        """
+        if not is_token_failure(error):
+            self.succeeded()
+            return ""
+        with self._lock:
+            self.in_a_row += 1
+            if self.in_a_row < self.limit and not stop_anyway:
+                return ""
+            times = f"{self.in_a_row} times in a row" if self.in_a_row > 1 else "once"
+            self.reason = self.reason or (
+                f"the access token failed {times} ({error}); nothing more was sent. Fix the connection "
+                "(client id, secret, scopes, auth URL), then send these items again"
+            )
+            return self.reason
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self.in_a_row = 0
 
 
 class Sender(Protocol):

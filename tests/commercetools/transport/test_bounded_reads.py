@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from airflow_provider_commercetools.commercetools.errors import ResponseTooLargeError
+from airflow_provider_commercetools.commercetools.errors import OutcomeUnknownError, ResponseTooLargeError
 from airflow_provider_commercetools.commercetools.transport.body import READ_CHUNK
 from airflow_provider_commercetools.commercetools.transport.config import DEFAULT_MAX_RESPONSE_MB, ClientConfig
 from tests.commercetools.clients import SIDES
@@ -152,3 +152,17 @@ def test_a_bad_max_response_mb_is_refused_naming_it(value):
         ClientConfig.create(
             project_key="p1", client_id="c", client_secret="s", region="europe-west1.gcp", max_response_mb=value
         )
+
+
+@pytest.mark.parametrize("kind", sorted(SIDES))
+def test_a_create_whose_answer_is_too_large_has_an_unknown_outcome(loop, kind):
+    """The write was answered 200, so it was applied; its answer could not be read: not re-sent, outcome unknown."""
+    loop.answer = Streamer(b'{"id":"', b"x" * MB, 8)
+    side = SIDES[kind](loop.config(max_response_mb=LIMIT_MB))
+    try:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            side.request("POST", "products", payload={"key": "k"})
+    finally:
+        side.close()
+    assert isinstance(caught.value.__cause__, ResponseTooLargeError)
+    assert len(loop.api_lines()) == 1
