@@ -14,6 +14,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.imports.api import ImportApi
+from airflow_provider_commercetools.commercetools.imports.importer import Importer
+from airflow_provider_commercetools.commercetools.imports.records import NOT_WAITED
+from airflow_provider_commercetools.commercetools.imports.resources import get_resource_type
 from airflow_provider_commercetools.commercetools.results.records import FAILED, ItemResult
 from airflow_provider_commercetools.commercetools.results.redaction import Redactor, check_redact_fields
 from airflow_provider_commercetools.commercetools.results.report import PublishReport
@@ -21,6 +25,7 @@ from airflow_provider_commercetools.commercetools.transport.client import Commer
 from airflow_provider_commercetools.commercetools.transport.safety import REDACTED
 from airflow_provider_commercetools.commercetools.writing import PublishDefaults, Publisher
 from airflow_provider_commercetools.testing import FakeCommercetools
+from airflow_provider_commercetools.testing.fake.import_api import FakeImportApi
 from tests.commercetools.clients import config_for
 from tests.commercetools.loopback import Handler, Loopback
 
@@ -115,3 +120,21 @@ def test_redact_fields_takes_names(value):
 def test_bad_redact_fields_are_refused_naming_the_parameter(value):
     with pytest.raises(ConfigurationError, match=r"^redact_fields: .* is not a list of field names"):
         check_redact_fields(value)
+
+
+def test_the_import_api_records_keep_no_password(ct, tmp_path):
+    """A CustomerImport that fails validation (no email): its record, failures file and summary hold no password."""
+    imports = FakeImportApi(ct)
+    client = CommercetoolsClient(config_for(ct, api_url=imports.url))
+    importer = Importer(ImportApi(client), get_resource_type("customer"), "secrets", redact_fields=["vatId"])
+    importer.api.ensure_container("secrets", importer.resource_type)
+    items = [{"key": "c1", "password": PASSWORD, "vatId": "DE-123456", "addresses": []}]
+    prepared, decided = importer.prepare(items, strict=False)
+    records = decided + importer.send(prepared)
+    output = tmp_path / "imported.jsonl"
+    _, summary, _ = importer.report(records, NOT_WAITED, 0.0, str(output))
+    sent = [json.loads(r.body) for r in ct.requests if r.method == "POST" and "import-containers/secrets" in r.path]
+    assert sent and sent[0]["resources"][0]["password"] == PASSWORD
+    stored = output.read_text() + json.dumps(summary) + json.dumps(importer.carry(records, 0.0))
+    assert '"password": "[redacted]"' in output.read_text().replace('":"', '": "')
+    assert PASSWORD not in stored and "DE-123456" not in stored
