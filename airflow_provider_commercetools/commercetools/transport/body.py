@@ -58,6 +58,7 @@ class BodyReader:
         self.size = 0  # decoded bytes
         self._parts: list[bytes] = []
         self._inflate: zlib._Decompress | None = None
+        self._members = 0  # gzip members after the first
         if self.encoding in ("gzip", "x-gzip"):
             self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif self.encoding == "deflate":
@@ -77,12 +78,17 @@ class BodyReader:
         try:
             pending = data
             while pending:
+                if self._inflate.eof:
+                    if self.encoding == "deflate":
+                        return  # anything after the deflate stream is ignored
+                    self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # the next member of the gzip body
+                    self._members += 1
                 out = self._inflate.decompress(pending, self.limit - self.size + 1)
                 self._add(out)
-                pending = self._inflate.unconsumed_tail
-                if self._inflate.eof:
-                    break
+                pending = self._inflate.unused_data if self._inflate.eof else self._inflate.unconsumed_tail
         except zlib.error as error:
+            if self._members:
+                return  # bytes after a complete gzip member that are not another one: ignored, as urllib3 does
             if self.encoding == "deflate" and self.size == 0 and self.received == len(data):
                 self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
                 self.received = 0

@@ -166,3 +166,39 @@ def test_a_create_whose_answer_is_too_large_has_an_unknown_outcome(loop, kind):
         side.close()
     assert isinstance(caught.value.__cause__, ResponseTooLargeError)
     assert len(loop.api_lines()) == 1
+
+
+@pytest.mark.parametrize("kind", sorted(SIDES))
+def test_a_gzip_body_of_several_members_arrives_whole(loop, kind):
+    """gzip allows members one after the other (RFC 1952); each is inflated, the limit counts them all."""
+    parts = [b'{"results":[', b'{"id":"a"},{"id":"b"}', b"]}"]
+    data = b"".join(zlib.compress(part, 9, wbits=16 + zlib.MAX_WBITS) for part in parts)
+    loop.answer = Streamer(data, b"", 0, gzip=True)
+    side = SIDES[kind](loop.config())
+    try:
+        assert side.request("GET", "products") == {"results": [{"id": "a"}, {"id": "b"}]}
+    finally:
+        side.close()
+
+
+@pytest.mark.parametrize("kind", sorted(SIDES))
+@pytest.mark.parametrize("wbits", [zlib.MAX_WBITS, -zlib.MAX_WBITS], ids=["zlib", "raw"])
+def test_a_deflate_body_zlib_wrapped_or_raw_arrives_whole(loop, kind, wbits):
+    body = b'{"results":[' + b",".join(b'{"id":"%d"}' % i for i in range(1000)) + b"]}"
+    deflate = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    data = deflate.compress(body) + deflate.flush()
+
+    def answer(h: Handler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Encoding", "deflate")
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data)
+
+    loop.answer = answer
+    side = SIDES[kind](loop.config())
+    try:
+        assert len(side.request("GET", "products")["results"]) == 1000
+    finally:
+        side.close()
