@@ -1,6 +1,7 @@
 """Test session setup: a private AIRFLOW_HOME with a SQLite metadata DB, and real DAG runs.
 
-The environment is set at import time, before anything imports airflow.
+The environment is set at import time, before anything imports airflow. ``ct`` is the fake
+commercetools server of a test, whichever module it is in.
 """
 
 from __future__ import annotations
@@ -10,6 +11,12 @@ import os
 import tempfile
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from airflow_provider_commercetools.testing import FakeCommercetools
 
 DAGS_FOLDER = Path(__file__).parent / "dags"
 EXAMPLE_DAGS = Path(__file__).parents[1] / "example_dags"
@@ -34,3 +41,13 @@ os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
 
 
 pytest_plugins = ["tests.airflow_runner"]
+
+
+@pytest.fixture
+def ct(commercetools_connection: FakeCommercetools, request: pytest.FixtureRequest) -> FakeCommercetools:
+    """The test's fake commercetools (the plugin's ``commercetools_server``, also the ``commercetools_default``
+    connection); ``@pytest.mark.ct_scopes(...)`` sets the scopes its API client may be granted."""
+    marker = request.node.get_closest_marker("ct_scopes")
+    if marker is not None:
+        commercetools_connection.scopes = tuple(marker.args)
+    return commercetools_connection
