@@ -42,6 +42,19 @@ os.environ["AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"] = json.dumps(
 
 pytest_plugins = ["tests.airflow_runner"]
 
+#: Tests that share an expensive session resource run in one pytest-xdist worker (``--dist loadgroup``),
+#: which starts it once: fixture name -> group.
+SHARED_RESOURCES = {"airflow_server": "airflow-api-server", "emulator": "emulator"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of each shared resource as one xdist group."""
+    for item in items:
+        for name, group in SHARED_RESOURCES.items():
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
 
 @pytest.fixture
 def ct(commercetools_connection: FakeCommercetools, request: pytest.FixtureRequest) -> FakeCommercetools:
