@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 DAGS_FOLDER = Path(__file__).parent / "dags"
 EXAMPLE_DAGS = Path(__file__).parents[1] / "example_dags"
-_HOME = tempfile.mkdtemp(prefix="ct-airflow-home-")
+# One per process: every pytest-xdist worker has its own home and metadata DB (the worker's name in it).
+_HOME = tempfile.mkdtemp(prefix=f"ct-airflow-home-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-")
 os.environ["AIRFLOW_HOME"] = _HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
