@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,10 +59,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture
-def ct(commercetools_connection: FakeCommercetools, request: pytest.FixtureRequest) -> FakeCommercetools:
-    """The test's fake commercetools (the plugin's ``commercetools_server``, also the ``commercetools_default``
-    connection); ``@pytest.mark.ct_scopes(...)`` sets the scopes its API client may be granted."""
+def ct(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCommercetools]:
+    """The test's fake commercetools, also the ``commercetools_default`` connection: the plugin's
+    ``commercetools_server``, or, with ``@pytest.mark.ct_scopes(...)``, one granting those scopes."""
     marker = request.node.get_closest_marker("ct_scopes")
-    if marker is not None:
-        commercetools_connection.scopes = tuple(marker.args)
-    return commercetools_connection
+    if marker is None:
+        yield request.getfixturevalue("commercetools_connection")
+        return
+    from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
+    from airflow_provider_commercetools.testing.pytest_plugin import CONNECTION_ENV
+
+    with FakeCommercetools(scopes=marker.args) as server:
+        monkeypatch.setenv(CONNECTION_ENV, connection_json(server))
+        yield server
