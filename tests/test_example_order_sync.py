@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +12,12 @@ import pytest
 
 from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.sensors.messages import cursor_variable_name
-from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
 from airflow_provider_commercetools.testing.fake.messages import FakeMessages
 from tests.airflow_runner import load_dag, xcom_result
 from tests.messages_support import create, update
 
 EXAMPLES = Path(__file__).parents[1] / "example_dags"
 DAG_ID = "example_commercetools_order_sync"
-
-
-@pytest.fixture
-def ct(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCommercetools]:
-    with FakeCommercetools() as server:
-        monkeypatch.setenv("AIRFLOW_CONN_COMMERCETOOLS_DEFAULT", connection_json(server))
-        yield server
 
 
 def run_fast(dag_id: str, task_id: str, run_conf: dict[str, Any]) -> Any:

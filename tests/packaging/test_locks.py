@@ -14,6 +14,8 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from scripts.layer_stack import read_lock as read_lock_file
+
 ROOT = Path(__file__).resolve().parents[2]
 REQUIREMENTS = ROOT / "requirements"
 FIX = "run `bash scripts/lock.sh` and commit requirements/*.lock"
@@ -29,16 +31,8 @@ def lock_inputs() -> dict[str, bool]:
 
 
 def read_lock(name: str) -> dict[str, tuple[str, set[str]]]:
-    """canonical name -> (pinned version, what it is there for: the `# via` lines)."""
-    pins: dict[str, tuple[str, set[str]]] = {}
-    current = ""
-    for line in (REQUIREMENTS / f"{name}.lock").read_text().splitlines():
-        if m := re.match(r"^([A-Za-z0-9._-]+)(\[[^\]]*\])?==([^\s;]+)", line):
-            current = str(canonicalize_name(m.group(1)))
-            pins[current] = (m.group(3), set())
-        elif current and (m := re.match(r"^\s+#\s+(?:via\s+)?(\S.*)$", line)) and m.group(1) != "via":
-            pins[current][1].add(m.group(1).removeprefix("via ").strip())
-    return pins
+    """canonical name -> (pinned version, what it is there for: the `# via` lines) of requirements/NAME.lock."""
+    return read_lock_file(REQUIREMENTS / f"{name}.lock")
 
 
 def wanted(name: str, with_test: bool) -> list[Requirement]:

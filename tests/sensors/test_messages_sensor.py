@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pytest
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.sensors.messages import CommercetoolsMessagesSensor, cursor_variable_name
-from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
+from airflow_provider_commercetools.testing import FakeCommercetools
 from airflow_provider_commercetools.testing.fake.messages import FakeMessages
 from tests.airflow_runner import xcom_result
 from tests.messages_support import create, random_changes, update
@@ -25,11 +25,7 @@ from tests.messages_support import create, random_changes, update
 TASK = "wait_for_messages"
 
 
-@pytest.fixture
-def ct(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCommercetools]:
-    with FakeCommercetools(scopes=["manage_project:test-project", "view_messages:test-project"]) as server:
-        monkeypatch.setenv("AIRFLOW_CONN_COMMERCETOOLS_DEFAULT", connection_json(server))
-        yield server
+pytestmark = pytest.mark.ct_scopes("manage_project:test-project", "view_messages:test-project")
 
 
 @pytest.fixture

@@ -74,12 +74,6 @@ def first_error(response: requests.Response) -> dict[str, Any]:
 
 
 @pytest.fixture
-def ct(commercetools_server: FakeCommercetools) -> FakeCommercetools:
-    """The plugin's fixture, under a short name."""
-    return commercetools_server
-
-
-@pytest.fixture
 def api(ct: FakeCommercetools) -> Api:
     return Api(ct)
 

@@ -11,7 +11,6 @@ import asyncio
 import importlib
 import runpy
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +27,6 @@ from airflow_provider_commercetools.triggers.messages import (
 from tests.messages_support import create
 
 EXAMPLES = Path(__file__).parents[2] / "example_dags"
-
-
-@pytest.fixture
-def ct(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCommercetools]:
-    with FakeCommercetools() as server:
-        monkeypatch.setenv("AIRFLOW_CONN_COMMERCETOOLS_DEFAULT", connection_json(server))
-        yield server
 
 
 def rebuilt(trigger: Any) -> Any:

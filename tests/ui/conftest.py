@@ -60,9 +60,14 @@ _early_server: AirflowApiServer | None = None
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """When browser tests are selected, launch the api-server now: its DB migration and start
-    (10-20 s) overlap with the tests that run before them."""
+    (10-20 s) overlap with the tests that run before them. Not in a pytest-xdist worker: each one
+    collects every test, but only one runs the browser tests (their xdist group)."""
     global _early_server
-    if _early_server is None and any(item.get_closest_marker("ui") for item in items):
+    if (
+        _early_server is None
+        and not hasattr(config, "workerinput")
+        and any(item.get_closest_marker("ui") for item in items)
+    ):
         _early_server = AirflowApiServer().launch()
 
 

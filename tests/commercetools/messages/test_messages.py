@@ -7,7 +7,6 @@ and ``api-specs/api/resources/messages.raml``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 
@@ -36,31 +35,15 @@ from tests.messages_support import create, delete, random_changes, update
 ALL = MessageFilter()
 
 
-@pytest.fixture
-def ct() -> Iterator[FakeCommercetools]:
-    scopes = ["manage_project:test-project", "view_messages:test-project"]
-    with FakeCommercetools(scopes=scopes) as server:
-        yield server
+pytestmark = [
+    pytest.mark.ct_scopes("manage_project:test-project", "view_messages:test-project"),
+    pytest.mark.client_config(scopes="view_messages:test-project"),
+]
 
 
 @pytest.fixture
 def messages(ct: FakeCommercetools) -> FakeMessages:
     return FakeMessages(ct)
-
-
-@pytest.fixture
-def client(ct: FakeCommercetools) -> Iterator[CommercetoolsClient]:
-    config = ClientConfig.create(
-        project_key=ct.project_key,
-        client_id=ct.client_id,
-        client_secret=ct.client_secret,
-        api_url=ct.url,
-        auth_url=ct.url,
-        scopes=f"view_messages:{ct.project_key}",
-    )
-    client = CommercetoolsClient(config)
-    yield client
-    client.close()
 
 
 def test_filter_predicates_and_page_query():

@@ -6,7 +6,6 @@ import itertools
 import re
 import statistics
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,13 +30,6 @@ def make_client(ct: FakeCommercetools, **retry: Any) -> CommercetoolsClient:
         retry=RetryPolicy(**retry) if retry else None,
     )
     return CommercetoolsClient(config)
-
-
-@pytest.fixture
-def client(commercetools_server: FakeCommercetools) -> Iterator[CommercetoolsClient]:
-    client = make_client(commercetools_server)
-    yield client
-    client.close()
 
 
 def read_ids(client: CommercetoolsClient, **plan: Any) -> list[str]:

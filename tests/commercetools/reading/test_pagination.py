@@ -8,7 +8,6 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pendulum
@@ -32,8 +31,6 @@ from airflow_provider_commercetools.commercetools.reading import (
     to_utc_datetime,
 )
 from airflow_provider_commercetools.commercetools.reading.pages import decode_page_ids
-from airflow_provider_commercetools.commercetools.transport.client import CommercetoolsClient
-from airflow_provider_commercetools.commercetools.transport.config import ClientConfig
 from airflow_provider_commercetools.testing import FakeCommercetools
 
 # ------------------------------------------------------------------------------------ a tiny client
@@ -312,21 +309,6 @@ def test_id_partition_predicates():
 
 
 # ----------------------------------------------------------------------------- over real HTTP
-
-
-@pytest.fixture
-def client(commercetools_server: FakeCommercetools) -> Iterator[CommercetoolsClient]:
-    ct = commercetools_server
-    config = ClientConfig.create(
-        project_key=ct.project_key,
-        client_id=ct.client_id,
-        client_secret=ct.client_secret,
-        api_url=ct.url,
-        auth_url=ct.url,
-    )
-    client = CommercetoolsClient(config)
-    yield client
-    client.close()
 
 
 def list_requests(ct: FakeCommercetools, resource: str) -> list[Any]:

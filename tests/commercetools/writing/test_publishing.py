@@ -16,7 +16,6 @@ import pytest
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.commercetools.transport.client import CommercetoolsClient
-from airflow_provider_commercetools.commercetools.transport.config import ClientConfig
 from airflow_provider_commercetools.commercetools.transport.retry import RetryPolicy
 from airflow_provider_commercetools.commercetools.writing import (
     FAILED,
@@ -39,23 +38,7 @@ FAST = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02)
 DEFAULT_KEYS = ("method", "entity", "endpoint", "path", "query", "payload")
 
 
-@pytest.fixture
-def ct() -> Iterator[FakeCommercetools]:
-    with FakeCommercetools() as server:
-        yield server
-
-
-@pytest.fixture
-def client(ct: FakeCommercetools) -> CommercetoolsClient:
-    config = ClientConfig.create(
-        project_key=ct.project_key,
-        client_id=ct.client_id,
-        client_secret=ct.client_secret,
-        api_url=ct.url,
-        auth_url=ct.url,
-        retry=FAST,
-    )
-    return CommercetoolsClient(config)
+pytestmark = pytest.mark.client_config(retry=FAST)
 
 
 def publisher(client: Any, **kwargs: Any) -> Publisher:

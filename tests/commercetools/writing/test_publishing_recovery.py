@@ -6,14 +6,11 @@ answer sequence.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from airflow_provider_commercetools.commercetools.errors import BadRequestError, ConfigurationError, NotFoundError
-from airflow_provider_commercetools.commercetools.transport.client import CommercetoolsClient
-from airflow_provider_commercetools.commercetools.transport.config import ClientConfig
 from airflow_provider_commercetools.commercetools.transport.retry import RetryPolicy
 from airflow_provider_commercetools.commercetools.writing import (
     FAILED,
@@ -32,24 +29,7 @@ FAST = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.02)
 TIMEOUT = 1.5
 
 
-@pytest.fixture
-def ct() -> Iterator[FakeCommercetools]:
-    with FakeCommercetools() as server:
-        yield server
-
-
-@pytest.fixture
-def client(ct: FakeCommercetools) -> CommercetoolsClient:
-    config = ClientConfig.create(
-        project_key=ct.project_key,
-        client_id=ct.client_id,
-        client_secret=ct.client_secret,
-        api_url=ct.url,
-        auth_url=ct.url,
-        retry=FAST,
-        timeout=TIMEOUT,
-    )
-    return CommercetoolsClient(config)
+pytestmark = pytest.mark.client_config(retry=FAST, timeout=TIMEOUT)
 
 
 def publish(client: Any, items: list[Any], *, entity: str = "products", **kwargs: Any) -> list[ItemResult]:
