@@ -71,7 +71,8 @@ def test_customer_creates_and_a_duplicate_email(project) -> None:
     # the {"customer": {...}} answer is unwrapped into the result
     assert summary["results"][0]["response"]["key"] == "a"
     (failure,) = summary["failures"]
-    assert failure["index"] == 1 and failure["item"] == items[1]
+    # the failed draft comes back whole but for the customer's password, which is never kept (issue 24)
+    assert failure["index"] == 1 and failure["item"] == {**items[1], "password": "[redacted]"}
     assert (failure["error"]["status"], failure["error"]["codes"]) == (400, ["DuplicateField"])
     message = str(failed.value)
     assert "items[1]: BadRequestError" in message and "HTTP 400 DuplicateField" in message
