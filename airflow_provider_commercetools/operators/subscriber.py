@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from airflow.providers.common.compat.sdk import BaseOperator, Context
+from airflow.providers.common.compat.sdk import Context, conf
 
 from airflow_provider_commercetools.commercetools.checks import check_conn_id, check_target
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, RequestError
@@ -28,7 +28,10 @@ from airflow_provider_commercetools.commercetools.reading import (
     plan_read,
     transform_request,
 )
+from airflow_provider_commercetools.commercetools.reading.predicates import window_bound
+from airflow_provider_commercetools.commercetools.reading.settle import DEFAULT_SETTLE, check_settle
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
+from airflow_provider_commercetools.operators.settle import SettleMixin
 
 #: Default cap on the entities returned through XCom (stored in Airflow's metadata database).
 DEFAULT_MAX_XCOM_ITEMS = 10_000
@@ -38,7 +41,7 @@ class XComLimitError(CommercetoolsError, ValueError):
     """A read returned more entities than ``max_xcom_items`` allows through XCom."""
 
 
-class CommercetoolsSubscriberOperator(BaseOperator):
+class CommercetoolsSubscriberOperator(SettleMixin):
     """Read commercetools entities: one by id or key, or a whole collection page by page.
 
     A collection is read with keyset paging on ``id`` (no 10,000 limit) unless ``query`` sorts by
@@ -91,6 +94,13 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         empty or ``"None"`` (a template of a missing value) means no lower bound. (templated)
     :param modified_until: ... and before this one (exclusive), e.g. ``{{ data_interval_end }}``, so
         consecutive data intervals read every change exactly once. (templated)
+    :param settle: read a window only once commercetools' clock (the ``Date`` of its answers, not the
+        worker's clock) is past ``modified_until`` + this (seconds or a timedelta, default 120 s): a
+        write stamped in the window that becomes visible within ``settle`` is still read in its own
+        window (see docs/subscriber.md). Up to 300 s are slept; a longer wait defers (``deferrable``)
+        or fails saying when to run. A window ending ahead of the server's clock is refused the same way. (templated)
+    :param deferrable: wait for a window to settle in the triggerer instead of failing, when the wait
+        is longer than 300 s (default: ``[operators] default_deferrable``).
     :param output_path: stream the entities to this JSON Lines file: a local path, or an
         ObjectStoragePath URL (``file://``, ``s3://conn_id@bucket/key``, ``gs://...``). (templated)
     :param partition: ``{"index": i, "count": n}``: read only the i-th of n disjoint id ranges
@@ -112,6 +122,7 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         "output_path",
         "partition",
         "concurrency",
+        "settle",
     )
     template_fields_renderers = {"path": "json", "query": "json", "partition": "json"}
     ui_color = "#e4f0e8"
@@ -134,6 +145,8 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         partition: dict[str, int] | str | None = None,
         max_xcom_items: int | None = DEFAULT_MAX_XCOM_ITEMS,
         concurrency: int | str = DEFAULT_CONCURRENCY,
+        settle: Any = DEFAULT_SETTLE,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -157,6 +170,10 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         self.partition = partition
         self.max_xcom_items = max_xcom_items
         self.concurrency = concurrency
+        if not isinstance(settle, str) or "{{" not in settle:
+            check_settle(settle)
+        self.settle = settle
+        self.deferrable = bool(deferrable)
 
     @cached_property
     def hook(self) -> CommercetoolsHook:
@@ -183,6 +200,10 @@ class CommercetoolsSubscriberOperator(BaseOperator):
             concurrency=self.concurrency,
         )
         output = None if self.output_path is None else check_location("output_path", self.output_path)
+        settle = check_settle(self.settle)
+        if plan.kind != "one":
+            until = window_bound(self.modified_until)
+            self.wait_for_window(until, settle, lambda: self.hook.client.server_time(plan.path))
         for warning in plan.warnings:
             self.log.warning("%s", warning)
         self.log.info("%s", plan.describe())

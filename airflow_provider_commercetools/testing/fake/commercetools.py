@@ -96,9 +96,8 @@ class FakeCommercetools:
     def clock_offset(self) -> float:
         """Seconds the server's clock is ahead of this process's (negative: behind); 0 by default.
 
-        Every timestamp the fake stamps and the ``Date`` header of every answer follow it (see
-        :class:`~airflow_provider_commercetools.testing.fake.http.FakeClock`: one clock per process,
-        set back to 0 when the fake stops).
+        Every timestamp the fake stamps and the ``Date`` header of every answer follow it (``FakeClock``
+        of ``testing.fake.http``: one clock per process, set back to 0 when the fake stops).
         """
         return CLOCK.offset
 
