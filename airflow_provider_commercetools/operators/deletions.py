@@ -19,7 +19,12 @@ from airflow_provider_commercetools.commercetools.messages.deletions import (
     write_deletions,
 )
 from airflow_provider_commercetools.commercetools.messages.reader import MessagesDisabledError, check_messages_enabled
-from airflow_provider_commercetools.commercetools.reading.settle import DEFAULT_SETTLE, check_settle
+from airflow_provider_commercetools.commercetools.reading.settle import (
+    DEFAULT_LONGEST_SLEEP,
+    DEFAULT_SETTLE,
+    check_longest_sleep,
+    check_settle,
+)
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 from airflow_provider_commercetools.operators.settle import SettleMixin
 
@@ -42,7 +47,9 @@ class CommercetoolsDeletionsOperator(SettleMixin):
     :param settle: read the window only once commercetools' clock (its ``Date`` header) is past
         ``modified_until`` + this (seconds or a timedelta, default 120 s): Messages too are stamped on
         distributed nodes and show in queries late. Waits as CommercetoolsSubscriberOperator does. (templated)
-    :param deferrable: wait longer than 300 s in the triggerer instead of failing.
+    :param deferrable: wait longer than ``longest_sleep`` in the triggerer instead of failing.
+    :param longest_sleep: the longest wait the task sleeps in its worker slot (seconds, default 300;
+        0 defers or fails on any wait), as CommercetoolsSubscriberOperator.
     :param check_enabled: first check that the project stores Messages.
     :param when_messages_disabled: ``fail`` (default) or ``skip`` (the task ends as skipped, saying why)
         when the project stores no Messages, so no deletions can be read. (templated)
@@ -70,6 +77,7 @@ class CommercetoolsDeletionsOperator(SettleMixin):
         when_messages_disabled: str = "fail",
         settle: Any = DEFAULT_SETTLE,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        longest_sleep: float = DEFAULT_LONGEST_SLEEP,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -84,6 +92,7 @@ class CommercetoolsDeletionsOperator(SettleMixin):
             check_settle(settle)
         self.settle = settle
         self.deferrable = bool(deferrable)
+        self.longest_sleep = check_longest_sleep(longest_sleep)
         if isinstance(entity, str) and "{{" not in entity:
             deletion_message_type(entity)
 

@@ -2,7 +2,8 @@
 
 Shared by CommercetoolsSubscriberOperator and CommercetoolsDeletionsOperator (see
 :mod:`airflow_provider_commercetools.commercetools.reading.settle`): a short wait sleeps, a long one
-defers to Airflow's ``DateTimeTrigger`` (``deferrable=True``) or fails saying when to run. Never reads early.
+defers to Airflow's ``DateTimeTrigger`` (``deferrable=True``) or fails saying when to run; ``longest_sleep``
+(default 300 s) is the line between the two. Never reads early: a resumed task checks the server's clock again.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from airflow.providers.common.compat.sdk import BaseOperator, Context
 from airflow_provider_commercetools.commercetools.reading import to_utc_datetime
 from airflow_provider_commercetools.commercetools.reading.settle import SettleWait
 
-#: The longest a task sleeps in its worker slot for a window to settle (seconds); longer waits defer or fail.
-LONGEST_SLEEP = 300.0
-
 
 def _datetime_trigger(moment: dt.datetime) -> Any:
     """Airflow's standard ``DateTimeTrigger`` (the standard provider on Airflow 3, the core on 2.11)."""
@@ -31,13 +29,14 @@ def _datetime_trigger(moment: dt.datetime) -> Any:
 
 
 class SettleMixin(BaseOperator):
-    """``settle`` and ``deferrable`` of a windowed read, and the wait before it."""
+    """``settle``, ``deferrable`` and ``longest_sleep`` of a windowed read, and the wait before it."""
 
     settle: Any
     deferrable: bool
+    longest_sleep: float
 
     def wait_for_window(self, until: Any, settle: dt.timedelta, server_time: Callable[[], dt.datetime]) -> None:
-        """Return once the server's clock is past ``until + settle`` (sleeping up to ``LONGEST_SLEEP``).
+        """Return once the server's clock is past ``until + settle`` (sleeping up to ``longest_sleep``).
 
         A longer wait defers (``deferrable=True``; the task resumes in :meth:`execute_settled`) or raises
         :class:`~airflow_provider_commercetools.commercetools.reading.settle.WindowNotSettledError`.
@@ -47,7 +46,7 @@ class SettleMixin(BaseOperator):
         wait = SettleWait(to_utc_datetime("modified_until", until), settle, server_time())
         if wait.seconds <= 0:
             return
-        if wait.seconds <= LONGEST_SLEEP:
+        if wait.seconds <= self.longest_sleep:
             self.log.info("%s: waiting", wait.describe())
             time.sleep(wait.seconds)  # measured from the server's Date on the monotonic clock: past by now
             return
@@ -55,7 +54,7 @@ class SettleMixin(BaseOperator):
             self.log.info("%s: deferring to the triggerer", wait.describe())
             moment = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=wait.seconds + 1)
             self.defer(trigger=_datetime_trigger(moment), method_name="execute_settled")
-        raise wait.error(LONGEST_SLEEP)
+        raise wait.error(self.longest_sleep)
 
     def execute_settled(self, context: Context, event: Any = None) -> Any:
         """Resumed from the trigger: check the server's clock again, then read."""

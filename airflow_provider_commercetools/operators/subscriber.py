@@ -29,7 +29,12 @@ from airflow_provider_commercetools.commercetools.reading import (
     transform_request,
 )
 from airflow_provider_commercetools.commercetools.reading.predicates import window_bound
-from airflow_provider_commercetools.commercetools.reading.settle import DEFAULT_SETTLE, check_settle
+from airflow_provider_commercetools.commercetools.reading.settle import (
+    DEFAULT_LONGEST_SLEEP,
+    DEFAULT_SETTLE,
+    check_longest_sleep,
+    check_settle,
+)
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 from airflow_provider_commercetools.operators.settle import SettleMixin
 
@@ -97,10 +102,13 @@ class CommercetoolsSubscriberOperator(SettleMixin):
     :param settle: read a window only once commercetools' clock (the ``Date`` of its answers, not the
         worker's clock) is past ``modified_until`` + this (seconds or a timedelta, default 120 s): a
         write stamped in the window that becomes visible within ``settle`` is still read in its own
-        window (see docs/subscriber.md). Up to 300 s are slept; a longer wait defers (``deferrable``)
+        window (see docs/subscriber.md). Up to ``longest_sleep`` is slept; a longer wait defers (``deferrable``)
         or fails saying when to run. A window ending ahead of the server's clock is refused the same way. (templated)
     :param deferrable: wait for a window to settle in the triggerer instead of failing, when the wait
-        is longer than 300 s (default: ``[operators] default_deferrable``).
+        is longer than ``longest_sleep`` (default: ``[operators] default_deferrable``).
+    :param longest_sleep: the longest wait for a window to settle that the task sleeps in its worker slot
+        (seconds, default 300: a scheduled run waits about ``settle``, less than a deferral costs); 0
+        defers (or fails) on any wait, for a pool with few slots.
     :param output_path: stream the entities to this JSON Lines file: a local path, or an
         ObjectStoragePath URL (``file://``, ``s3://conn_id@bucket/key``, ``gs://...``). (templated)
     :param partition: ``{"index": i, "count": n}``: read only the i-th of n disjoint id ranges
@@ -147,6 +155,7 @@ class CommercetoolsSubscriberOperator(SettleMixin):
         concurrency: int | str = DEFAULT_CONCURRENCY,
         settle: Any = DEFAULT_SETTLE,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        longest_sleep: float = DEFAULT_LONGEST_SLEEP,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -174,6 +183,7 @@ class CommercetoolsSubscriberOperator(SettleMixin):
             check_settle(settle)
         self.settle = settle
         self.deferrable = bool(deferrable)
+        self.longest_sleep = check_longest_sleep(longest_sleep)
 
     @cached_property
     def hook(self) -> CommercetoolsHook:

@@ -142,3 +142,50 @@ def test_settle_is_checked():
     with pytest.raises(ConfigurationError, match="settle"):
         check_settle(-1)
     assert WindowNotSettledError
+
+
+def test_a_long_wait_defers_to_the_triggerer_then_reads_after_the_window_settled(clock_fake, run_dag, tmp_path):
+    """longest_sleep=0, deferrable: the window ends 1 s ahead of the server's clock, so a task can only
+    succeed by deferring to DateTimeTrigger (dag.test() runs it inline) and checking the clock again;
+    a product stamped just before the window's end and shown 1 s late proves the read came after it."""
+    end = server_now(clock_fake).replace(microsecond=0) + dt.timedelta(seconds=2)
+    start = end - dt.timedelta(seconds=INTERVAL)
+    late: list[dict[str, Any]] = []
+
+    def write_near_the_end() -> None:
+        for _ in range(100):  # bounded: until the server's clock is 0.3 s before the window's end
+            if server_now(clock_fake) >= end - dt.timedelta(seconds=0.3):
+                break
+            time.sleep(0.05)
+        late.append(create(clock_fake, "products", {"key": "late", "productType": {"id": "t"}}))
+        delete(clock_fake, "products", create(clock_fake, "products", {"key": "gone", "productType": {"id": "t"}}))
+
+    writer = threading.Thread(target=write_near_the_end, daemon=True)
+    writer.start()
+    conf = {"output_dir": str(tmp_path), "since": start.isoformat(), "until": end.isoformat(), "settle": 2}
+    dag_run = run_dag("settle_defer_dag", run_conf=conf)
+    writer.join(10)
+    assert dag_run.state == "success", dag_run.state
+    assert late and start <= stamp(late[0]["lastModifiedAt"]) < end
+    changed = [e["id"] for e in read_json_lines("path", xcom_result(dag_run, "export_products")["path"])]
+    assert late[0]["id"] in changed
+    gone = read_json_lines("path", xcom_result(dag_run, "export_deletions")["path"])
+    assert [d["key"] for d in gone] == ["gone"]
+
+
+def test_without_deferrable_a_wait_longer_than_longest_sleep_fails_saying_when(clock_fake):
+    from airflow_provider_commercetools.operators.commercetools import CommercetoolsSubscriberOperator
+
+    operator = CommercetoolsSubscriberOperator(
+        task_id="t", entity="products", modified_until="x", settle=0, longest_sleep=0, deferrable=False
+    )
+    end = server_now(clock_fake) + dt.timedelta(seconds=30)
+    with pytest.raises(WindowNotSettledError, match=r"at most 0 s.*longest_sleep"):
+        operator.wait_for_window(end, dt.timedelta(0), lambda: server_now(clock_fake))
+
+
+def test_longest_sleep_is_checked():
+    from airflow_provider_commercetools.operators.commercetools import CommercetoolsSubscriberOperator
+
+    with pytest.raises(ConfigurationError, match="longest_sleep"):
+        CommercetoolsSubscriberOperator(task_id="t", entity="products", longest_sleep=-5)

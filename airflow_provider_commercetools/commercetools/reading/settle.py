@@ -23,14 +23,17 @@ from airflow_provider_commercetools.commercetools.reading.predicates import form
 #: Estuary's source stays 5 minutes behind, our Messages reader overlaps 300 s (see docs/subscriber.md).
 DEFAULT_SETTLE = dt.timedelta(minutes=2)
 MAX_SETTLE = dt.timedelta(days=1)
+#: The default longest wait slept in the worker slot (seconds): a scheduled run waits about ``settle``
+#: (120 s by default), which a deferral (a triggerer round trip, a new worker slot) would not save.
+DEFAULT_LONGEST_SLEEP = 300.0
 
 
 class WindowNotSettledError(CommercetoolsError):
     """A window's end plus its settle delay is not yet past on the server's clock; nothing was read."""
 
 
-def check_settle(value: Any) -> dt.timedelta:
-    """``settle``: seconds (a number, or a rendered template's digits) or a timedelta, 0 to one day."""
+def _check_seconds(name: str, value: Any, hint: str) -> dt.timedelta:
+    """Seconds (a number, or a rendered template's digits) or a timedelta, from 0 to one day."""
     seconds: Any = value
     if isinstance(value, dt.timedelta):
         seconds = value.total_seconds()
@@ -41,12 +44,28 @@ def check_settle(value: Any) -> dt.timedelta:
             seconds = None
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 <= seconds <= 86_400:
         raise ConfigurationError(
-            "settle",
-            f"{short(value)} is not a number of seconds (or a timedelta) from 0 to 86400.",
-            f"E.g. {int(DEFAULT_SETTLE.total_seconds())} (the default): how long after a window's end its "
-            "writes may still become visible.",
+            name, f"{short(value)} is not a number of seconds (or a timedelta) from 0 to 86400.", hint
         )
     return dt.timedelta(seconds=seconds)
+
+
+def check_settle(value: Any) -> dt.timedelta:
+    """``settle``: seconds (a number, or a rendered template's digits) or a timedelta, 0 to one day."""
+    return _check_seconds(
+        "settle",
+        value,
+        f"E.g. {int(DEFAULT_SETTLE.total_seconds())} (the default): how long after a window's end its "
+        "writes may still become visible.",
+    )
+
+
+def check_longest_sleep(value: Any) -> float:
+    """``longest_sleep``: the longest wait a task sleeps in its worker slot, 0 (never sleep) to one day."""
+    return _check_seconds(
+        "longest_sleep",
+        value,
+        f"E.g. {DEFAULT_LONGEST_SLEEP:g} (the default), or 0 to never hold a worker slot while a window settles.",
+    ).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -87,5 +106,5 @@ class SettleWait:
         return WindowNotSettledError(
             f"{self.describe()}. Nothing was read: reading now could miss writes that commercetools has "
             f"stamped in the window but not yet shown. A task sleeps at most {longest_sleep:g} s: run it "
-            "again after that time, or set deferrable=True to wait in the triggerer."
+            "again after that time, or set deferrable=True to wait in the triggerer (or raise longest_sleep)."
         )
