@@ -13,6 +13,16 @@ from airflow.providers.common.compat.sdk import DAG
 from airflow_provider_commercetools.operators.commercetools import CommercetoolsSubscriberOperator
 from airflow_provider_commercetools.operators.deletions import CommercetoolsDeletionsOperator
 
+#: both tasks read the same window and never sleep for it to settle
+WINDOW = {
+    "entity": "products",
+    "modified_since": "{{ params.since }}",
+    "modified_until": "{{ params.until }}",
+    "settle": "{{ params.settle }}",
+    "deferrable": True,
+    "longest_sleep": 0,
+}
+
 with DAG(
     "settle_defer_dag",
     schedule=None,
@@ -21,22 +31,8 @@ with DAG(
     params={"output_dir": "/tmp/settle_defer_dag", "since": "", "until": "", "settle": 2},
 ):
     CommercetoolsSubscriberOperator(
-        task_id="export_products",
-        entity="products",
-        modified_since="{{ params.since }}",
-        modified_until="{{ params.until }}",
-        settle="{{ params.settle }}",
-        deferrable=True,
-        longest_sleep=0,
-        output_path="{{ params.output_dir }}/products.jsonl",
+        task_id="export_products", output_path="{{ params.output_dir }}/products.jsonl", **WINDOW
     )
     CommercetoolsDeletionsOperator(
-        task_id="export_deletions",
-        entity="products",
-        modified_since="{{ params.since }}",
-        modified_until="{{ params.until }}",
-        settle="{{ params.settle }}",
-        deferrable=True,
-        longest_sleep=0,
-        output_path="{{ params.output_dir }}/deleted.jsonl",
+        task_id="export_deletions", output_path="{{ params.output_dir }}/deleted.jsonl", **WINDOW
     )
