@@ -34,6 +34,8 @@ from airflow_provider_commercetools.commercetools.reading.settle import (
     DEFAULT_SETTLE,
     check_longest_sleep,
     check_settle,
+    check_window_overlap,
+    overlapped_start,
 )
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 from airflow_provider_commercetools.operators.settle import SettleMixin
@@ -109,6 +111,10 @@ class CommercetoolsSubscriberOperator(SettleMixin):
     :param longest_sleep: the longest wait for a window to settle that the task sleeps in its worker slot
         (seconds, default 300: a scheduled run waits about ``settle``, less than a deferral costs); 0
         defers (or fails) on any wait, for a pool with few slots.
+    :param overlap: read each window again from this long before ``modified_since`` (seconds or a
+        timedelta, default 0): a write that shows later than ``settle`` is then read by the next
+        interval, and rows repeat across files; merge them on ``(id, version)`` (see
+        docs/subscriber.md). (templated)
     :param output_path: stream the entities to this JSON Lines file: a local path, or an
         ObjectStoragePath URL (``file://``, ``s3://conn_id@bucket/key``, ``gs://...``). (templated)
     :param partition: ``{"index": i, "count": n}``: read only the i-th of n disjoint id ranges
@@ -131,6 +137,7 @@ class CommercetoolsSubscriberOperator(SettleMixin):
         "partition",
         "concurrency",
         "settle",
+        "overlap",
     )
     template_fields_renderers = {"path": "json", "query": "json", "partition": "json"}
     ui_color = "#e4f0e8"
@@ -156,6 +163,7 @@ class CommercetoolsSubscriberOperator(SettleMixin):
         settle: Any = DEFAULT_SETTLE,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         longest_sleep: float = DEFAULT_LONGEST_SLEEP,
+        overlap: Any = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -184,6 +192,9 @@ class CommercetoolsSubscriberOperator(SettleMixin):
         self.settle = settle
         self.deferrable = bool(deferrable)
         self.longest_sleep = check_longest_sleep(longest_sleep)
+        if not isinstance(overlap, str) or "{{" not in overlap:
+            check_window_overlap(overlap)
+        self.overlap = overlap
 
     @cached_property
     def hook(self) -> CommercetoolsHook:
@@ -204,7 +215,7 @@ class CommercetoolsSubscriberOperator(SettleMixin):
             paginate=self.paginate,
             page_size=self.page_size,
             max_items=self.max_items,
-            modified_since=self.modified_since,
+            modified_since=overlapped_start(window_bound(self.modified_since), check_window_overlap(self.overlap)),
             modified_until=self.modified_until,
             partition=self.partition,
             concurrency=self.concurrency,

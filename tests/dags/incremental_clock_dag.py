@@ -18,7 +18,7 @@ with DAG(
     schedule=datetime.timedelta(seconds=4),
     start_date=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
     catchup=False,
-    params={"output_dir": "/tmp/incremental_clock_dag", "settle": 2},
+    params={"output_dir": "/tmp/incremental_clock_dag", "settle": 2, "overlap": 0},
 ):
     CommercetoolsSubscriberOperator(
         task_id="export_products",
@@ -26,6 +26,7 @@ with DAG(
         modified_since="{{ data_interval_start }}",
         modified_until="{{ data_interval_end }}",
         settle="{{ params.settle }}",
+        overlap="{{ params.overlap }}",
         output_path="{{ params.output_dir }}/products-{{ data_interval_end.isoformat() }}.jsonl",
     )
     CommercetoolsDeletionsOperator(

@@ -51,7 +51,9 @@ class Writer(threading.Thread):
             time.sleep(0.2)
 
 
-def run_intervals(run_dag: Any, ct: FakeCommercetools, tmp_path: Any, settle: float) -> tuple[list, Writer]:
+def run_intervals(
+    run_dag: Any, ct: FakeCommercetools, tmp_path: Any, settle: float, overlap: float = 0
+) -> tuple[list, Writer]:
     """Two consecutive scheduled intervals ending at L0 and L0 + 4 s (server time), run as soon as
     possible while a writer writes through both; returns each run's (interval, changed ids, deleted ids)."""
     first_end = server_now(ct).replace(microsecond=0) + dt.timedelta(seconds=INTERVAL)
@@ -60,7 +62,9 @@ def run_intervals(run_dag: Any, ct: FakeCommercetools, tmp_path: Any, settle: fl
     runs = []
     for end in (first_end, first_end + dt.timedelta(seconds=INTERVAL)):
         dag_run = run_dag(
-            "incremental_clock_dag", logical_date=end, run_conf={"output_dir": str(tmp_path), "settle": settle}
+            "incremental_clock_dag",
+            logical_date=end,
+            run_conf={"output_dir": str(tmp_path), "settle": settle, "overlap": overlap},
         )
         assert dag_run.state == "success", dag_run.state
         changed = xcom_result(dag_run, "export_products")
@@ -123,6 +127,21 @@ def test_without_settle_a_late_write_is_lost(clock_fake, run_dag, tmp_path):
         if runs[0][0] <= stamp(e["lastModifiedAt"]) < runs[1][1] and e["id"] not in exported and e not in writer.deleted
     ]
     assert missed, "every write was exported without a settle delay: the test cannot tell"
+
+
+def test_with_overlap_a_write_shown_later_than_settle_is_in_the_next_intervals_file(clock_fake, run_dag, tmp_path):
+    """settle 0 loses late writes (the control above); overlap = one interval reads them in the next run,
+    and the rows read twice are the same (id, version), so a merge on it deduplicates."""
+    runs, writer = run_intervals(run_dag, clock_fake, tmp_path, settle=0, overlap=INTERVAL)
+    rows = [row for path in sorted(tmp_path.glob("products-*.jsonl")) for row in read_json_lines("path", str(path))]
+    assert all("id" in row and "version" in row for row in rows)
+    exported = {row["id"] for row in rows}
+    first_start, first_end = runs[0][0], runs[0][1]
+    in_first = [
+        e for e in writer.created if first_start <= stamp(e["lastModifiedAt"]) < first_end and e not in writer.deleted
+    ]
+    assert in_first and all(e["id"] in exported for e in in_first)
+    assert len({(row["id"], row["version"]) for row in rows}) < len(rows), "no row was read twice"
 
 
 def test_a_future_window_is_refused_with_the_servers_time(clock_fake, run_dag, tmp_path):

@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow_provider_commercetools.commercetools.checks import short
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
-from airflow_provider_commercetools.commercetools.reading.predicates import format_timestamp
+from airflow_provider_commercetools.commercetools.reading.predicates import format_timestamp, to_utc_datetime
 
 #: The default settle delay: commercetools-project-sync, commercetools' own sync tool, keeps its
 #: watermark 2 minutes before the sync started "since CTP timestamps are created on distributed APIs";
@@ -57,6 +57,22 @@ def check_settle(value: Any) -> dt.timedelta:
         f"E.g. {int(DEFAULT_SETTLE.total_seconds())} (the default): how long after a window's end its "
         "writes may still become visible.",
     )
+
+
+def check_window_overlap(value: Any) -> dt.timedelta:
+    """``overlap``: how far before a window's start it is read again (seconds or a timedelta, 0 to one day)."""
+    return _check_seconds(
+        "overlap",
+        value,
+        "E.g. 600 to read each window again from 10 minutes before its start (0, the default: disjoint windows).",
+    )
+
+
+def overlapped_start(start: Any, overlap: dt.timedelta) -> Any:
+    """A window's start moved ``overlap`` earlier (a missing start stays missing)."""
+    if start is None or not overlap:
+        return start
+    return to_utc_datetime("modified_since", start) - overlap
 
 
 def check_longest_sleep(value: Any) -> float:
