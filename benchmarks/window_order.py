@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from airflow_provider_commercetools.commercetools.reading.engine import keyset_predicate
 from airflow_provider_commercetools.commercetools.reading.predicates import format_timestamp, modified_window
 from airflow_provider_commercetools.commercetools.transport.client import CommercetoolsClient
-from airflow_provider_commercetools.commercetools.transport.config import ClientConfig
 from airflow_provider_commercetools.testing import FakeCommercetools
+from tests.commercetools.clients import config_for
 
 ENTITIES = 50_000
 IN_WINDOW = 1_200  # entities one a second: the window is the last IN_WINDOW seconds but a margin
@@ -54,17 +54,10 @@ def main() -> None:
                 for i in range(ENTITIES)
             ),
         )
-        config = ClientConfig.create(
-            project_key=server.project_key,
-            client_id=server.client_id,
-            client_secret=server.client_secret,
-            api_url=server.url,
-            auth_url=server.url,
-        )
         window = modified_window(
             START + dt.timedelta(seconds=ENTITIES - IN_WINDOW), START + dt.timedelta(seconds=ENTITIES)
         )
-        client = CommercetoolsClient(config)
+        client = CommercetoolsClient(config_for(server))
         for keys in (("id",), ("lastModifiedAt", "id")):
             runs = []
             for _ in range(ROUNDS):
