@@ -1,10 +1,13 @@
 """Scheduled incremental export: every hour, the products and orders changed and deleted in the data interval.
 
 Each run reads the entities whose ``lastModifiedAt`` falls in its data interval (start inclusive,
-end exclusive, so consecutive runs never read a change twice or miss one) and streams them as JSON
-Lines, one file per entity per interval; beside it, the entities deleted in the interval (read from
-the Messages: ``ProductDeleted``, ``OrderDeleted``), which a ``lastModifiedAt`` read cannot see, so a
-warehouse copy can drop them and stay exact:
+end exclusive: consecutive runs never read a change twice) and streams them as JSON Lines. It reads
+only once commercetools' own clock (its ``Date`` header) is past the interval's end plus ``settle``
+(120 s here, the default): a write stamped in the interval that shows in queries within 120 s of its
+``lastModifiedAt`` is in that interval's file; one that shows later is missed. Runs start a few seconds
+after the interval ends and sleep the rest of the 120 s. One file per entity per interval; beside it,
+the entities deleted in the interval, read with the same rule from the Messages (``ProductDeleted``,
+``OrderDeleted``), which a ``lastModifiedAt`` read cannot see, so a warehouse copy can drop them:
 
     <output_base>/products/20261127T100000.jsonl
     <output_base>/products/20261127T100000.deleted.jsonl    {"id", "version", "deletedAt", "key", ...}
@@ -57,6 +60,7 @@ with DAG(
         window = {
             "modified_since": "{{ params.since or data_interval_start }}",
             "modified_until": "{{ params.until or data_interval_end }}",
+            "settle": 120,  # seconds after the window's end, on commercetools' clock, before reading
         }
         CommercetoolsSubscriberOperator(task_id=f"export_{name}", entity=entity, output_path=base + ".jsonl", **window)
         CommercetoolsDeletionsOperator(

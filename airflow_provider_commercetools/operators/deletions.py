@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowSkipException, BaseOperator, Context
+from airflow.providers.common.compat.sdk import AirflowSkipException, Context, conf
 
 from airflow_provider_commercetools.commercetools.checks import check_choice, check_conn_id
 from airflow_provider_commercetools.commercetools.messages.deletions import (
@@ -19,15 +19,24 @@ from airflow_provider_commercetools.commercetools.messages.deletions import (
     write_deletions,
 )
 from airflow_provider_commercetools.commercetools.messages.reader import MessagesDisabledError, check_messages_enabled
+from airflow_provider_commercetools.commercetools.reading.settle import (
+    DEFAULT_LONGEST_SLEEP,
+    DEFAULT_SETTLE,
+    check_longest_sleep,
+    check_settle,
+)
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
+from airflow_provider_commercetools.operators.settle import SettleMixin
 
 
-class CommercetoolsDeletionsOperator(BaseOperator):
+class CommercetoolsDeletionsOperator(SettleMixin):
     """Write the deletions of ``entity`` with ``createdAt`` in ``[modified_since, modified_until)``.
 
     Each line: ``{"id", "typeId", "version", "deletedAt", "messageId", "type", "key"/"orderNumber"/...}``
     (the deleted entity's id, its last version, when, and its user-provided identifiers). XCom gets
-    ``{"path", "count"}``. Use the same window as the export of the changed entities.
+    ``{"path", "count"}``. Use the same window (and ``settle``) as the export of the changed entities:
+    both read a window only once commercetools' clock is past its end plus ``settle``, so for every
+    interval the pair (changed, deleted) is complete for writes visible within ``settle`` of their stamp.
 
     :param commercetools_conn_id: the Airflow connection (scope ``view_messages``).
     :param entity: ``products``, ``orders``, ``customers``, ``inventory``... (one with a deletion Message
@@ -35,6 +44,12 @@ class CommercetoolsDeletionsOperator(BaseOperator):
     :param modified_since: start of the window, inclusive, e.g. ``{{ data_interval_start }}``. (templated)
     :param modified_until: end of the window, exclusive, e.g. ``{{ data_interval_end }}``. (templated)
     :param output_path: the JSON Lines file (local path or ObjectStoragePath URL). (templated)
+    :param settle: read the window only once commercetools' clock (its ``Date`` header) is past
+        ``modified_until`` + this (seconds or a timedelta, default 120 s): Messages too are stamped on
+        distributed nodes and show in queries late. Waits as CommercetoolsSubscriberOperator does. (templated)
+    :param deferrable: wait longer than ``longest_sleep`` in the triggerer instead of failing.
+    :param longest_sleep: the longest wait the task sleeps in its worker slot (seconds, default 300;
+        0 defers or fails on any wait), as CommercetoolsSubscriberOperator.
     :param check_enabled: first check that the project stores Messages.
     :param when_messages_disabled: ``fail`` (default) or ``skip`` (the task ends as skipped, saying why)
         when the project stores no Messages, so no deletions can be read. (templated)
@@ -46,6 +61,7 @@ class CommercetoolsDeletionsOperator(BaseOperator):
         "modified_until",
         "output_path",
         "when_messages_disabled",
+        "settle",
     )
     ui_color = "#e4f0e8"
 
@@ -59,6 +75,9 @@ class CommercetoolsDeletionsOperator(BaseOperator):
         output_path: str,
         check_enabled: bool = True,
         when_messages_disabled: str = "fail",
+        settle: Any = DEFAULT_SETTLE,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        longest_sleep: float = DEFAULT_LONGEST_SLEEP,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -69,6 +88,11 @@ class CommercetoolsDeletionsOperator(BaseOperator):
         self.output_path = output_path
         self.check_enabled = bool(check_enabled)
         self.when_messages_disabled = when_messages_disabled
+        if not isinstance(settle, str) or "{{" not in settle:
+            check_settle(settle)
+        self.settle = settle
+        self.deferrable = bool(deferrable)
+        self.longest_sleep = check_longest_sleep(longest_sleep)
         if isinstance(entity, str) and "{{" not in entity:
             deletion_message_type(entity)
 
@@ -81,7 +105,9 @@ class CommercetoolsDeletionsOperator(BaseOperator):
             self.entity, self.modified_since, self.modified_until, self.output_path
         )
         when_disabled = check_choice("when_messages_disabled", self.when_messages_disabled, ("fail", "skip"))
-        request = self.hook.client.request
+        settle = check_settle(self.settle)
+        client = self.hook.client
+        request = client.request
         if self.check_enabled:
             try:
                 check_messages_enabled(request)
@@ -89,6 +115,8 @@ class CommercetoolsDeletionsOperator(BaseOperator):
                 if when_disabled == "fail":
                     raise
                 raise AirflowSkipException(f"No deletions exported: {error}") from None
+        # the server's clock: from the answer above, or one cheap read of the Messages
+        self.wait_for_window(until, settle, lambda: client.server_time("messages"))
         count = write_deletions(request, entity, since, until, output)
         self.log.info("%d %s deleted in [%s, %s) written to %s", count, entity, since, until, output)
         return {"path": output, "count": count}

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from airflow.providers.common.compat.sdk import BaseOperator, Context
+from airflow.providers.common.compat.sdk import Context, conf
 
 from airflow_provider_commercetools.commercetools.checks import check_conn_id, check_target
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, RequestError
@@ -28,7 +28,17 @@ from airflow_provider_commercetools.commercetools.reading import (
     plan_read,
     transform_request,
 )
+from airflow_provider_commercetools.commercetools.reading.predicates import window_bound
+from airflow_provider_commercetools.commercetools.reading.settle import (
+    DEFAULT_LONGEST_SLEEP,
+    DEFAULT_SETTLE,
+    check_longest_sleep,
+    check_settle,
+    check_window_overlap,
+    overlapped_start,
+)
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
+from airflow_provider_commercetools.operators.settle import SettleMixin
 
 #: Default cap on the entities returned through XCom (stored in Airflow's metadata database).
 DEFAULT_MAX_XCOM_ITEMS = 10_000
@@ -38,7 +48,7 @@ class XComLimitError(CommercetoolsError, ValueError):
     """A read returned more entities than ``max_xcom_items`` allows through XCom."""
 
 
-class CommercetoolsSubscriberOperator(BaseOperator):
+class CommercetoolsSubscriberOperator(SettleMixin):
     """Read commercetools entities: one by id or key, or a whole collection page by page.
 
     A collection is read with keyset paging on ``id`` (no 10,000 limit) unless ``query`` sorts by
@@ -91,6 +101,20 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         empty or ``"None"`` (a template of a missing value) means no lower bound. (templated)
     :param modified_until: ... and before this one (exclusive), e.g. ``{{ data_interval_end }}``, so
         consecutive data intervals read every change exactly once. (templated)
+    :param settle: read a window only once commercetools' clock (the ``Date`` of its answers, not the
+        worker's clock) is past ``modified_until`` + this (seconds or a timedelta, default 120 s): a
+        write stamped in the window that becomes visible within ``settle`` is still read in its own
+        window (see docs/subscriber.md). Up to ``longest_sleep`` is slept; a longer wait defers (``deferrable``)
+        or fails saying when to run. A window ending ahead of the server's clock is refused the same way. (templated)
+    :param deferrable: wait for a window to settle in the triggerer instead of failing, when the wait
+        is longer than ``longest_sleep`` (default: ``[operators] default_deferrable``).
+    :param longest_sleep: the longest wait for a window to settle that the task sleeps in its worker slot
+        (seconds, default 300: a scheduled run waits about ``settle``, less than a deferral costs); 0
+        defers (or fails) on any wait, for a pool with few slots.
+    :param overlap: read each window again from this long before ``modified_since`` (seconds or a
+        timedelta, default 0): a write that shows later than ``settle`` is then read by the next
+        interval, and rows repeat across files; merge them on ``(id, version)`` (see
+        docs/subscriber.md). (templated)
     :param output_path: stream the entities to this JSON Lines file: a local path, or an
         ObjectStoragePath URL (``file://``, ``s3://conn_id@bucket/key``, ``gs://...``). (templated)
     :param partition: ``{"index": i, "count": n}``: read only the i-th of n disjoint id ranges
@@ -112,6 +136,8 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         "output_path",
         "partition",
         "concurrency",
+        "settle",
+        "overlap",
     )
     template_fields_renderers = {"path": "json", "query": "json", "partition": "json"}
     ui_color = "#e4f0e8"
@@ -134,6 +160,10 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         partition: dict[str, int] | str | None = None,
         max_xcom_items: int | None = DEFAULT_MAX_XCOM_ITEMS,
         concurrency: int | str = DEFAULT_CONCURRENCY,
+        settle: Any = DEFAULT_SETTLE,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        longest_sleep: float = DEFAULT_LONGEST_SLEEP,
+        overlap: Any = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -157,6 +187,14 @@ class CommercetoolsSubscriberOperator(BaseOperator):
         self.partition = partition
         self.max_xcom_items = max_xcom_items
         self.concurrency = concurrency
+        if not isinstance(settle, str) or "{{" not in settle:
+            check_settle(settle)
+        self.settle = settle
+        self.deferrable = bool(deferrable)
+        self.longest_sleep = check_longest_sleep(longest_sleep)
+        if not isinstance(overlap, str) or "{{" not in overlap:
+            check_window_overlap(overlap)
+        self.overlap = overlap
 
     @cached_property
     def hook(self) -> CommercetoolsHook:
@@ -177,12 +215,16 @@ class CommercetoolsSubscriberOperator(BaseOperator):
             paginate=self.paginate,
             page_size=self.page_size,
             max_items=self.max_items,
-            modified_since=self.modified_since,
+            modified_since=overlapped_start(window_bound(self.modified_since), check_window_overlap(self.overlap)),
             modified_until=self.modified_until,
             partition=self.partition,
             concurrency=self.concurrency,
         )
         output = None if self.output_path is None else check_location("output_path", self.output_path)
+        settle = check_settle(self.settle)
+        if plan.kind != "one":
+            until = window_bound(self.modified_until)
+            self.wait_for_window(until, settle, lambda: self.hook.client.server_time(plan.path))
         for warning in plan.warnings:
             self.log.warning("%s", warning)
         self.log.info("%s", plan.describe())

@@ -26,9 +26,11 @@ from airflow_provider_commercetools.commercetools.errors import CommercetoolsErr
 from airflow_provider_commercetools.commercetools.files import check_location
 from airflow_provider_commercetools.commercetools.messages import (
     DEFAULT_OVERLAP_SECONDS,
+    MESSAGES_PATH,
     Cursor,
     CursorMovedError,
     MessageFilter,
+    check_cursor_clock,
     check_messages_enabled,
     check_overlap,
     read_new_messages,
@@ -157,10 +159,24 @@ class CommercetoolsMessagesSensor(BaseSensorOperator):
             return Cursor.from_json("cursor", self.cursor)
         name = self._variable()
         assert name is not None
-        cursor, new = variables().start(name, self.start_from)
+        cursor, new = variables().start(name, self.start_from, now=self._server_time)
         if new:
             self.log.info("No cursor in Variable %r yet: reading Messages created from %s on", name, cursor.since)
         return cursor
+
+    def _server_time(self) -> dt.datetime:
+        """commercetools' time (the ``Date`` of an answer; one cheap read of the Messages if none yet)."""
+        return self.hook.client.server_time(MESSAGES_PATH)
+
+    def _reset_hint(self) -> str:
+        """How to start the cursor again, for the error of a cursor ahead of commercetools' clock."""
+        variable = self._variable()
+        if variable is None:
+            return "Pass a cursor whose since and last_created_at are not ahead of the server's time."
+        return (
+            f"Delete the Variable {variable!r} to start again from start_from (start_from='now' takes the "
+            "server's time), or set it to a cursor that is not ahead of the server's time."
+        )
 
     def _output(self) -> str | None:
         return None if self.output_path in (None, "") else check_location("output_path", self.output_path)
@@ -214,6 +230,7 @@ class CommercetoolsMessagesSensor(BaseSensorOperator):
 
     def _deliver(self, cursor: Cursor, context: Context, waited: str) -> dict[str, Any] | None:
         """Read the new messages after ``cursor``; None when there are none, else the XCom value."""
+        check_cursor_clock(cursor, self._server_time(), self._reset_hint())
         request = self.hook.client.request
         output = self._output()
         if output is None:

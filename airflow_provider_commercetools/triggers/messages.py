@@ -23,14 +23,17 @@ from airflow.providers.common.compat.triggers import BaseEventTrigger
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError
-from airflow_provider_commercetools.commercetools.messages.reader import (
+from airflow_provider_commercetools.commercetools.messages import (
     DEFAULT_OVERLAP_SECONDS,
-    AsyncRequest,
+    MESSAGES_PATH,
     Cursor,
+    CursorAheadError,
     MessageFilter,
     ahas_new_messages,
     asummarise_new_messages,
+    check_cursor_clock,
 )
+from airflow_provider_commercetools.commercetools.transport.async_client import AsyncCommercetoolsClient
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
 _MODULE = "airflow_provider_commercetools.triggers.messages"
@@ -38,16 +41,27 @@ _MODULE = "airflow_provider_commercetools.triggers.messages"
 STATE_KEY = "commercetools_messages_cursor"
 
 
-@contextlib.asynccontextmanager
-async def open_requests(commercetools_conn_id: str) -> AsyncIterator[AsyncRequest]:
-    """``await request(method, path, query=...)`` for the connection, from a coroutine.
+#: How to start the deferred sensor's cursor again (the trigger knows only the cursor).
+_SENSOR_RESET = (
+    "Delete the Variable that holds the sensor's cursor (its cursor_variable) to start again from start_from."
+)
+#: How to start the AssetWatcher trigger's cursor again.
+_WATCHER_RESET = (
+    f"Delete the watched asset's state key {STATE_KEY!r} (Airflow 3.3+) to start again from start_from, and "
+    "give start_from a time not ahead of the server's ('now' takes the server's time)."
+)
 
-    The hook's async client (httpx): the connection's token grant, retry policy and typed errors.
+
+@contextlib.asynccontextmanager
+async def open_client(commercetools_conn_id: str) -> AsyncIterator[AsyncCommercetoolsClient]:
+    """The connection's async client (httpx), from a coroutine: ``await client.request(method, path, query=...)``.
+
+    The hook's async client: the connection's token grant, retry policy, typed errors and server clock.
     """
     hook = CommercetoolsHook(commercetools_conn_id)
     await asyncio.to_thread(lambda: hook.config)  # the connection look-up is synchronous
     async with hook.async_client() as client:
-        yield client.request
+        yield client
 
 
 class CommercetoolsMessagesTrigger(BaseTrigger):
@@ -92,8 +106,9 @@ class CommercetoolsMessagesTrigger(BaseTrigger):
         try:
             cursor = Cursor.from_json("cursor", self.cursor)
             message_filter = _filter(self.message_filter)
-            async with open_requests(self.commercetools_conn_id) as request:
-                while not await ahas_new_messages(request, cursor, message_filter, self.overlap):
+            async with open_client(self.commercetools_conn_id) as client:
+                check_cursor_clock(cursor, await client.server_time(MESSAGES_PATH), _SENSOR_RESET)
+                while not await ahas_new_messages(client.request, cursor, message_filter, self.overlap):
                     self.log.debug("No new commercetools Messages; looking again in %s s", self.poll_interval)
                     await asyncio.sleep(self.poll_interval)
         except CommercetoolsError as error:
@@ -163,13 +178,18 @@ class CommercetoolsMessagesEventTrigger(BaseEventTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         message_filter = _filter(self._filter_json())
-        cursor = await self._load_cursor() or Cursor.start(self.start_from)
-        async with open_requests(self.commercetools_conn_id) as request:
+        cursor = await self._load_cursor()
+        async with open_client(self.commercetools_conn_id) as client:
             while True:
                 try:
+                    server_now = await client.server_time(MESSAGES_PATH)  # a request only until one answered
+                    cursor = cursor or Cursor.start(self.start_from, now=server_now)
+                    check_cursor_clock(cursor, server_now, _WATCHER_RESET)
                     builder, summary = await asummarise_new_messages(
-                        request, cursor, message_filter, overlap=self.overlap, max_messages=self.max_messages
+                        client.request, cursor, message_filter, overlap=self.overlap, max_messages=self.max_messages
                     )
+                except CursorAheadError:
+                    raise  # loudly: the triggerer logs it; polling on would read nothing
                 except CommercetoolsError as error:  # the retry policy gave up: try again at the next look
                     self.log.warning("Reading commercetools Messages failed: %s", error)
                     await asyncio.sleep(self.poll_interval)

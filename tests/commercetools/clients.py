@@ -39,6 +39,9 @@ class SyncSide:
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.client.request(method, path, **kwargs)
 
+    def server_time(self, path: str) -> Any:
+        return self.client.server_time(path)
+
     def concurrently(self, count: int, method: str, path: str) -> list[Any]:
         """``count`` requests at once (threads), their results or errors."""
         barrier = threading.Barrier(count)
@@ -87,6 +90,9 @@ class AsyncSide:
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         kwargs.pop("decode", None)
         return self.run(self.client.request(method, path, **kwargs))
+
+    def server_time(self, path: str) -> Any:
+        return self.run(self.client.server_time(path))
 
     def concurrently(self, count: int, method: str, path: str) -> list[Any]:
         async def all_at_once() -> list[Any]:

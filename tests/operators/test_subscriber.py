@@ -32,8 +32,12 @@ def subscriber(**kwargs: Any) -> CommercetoolsSubscriberOperator:
     return CommercetoolsSubscriberOperator(**kwargs)
 
 
+CLOCK_READ = {"limit": ["1"], "withTotal": ["false"]}  # the server-clock read before a windowed read
+
+
 def list_requests(ct: FakeCommercetools, resource: str) -> list[Any]:
-    return [r for r in ct.requests if r.method == "GET" and r.path == f"/{PK}/{resource}"]
+    """The page reads of ``resource`` (not the server-clock read)."""
+    return [r for r in ct.requests if r.method == "GET" and r.path == f"/{PK}/{resource}" and r.query != CLOCK_READ]
 
 
 def api_requests(ct: FakeCommercetools) -> list[Any]:

@@ -23,9 +23,11 @@ from airflow_provider_commercetools.commercetools.messages.cursor import (
     DEFAULT_OVERLAP_SECONDS,
     EARLIEST,
     Cursor,
+    CursorAheadError,
     CursorBuilder,
     CursorMovedError,
     CursorStore,
+    check_cursor_clock,
     check_overlap,
 )
 from airflow_provider_commercetools.commercetools.messages.deletions import (
@@ -66,6 +68,7 @@ __all__ = [
     "MAX_PAGE_SIZE",
     "MESSAGES_PATH",
     "Cursor",
+    "CursorAheadError",
     "CursorBuilder",
     "CursorMovedError",
     "CursorStore",
@@ -77,6 +80,7 @@ __all__ = [
     "NewMessagesPaging",
     "ahas_new_messages",
     "asummarise_new_messages",
+    "check_cursor_clock",
     "check_deletions",
     "check_messages_enabled",
     "check_overlap",

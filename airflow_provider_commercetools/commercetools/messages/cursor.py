@@ -17,6 +17,7 @@ from typing import Any
 from airflow_provider_commercetools.commercetools.checks import short
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
 from airflow_provider_commercetools.commercetools.reading import format_timestamp, to_utc_datetime
+from airflow_provider_commercetools.commercetools.transport.server_clock import DATE_RESOLUTION
 
 #: How far before the last ``createdAt`` seen each read goes back (seconds), by default. It must be
 #: longer than the longest delay before a message becomes visible in queries.
@@ -49,7 +50,7 @@ class Cursor:
     @classmethod
     def start(cls, start_from: Any = "now", *, now: dt.datetime | None = None) -> Cursor:
         """A new cursor: ``"now"``, ``"earliest"`` (every message still kept) or a timestamp."""
-        if isinstance(start_from, str) and start_from.strip().lower() == "now":
+        if _is_now(start_from):
             return cls(format_timestamp(now or dt.datetime.now(dt.timezone.utc)))
         if isinstance(start_from, str) and start_from.strip().lower() == "earliest":
             return cls(EARLIEST)
@@ -94,6 +95,12 @@ class Cursor:
 
 
 EARLIEST = "1970-01-01T00:00:00.000Z"
+
+
+def _is_now(start_from: Any) -> bool:
+    return isinstance(start_from, str) and start_from.strip().lower() == "now"
+
+
 _CURSOR_FIX = (
     'A cursor looks like {"since": "2026-12-01T00:00:00.000Z", "last_created_at": null, "delivered": {}}; '
     "delete the Variable that holds it to start again."
@@ -138,6 +145,28 @@ def check_overlap(overlap: Any) -> float:
     return float(overlap)
 
 
+class CursorAheadError(CommercetoolsError):
+    """A cursor is ahead of commercetools' clock: reading after it would silently find nothing."""
+
+
+def check_cursor_clock(cursor: Cursor, server_now: dt.datetime, reset: str) -> None:
+    """Fail when ``since`` or ``last_created_at`` is ahead of the server's time (``Date``, whole seconds).
+
+    Messages' ``createdAt`` is stamped on commercetools' clock, so a cursor ahead of it (made on a
+    worker whose clock runs ahead, e.g. with ``start_from="now"``) reads nothing until the server
+    catches up and then skips every Message created in between. ``reset`` says how to start again.
+    """
+    latest = server_now + DATE_RESOLUTION  # Date truncates to the second
+    for name, value in (("since", cursor.since), ("last_created_at", cursor.last_created_at)):
+        if value is not None and _parse(value) > latest:
+            raise CursorAheadError(
+                f"The Messages cursor's {name} {value} is ahead of commercetools' clock (server time "
+                f"{format_timestamp(server_now)}, from its Date header). Messages are stamped on that clock: "
+                "reading after this cursor finds nothing until the server reaches it, and then misses every "
+                f"Message created in between. Nothing was read. {reset}"
+            )
+
+
 class CursorMovedError(CommercetoolsError):
     """The stored cursor changed since the sensor read it: another run committed; not overwritten."""
 
@@ -161,15 +190,16 @@ class CursorStore:
     def store(self, name: str, cursor: Cursor) -> None:
         self.put(name, json.dumps(cursor.to_json(), separators=(",", ":")))
 
-    def start(self, name: str, start_from: Any) -> tuple[Cursor, bool]:
+    def start(self, name: str, start_from: Any, now: Callable[[], dt.datetime] | None = None) -> tuple[Cursor, bool]:
         """The cursor stored under ``name``, else a new one from ``start_from`` stored at once (so its "now" is kept).
 
-        The flag says whether the cursor is new.
+        ``now`` gives the time ``"now"`` means (commercetools' clock: the worker's may be skewed); the
+        flag says whether the cursor is new.
         """
         stored = self.load(name)
         if stored is not None:
             return stored, False
-        start = Cursor.start(start_from)
+        start = Cursor.start(start_from, now=now() if now is not None and _is_now(start_from) else None)
         self.store(name, start)
         return start, True
 

@@ -10,6 +10,7 @@ grant (an asyncio lock).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import ssl
@@ -25,7 +26,7 @@ from airflow_provider_commercetools.commercetools.transport.auth import TOKEN_WA
 from airflow_provider_commercetools.commercetools.transport.body import ACCEPT_ENCODING, READ_CHUNK, BodyReader
 from airflow_provider_commercetools.commercetools.transport.client import POOL_SIZE
 from airflow_provider_commercetools.commercetools.transport.config import CONNECT_TIMEOUT, ClientConfig
-from airflow_provider_commercetools.commercetools.transport.core import GRANT_HINT, ClientCore
+from airflow_provider_commercetools.commercetools.transport.core import CLOCK_QUERY, GRANT_HINT, ClientCore
 from airflow_provider_commercetools.commercetools.transport.exchange import Exchange, Result
 from airflow_provider_commercetools.commercetools.transport.protocol import (
     USER_AGENT,
@@ -144,6 +145,12 @@ class AsyncCommercetoolsClient(ClientCore):
             except StopIteration as done:
                 return exchange.finish(done.value)
 
+    async def server_time(self, path: str) -> dt.datetime:
+        """The earliest the server's time can be now (see ``CommercetoolsClient.server_time``)."""
+        if not self.server_clock.known:
+            await self.request("GET", path, query=CLOCK_QUERY)
+        return self.server_clock.earliest()
+
     # -- internals -----------------------------------------------------------------------------
 
     async def _with_retries(self, request: Request, exchange: Exchange) -> Result:
@@ -193,6 +200,7 @@ class AsyncCommercetoolsClient(ClientCore):
         finally:
             if self.config.log_requests:
                 log_attempt(self.log, request, number, status, started)
+        self._observe_date(request, answer.headers)
         response = Response(answer.status_code, answer.headers, content, answer.reason_phrase or "")
         return read_response(request, response)
 

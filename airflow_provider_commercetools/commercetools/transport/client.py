@@ -8,6 +8,7 @@ outcome is unknown is decided by the transport-independent core (``protocol``, `
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import logging
 import os
@@ -24,7 +25,13 @@ from airflow_provider_commercetools.commercetools.errors import AuthenticationEr
 from airflow_provider_commercetools.commercetools.transport.auth import TOKEN_WANTED, BearerAuth, TokenProvider
 from airflow_provider_commercetools.commercetools.transport.body import ACCEPT_ENCODING, READ_CHUNK, BodyReader
 from airflow_provider_commercetools.commercetools.transport.config import CONNECT_TIMEOUT, ClientConfig
-from airflow_provider_commercetools.commercetools.transport.core import GRANT_HINT, ClientCore, basic_credentials, log
+from airflow_provider_commercetools.commercetools.transport.core import (
+    CLOCK_QUERY,
+    GRANT_HINT,
+    ClientCore,
+    basic_credentials,
+    log,
+)
 from airflow_provider_commercetools.commercetools.transport.deadline import BoundedAdapter, bounded_attempt
 from airflow_provider_commercetools.commercetools.transport.exchange import Exchange, Result
 from airflow_provider_commercetools.commercetools.transport.protocol import (
@@ -203,6 +210,13 @@ class CommercetoolsClient(ClientCore):
             except StopIteration as done:
                 return exchange.finish(done.value)
 
+    def server_time(self, path: str) -> dt.datetime:
+        """The earliest the server's time can be now, from the latest answer's ``Date``; when no answer has
+        been seen yet, one cheap read first: ``GET {path}?limit=1&withTotal=false``."""
+        if not self.server_clock.known:
+            self.request("GET", path, query=CLOCK_QUERY)
+        return self.server_clock.earliest()
+
     def close(self) -> None:
         self.session.close()
 
@@ -272,6 +286,7 @@ class CommercetoolsClient(ClientCore):
         finally:
             if self.config.log_requests:
                 log_attempt(self.log, request, number, status, started)
+        self._observe_date(request, answer.headers)
         response = Response(answer.status_code, answer.headers, content, answer.reason or "")
         return read_response(request, response)
 

@@ -22,9 +22,14 @@ from airflow_provider_commercetools.commercetools.transport.protocol import (
     build_token_request,
 )
 from airflow_provider_commercetools.commercetools.transport.safety import check_url
+from airflow_provider_commercetools.commercetools.transport.server_clock import ServerClock
 
 # One stdlib logger for the provider: Airflow routes it into the task log (and masks secrets there).
 log = logging.getLogger("airflow_provider_commercetools")
+
+#: The query of the one read :meth:`server_time` sends when no answer has been seen yet: one entity
+#: without its total (the cheapest page a collection answers; needs only the read's own scope).
+CLOCK_QUERY = {"limit": "1", "withTotal": "false"}
 
 GRANT_HINT = (
     "The auth service rejected the client id or secret: check the connection's Login and "
@@ -61,6 +66,8 @@ class ClientCore:
             "base_url", base_url or config.api_url, allow_insecure_http=config.allow_insecure_http
         )
         self.log = logger or log
+        #: the project API's clock, from the ``Date`` of every answer of ``base_url`` (not the auth server's)
+        self.server_clock = ServerClock()
         self._basic = basic_credentials(config.client_id, config.client_secret)
         if on_secret:
             on_secret(config.client_secret)
@@ -93,6 +100,11 @@ class ClientCore:
             correlation_id=correlation_id,
             decode=decode,
         )
+
+    def _observe_date(self, request: Request, headers: Any) -> None:
+        """Note the ``Date`` of an answer of this client's API (the auth server's clock is not the API's)."""
+        if request.url.startswith(self.base_url):
+            self.server_clock.observe(headers)
 
     def _token_request(self) -> tuple[Request, float]:
         """The client-credentials grant, and the monotonic time its retries must end by."""

@@ -19,7 +19,7 @@ from typing import Any
 from airflow_provider_commercetools.testing.fake.auth import Auth, GrantListener
 from airflow_provider_commercetools.testing.fake.core import HttpCore
 from airflow_provider_commercetools.testing.fake.faults import RequestListener
-from airflow_provider_commercetools.testing.fake.http import ApiHandle, RecordedRequest, Response, answer
+from airflow_provider_commercetools.testing.fake.http import CLOCK, ApiHandle, RecordedRequest, Response, answer
 from airflow_provider_commercetools.testing.fake.listing import Listing, PageEncoder
 from airflow_provider_commercetools.testing.fake.project_api import ProjectApi
 from airflow_provider_commercetools.testing.fake.store import Store, WriteListener
@@ -80,6 +80,7 @@ class FakeCommercetools:
             return
         self.core.stop()
         self._url = ""
+        CLOCK.offset = 0.0
 
     def __enter__(self) -> FakeCommercetools:
         return self.start()
@@ -89,6 +90,33 @@ class FakeCommercetools:
 
     def __repr__(self) -> str:
         return f"FakeCommercetools(project_key={self.project_key!r}, url={self._url or 'not started'!r})"
+
+    # -------------------------------------------------------------------------------- time
+    @property
+    def clock_offset(self) -> float:
+        """Seconds the server's clock is ahead of this process's (negative: behind); 0 by default.
+
+        Every timestamp the fake stamps and the ``Date`` header of every answer follow it (``FakeClock``
+        of ``testing.fake.http``: one clock per process, set back to 0 when the fake stops).
+        """
+        return CLOCK.offset
+
+    @clock_offset.setter
+    def clock_offset(self, seconds: float) -> None:
+        CLOCK.offset = float(seconds)
+
+    @property
+    def visibility_delay(self) -> float:
+        """Seconds after its ``lastModifiedAt`` before a write shows in query results (Messages too); 0 by default.
+
+        commercetools stamps ``lastModifiedAt`` on distributed API nodes and its queries are eventually
+        consistent (the fake hides a write from queries until then).
+        """
+        return self.listing.visibility_delay
+
+    @visibility_delay.setter
+    def visibility_delay(self, seconds: float) -> None:
+        self.listing.visibility_delay = float(seconds)
 
     # ------------------------------------------------------------------------ other APIs
     def mount(self, handle: ApiHandle) -> None:

@@ -16,10 +16,37 @@ JSON_TYPE = "application/json; charset=utf-8"
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
+class FakeClock:
+    """The fake server's clock: the worker's wall clock plus :attr:`offset` seconds.
+
+    commercetools stamps ``createdAt`` / ``lastModifiedAt`` (and Messages' ``createdAt``) on its own
+    clock and sends that clock in every answer's ``Date`` header (RFC 9110 §6.6.1: an origin server
+    with a clock must send ``Date`` in 2xx, 3xx and 4xx answers). A worker's clock can differ from it
+    (a skewed host); the offset makes the fake's differ too. One clock per process: every timestamp
+    of the fake is stamped by module functions. ``FakeCommercetools.clock_offset`` sets it; the fake
+    sets it back to 0 when it stops.
+    """
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        """Seconds since the epoch on the server's clock."""
+        return time.time() + self.offset
+
+
+#: the clock of every fake in this process
+CLOCK = FakeClock()
+
+
+def iso_at(seconds: float) -> str:
+    """``seconds`` since the epoch as the API writes timestamps (``2024-01-31T12:00:00.123Z``)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds % 1 * 1000):03d}Z"
+
+
 def now_iso() -> str:
-    """The current time as the API writes it (``2024-01-31T12:00:00.123Z``)."""
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"
+    """The server's current time as the API writes it (``2024-01-31T12:00:00.123Z``)."""
+    return iso_at(CLOCK.time())
 
 
 def dumps(value: Any) -> bytes:

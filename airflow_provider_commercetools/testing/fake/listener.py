@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from airflow_provider_commercetools.testing.fake.faults import ANSWERING_FAULTS, InjectedFault, fault_response
-from airflow_provider_commercetools.testing.fake.http import Handle, RecordedRequest, Response, dumps, error_body
+from airflow_provider_commercetools.testing.fake.http import CLOCK, Handle, RecordedRequest, Response, dumps, error_body
 
 MAX_BODY = 16 * 1024 * 1024
 
@@ -144,7 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
         lines = [
             f"HTTP/1.1 {response.status} {reason}",
             f"Server: {self.server_version}",
-            f"Date: {self.date_time_string()}",
+            f"Date: {self.date_time_string(CLOCK.time())}",  # the server's clock (RFC 9110 §6.6.1)
             f"Content-Type: {response.content_type}",
             f"Content-Length: {len(body)}",
             f"X-Correlation-ID: {correlation_id}",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from airflow_provider_commercetools.testing.fake.http import Response, bad_request, dumps
+from airflow_provider_commercetools.testing.fake.http import CLOCK, Response, bad_request, dumps, iso_at
 from airflow_provider_commercetools.testing.fake.store import Store
 from airflow_provider_commercetools.testing.predicate_eval import bind
 from airflow_provider_commercetools.testing.predicates import (
@@ -111,6 +111,23 @@ class Listing:
         self.store = store
         #: encodes every page answered (a hook for benchmarks: e.g. to cache each entity's JSON)
         self.encode_page: PageEncoder = dumps
+        #: seconds after its ``lastModifiedAt`` before a write shows in query results (0: at once)
+        self.visibility_delay = 0.0
+
+    def _visible(self) -> Callable[[dict[str, Any]], bool] | None:
+        """Hides writes younger than :attr:`visibility_delay` on the server's clock.
+
+        commercetools stamps ``lastModifiedAt`` (and a Message's ``createdAt``) on one of its distributed
+        API nodes, and its queries are eventually consistent: a write can show in query results only
+        some time after its stamp (which is why commercetools-project-sync keeps its watermark 2 minutes
+        back, "since CTP timestamps are created on distributed APIs", and why Messages readers overlap).
+        The fake hides such an entity from queries altogether (commercetools would still show its
+        previous version, with an older ``lastModifiedAt``: outside any later window either way).
+        """
+        if self.visibility_delay <= 0:
+            return None
+        cutoff = iso_at(CLOCK.time() - self.visibility_delay)
+        return lambda e: str(e.get("lastModifiedAt", "")) <= cutoff
 
     def page(
         self,
@@ -155,6 +172,9 @@ class Listing:
             checks.append(in_the_scope)
         if extra is not None:
             checks.insert(0, extra)
+        visible = self._visible()
+        if visible is not None:
+            checks.insert(0, visible)
         pred: Callable[[dict[str, Any]], bool] | None
         if not checks:
             pred = None
