@@ -118,7 +118,11 @@ def test_every_change_and_deletion_is_in_exactly_one_interval(clock_fake, run_da
 
 
 def test_without_settle_a_late_write_is_lost(clock_fake, run_dag, tmp_path):
-    """The control: with settle 0 the first run reads at its window's end and misses what shows late."""
+    """The control: with settle 0 a run reads at its window's end and misses what shows late.
+
+    Writes show 30 s late here (not 1 s), so that a run started seconds late on a loaded machine still
+    reads before its last writes show: the control does not depend on how fast the DAG run starts."""
+    clock_fake.visibility_delay = 30.0
     runs, writer = run_intervals(run_dag, clock_fake, tmp_path, settle=0)
     exported = {i for run in runs for i in run[2]}
     missed = [
