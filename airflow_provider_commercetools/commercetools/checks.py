@@ -150,4 +150,9 @@ def check_conn_id(commercetools_conn_id: Any) -> str:
 
 def is_static(value: Any) -> bool:
     """A string parameter that is not a template (so it can be checked when the DAG is parsed)."""
-    return isinstance(value, str) and "{{" not in value and "{%" not in value
+    return isinstance(value, str) and not is_template(value)
+
+
+def is_template(value: Any) -> bool:
+    """A Jinja template, rendered only when the task runs (so it is checked then, not when the DAG is parsed)."""
+    return isinstance(value, str) and ("{{" in value or "{%" in value)

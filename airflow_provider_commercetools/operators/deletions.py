@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowSkipException, Context, conf
+from airflow.providers.common.compat.sdk import AirflowSkipException, Context
 
 from airflow_provider_commercetools.commercetools.checks import check_choice, check_conn_id
 from airflow_provider_commercetools.commercetools.messages.deletions import (
@@ -20,9 +20,6 @@ from airflow_provider_commercetools.commercetools.messages.deletions import (
 )
 from airflow_provider_commercetools.commercetools.messages.reader import MessagesDisabledError, check_messages_enabled
 from airflow_provider_commercetools.commercetools.reading.settle import (
-    DEFAULT_LONGEST_SLEEP,
-    DEFAULT_SETTLE,
-    check_longest_sleep,
     check_settle,
 )
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
@@ -75,9 +72,6 @@ class CommercetoolsDeletionsOperator(SettleMixin):
         output_path: str,
         check_enabled: bool = True,
         when_messages_disabled: str = "fail",
-        settle: Any = DEFAULT_SETTLE,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        longest_sleep: float = DEFAULT_LONGEST_SLEEP,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -88,11 +82,6 @@ class CommercetoolsDeletionsOperator(SettleMixin):
         self.output_path = output_path
         self.check_enabled = bool(check_enabled)
         self.when_messages_disabled = when_messages_disabled
-        if not isinstance(settle, str) or "{{" not in settle:
-            check_settle(settle)
-        self.settle = settle
-        self.deferrable = bool(deferrable)
-        self.longest_sleep = check_longest_sleep(longest_sleep)
         if isinstance(entity, str) and "{{" not in entity:
             deletion_message_type(entity)
 

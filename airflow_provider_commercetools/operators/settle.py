@@ -13,10 +13,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from airflow.providers.common.compat.sdk import BaseOperator, Context
+from airflow.providers.common.compat.sdk import BaseOperator, Context, conf
 
+from airflow_provider_commercetools.commercetools.checks import is_template
 from airflow_provider_commercetools.commercetools.reading import to_utc_datetime
-from airflow_provider_commercetools.commercetools.reading.settle import SettleWait
+from airflow_provider_commercetools.commercetools.reading.settle import (
+    DEFAULT_LONGEST_SLEEP,
+    DEFAULT_SETTLE,
+    SettleWait,
+    check_longest_sleep,
+    check_settle,
+)
 
 
 def _datetime_trigger(moment: dt.datetime) -> Any:
@@ -31,9 +38,20 @@ def _datetime_trigger(moment: dt.datetime) -> Any:
 class SettleMixin(BaseOperator):
     """``settle``, ``deferrable`` and ``longest_sleep`` of a windowed read, and the wait before it."""
 
-    settle: Any
-    deferrable: bool
-    longest_sleep: float
+    def __init__(
+        self,
+        *,
+        settle: Any = DEFAULT_SETTLE,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        longest_sleep: float = DEFAULT_LONGEST_SLEEP,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not is_template(settle):
+            check_settle(settle)  # a template is checked once rendered, in execute
+        self.settle = settle
+        self.deferrable = bool(deferrable)
+        self.longest_sleep = check_longest_sleep(longest_sleep)
 
     def wait_for_window(self, until: Any, settle: dt.timedelta, server_time: Callable[[], dt.datetime]) -> None:
         """Return once the server's clock is past ``until + settle`` (sleeping up to ``longest_sleep``).

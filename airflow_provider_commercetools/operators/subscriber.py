@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from airflow.providers.common.compat.sdk import Context, conf
+from airflow.providers.common.compat.sdk import Context
 
-from airflow_provider_commercetools.commercetools.checks import check_conn_id, check_target
+from airflow_provider_commercetools.commercetools.checks import check_conn_id, check_target, is_template
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, RequestError
 from airflow_provider_commercetools.commercetools.files import check_location, write_json_lines_then_move
 from airflow_provider_commercetools.commercetools.reading import (
@@ -30,9 +30,6 @@ from airflow_provider_commercetools.commercetools.reading import (
 )
 from airflow_provider_commercetools.commercetools.reading.predicates import window_bound
 from airflow_provider_commercetools.commercetools.reading.settle import (
-    DEFAULT_LONGEST_SLEEP,
-    DEFAULT_SETTLE,
-    check_longest_sleep,
     check_settle,
     check_window_overlap,
     overlapped_start,
@@ -160,9 +157,6 @@ class CommercetoolsSubscriberOperator(SettleMixin):
         partition: dict[str, int] | str | None = None,
         max_xcom_items: int | None = DEFAULT_MAX_XCOM_ITEMS,
         concurrency: int | str = DEFAULT_CONCURRENCY,
-        settle: Any = DEFAULT_SETTLE,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        longest_sleep: float = DEFAULT_LONGEST_SLEEP,
         overlap: Any = 0,
         **kwargs: Any,
     ) -> None:
@@ -187,12 +181,7 @@ class CommercetoolsSubscriberOperator(SettleMixin):
         self.partition = partition
         self.max_xcom_items = max_xcom_items
         self.concurrency = concurrency
-        if not isinstance(settle, str) or "{{" not in settle:
-            check_settle(settle)
-        self.settle = settle
-        self.deferrable = bool(deferrable)
-        self.longest_sleep = check_longest_sleep(longest_sleep)
-        if not isinstance(overlap, str) or "{{" not in overlap:
+        if not is_template(overlap):
             check_window_overlap(overlap)
         self.overlap = overlap
 
