@@ -22,6 +22,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_commercetools.commercetools.errors import RequestError
+from airflow_provider_commercetools.commercetools.messages.cursor import Cursor
+from airflow_provider_commercetools.commercetools.messages.filters import MessageFilter
+from airflow_provider_commercetools.commercetools.messages.reader import write_new_messages
+from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 from airflow_provider_commercetools.operators.deletions import CommercetoolsDeletionsOperator
 from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
 from airflow_provider_commercetools.testing.fake.messages import FakeMessages
@@ -143,7 +147,11 @@ def test_a_killed_deletions_export_leaves_the_earlier_file(messages_server, tmp_
     ct.on_request(stall_the_second_page)
     script = textwrap.dedent(
         f"""
-        from airflow_provider_commercetools.operators.deletions import CommercetoolsDeletionsOperator
+        from airflow_provider_commercetools.commercetools.messages.cursor import Cursor
+from airflow_provider_commercetools.commercetools.messages.filters import MessageFilter
+from airflow_provider_commercetools.commercetools.messages.reader import write_new_messages
+from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
+from airflow_provider_commercetools.operators.deletions import CommercetoolsDeletionsOperator
         CommercetoolsDeletionsOperator(task_id="t", entity="products", modified_since="2026-12-01T00:00:00Z",
             modified_until="2026-12-02T00:00:00Z", output_path={str(output)!r}, check_enabled=False).execute({{}})
         """
@@ -161,3 +169,24 @@ def test_a_killed_deletions_export_leaves_the_earlier_file(messages_server, tmp_
     assert lines(output) == [{"id": "from an earlier run"}]
     (partial,) = tmp_path.glob("deletions.jsonl.partial-*")
     assert 0 < len(lines(partial)) < DELETIONS
+
+
+def test_a_failing_messages_file_keeps_the_earlier_complete_file(messages_server, tmp_path):
+    """The Messages sensor's file (``write_new_messages``): a read failing at its second page leaves the
+    file of the earlier read as it was (was: truncated, then cut short)."""
+    ct, messages = messages_server
+    make_deletions(ct, messages, "a", DELETIONS)
+    output = tmp_path / "messages.jsonl"
+    client = CommercetoolsHook().client
+    cursor = Cursor.start("2026-12-01T00:00:00.000Z")
+    types = MessageFilter.create(types=["ProductDeleted"])
+    first = write_new_messages(client.request, cursor, types, str(output))
+    assert first.count == len(lines(output)) == DELETIONS
+    complete = output.read_text()
+
+    fail_from_request(ct, f"/{ct.project_key}/messages", 3)  # the look, the first page of 500, then 503s
+    with pytest.raises(RequestError, match=r"The 500 lines written before the failure are kept in"):
+        write_new_messages(client.request, cursor, types, str(output))
+    assert output.read_text() == complete
+    (partial,) = tmp_path.glob("messages.jsonl.partial-*")
+    assert len(lines(partial)) == 500
