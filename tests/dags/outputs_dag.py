@@ -12,26 +12,19 @@ from airflow.providers.common.compat.sdk import DAG
 from airflow_provider_commercetools.operators.commercetools import CommercetoolsSubscriberOperator
 from airflow_provider_commercetools.operators.deletions import CommercetoolsDeletionsOperator
 
-START = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 
-with DAG(
-    "subscriber_output_dag",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    params={"output_path": "/tmp/subscriber_output_dag/products.jsonl"},
-):
+def output_dag(dag_id: str, default_path: str) -> DAG:
+    """A manual DAG whose run conf gives ``output_path``."""
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    return DAG(dag_id, schedule=None, start_date=start, catchup=False, params={"output_path": default_path})
+
+
+with output_dag("subscriber_output_dag", "/tmp/subscriber_output_dag/products.jsonl"):
     CommercetoolsSubscriberOperator(
         task_id="export_products", entity="products", output_path="{{ params.output_path }}", page_size=7
     )
 
-with DAG(
-    "deletions_output_dag",
-    schedule=None,
-    start_date=START,
-    catchup=False,
-    params={"output_path": "/tmp/deletions_output_dag/deletions.jsonl"},
-):
+with output_dag("deletions_output_dag", "/tmp/deletions_output_dag/deletions.jsonl"):
     CommercetoolsDeletionsOperator(
         task_id="export_deletions",
         entity="products",

@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +26,7 @@ from airflow_provider_commercetools.testing import FakeCommercetools, connection
 from airflow_provider_commercetools.testing.fake.messages import FakeMessages
 from tests.airflow_runner import xcom_result
 from tests.messages_support import create, delete
+from tests.operators.killing import kill_once_written
 
 DELETIONS = 700  # two pages of Messages (500 each)
 
@@ -147,25 +143,12 @@ def test_a_killed_deletions_export_leaves_the_earlier_file(messages_server, tmp_
     ct.on_request(stall_the_second_page)
     script = textwrap.dedent(
         f"""
-        from airflow_provider_commercetools.commercetools.messages.cursor import Cursor
-from airflow_provider_commercetools.commercetools.messages.filters import MessageFilter
-from airflow_provider_commercetools.commercetools.messages.reader import write_new_messages
-from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
-from airflow_provider_commercetools.operators.deletions import CommercetoolsDeletionsOperator
+        from airflow_provider_commercetools.operators.deletions import CommercetoolsDeletionsOperator
         CommercetoolsDeletionsOperator(task_id="t", entity="products", modified_since="2026-12-01T00:00:00Z",
             modified_until="2026-12-02T00:00:00Z", output_path={str(output)!r}, check_enabled=False).execute({{}})
         """
     )
-    process = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy(), stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(p.stat().st_size for p in tmp_path.glob("*.partial-*")):
-            if process.poll() is not None:
-                pytest.fail(f"the export ended (exit {process.returncode}) before it could be killed")
-            time.sleep(0.01)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+    kill_once_written(script, tmp_path, "deletions.jsonl.partial-*", 1)
     assert lines(output) == [{"id": "from an earlier run"}]
     (partial,) = tmp_path.glob("deletions.jsonl.partial-*")
     assert 0 < len(lines(partial)) < DELETIONS

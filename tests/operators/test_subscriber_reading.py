@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 from typing import Any
 
 import pytest
@@ -18,6 +14,7 @@ from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.operators.commercetools import CommercetoolsSubscriberOperator
 from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
 from tests.airflow_runner import xcom_result
+from tests.operators.killing import kill_once_written
 
 
 def subscriber(**kwargs: Any) -> CommercetoolsSubscriberOperator:
@@ -94,19 +91,7 @@ def test_a_killed_export_leaves_no_partial_file_at_output_path(commercetools_ser
         """
     )
     env = {**os.environ, "AIRFLOW_CONN_COMMERCETOOLS_DEFAULT": connection_json(ct)}
-    process = subprocess.Popen([sys.executable, "-c", script], env=env, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 60
-        while (
-            time.monotonic() < deadline
-            and sum(p.stat().st_size for p in tmp_path.glob("products.jsonl.partial-*")) < 10_000
-        ):
-            if process.poll() is not None:
-                pytest.fail(f"the export ended (exit {process.returncode}) before it could be killed")
-            time.sleep(0.05)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+    kill_once_written(script, tmp_path, "products.jsonl.partial-*", 10_000, env)
     (partial,) = tmp_path.glob("products.jsonl.partial-*")
     assert not output.exists(), "a killed export left a partial file at output_path"
     assert 0 < len(partial.read_text().splitlines()) < 2_000
