@@ -7,14 +7,16 @@ worker's disk or to a bucket.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.errors import ConfigurationError, RequestError
 
 
 def _scheme(location: str) -> str:
@@ -113,37 +115,81 @@ def check_writable(parameter: str, location: str) -> None:
         )
 
 
+#: what follows an output's location in the name of a file written beside it: ``<location>.partial-<attempt>``
+PARTIAL = ".partial-"
+
+
+def new_attempt() -> str:
+    """A name for one attempt's files beside an output: two attempts (a retry and a zombie) never share one."""
+    return uuid.uuid4().hex[:12]
+
+
+def local_path(location: str) -> str | None:
+    """The local path of a plain path or a ``file://`` URL; None for other object storage."""
+    if not is_url(location):
+        return location
+    if location.lower().startswith("file://"):
+        return location[len("file://") :]
+    return None
+
+
+def partials_beside(location: str) -> list[str]:
+    """The ``<location>.partial-*`` files beside ``location`` (found for local paths and ``file://`` URLs)."""
+    local = local_path(location)
+    if local is None:
+        return []
+    prefix = location[: len(location) - len(local)]
+    return [prefix + path for path in sorted(glob.glob(glob.escape(local) + PARTIAL + "*"))]
+
+
 @contextmanager
 def write_json_lines_then_move(
-    parameter: str, location: str, *, keep_partial_on: tuple[type[BaseException], ...] = ()
+    parameter: str, location: str, *, only_if_written: bool = False
 ) -> Iterator[JsonLinesWriter]:
-    """Write JSON Lines to ``<location>.partial`` and move it to ``location`` when complete.
+    """Write JSON Lines beside ``location`` (``<location>.partial-<attempt>``), move them to ``location`` when complete.
 
-    A crash (the process killed) never leaves a partial file at ``location``: only the ``.partial``
-    one. When the block raises one of ``keep_partial_on`` (an error that says what the file holds),
-    what was written is moved into place too; any other exception removes it. The file is opened
-    (and so checked) on entry, before the caller sends any request.
+    ``location`` holds a complete file or what it held before: a run that fails or is killed never touches
+    it (an earlier complete file stays as it was). What the failed run wrote stays beside it, and a
+    :class:`RequestError` says where, with how to finish (the caller may name it first: ``writer.location``).
+    A complete run removes earlier attempts' partial files. ``only_if_written``: a run that wrote nothing
+    leaves ``location`` as it was. The file is opened (and so checked) on entry, before any request.
     """
     check_writable(parameter, location)
-    partial = location + ".partial"
+    partial = location + PARTIAL + new_attempt()
+    writer: JsonLinesWriter | None = None
     try:
         with write_json_lines(parameter, partial) as writer:
             yield writer
-    except keep_partial_on:
-        move(partial, location)
+    except BaseException as error:
+        count = 0 if writer is None else writer.count
+        if count == 0:
+            remove(partial)
+            raise
+        if isinstance(error, RequestError) and partial not in (error.hint or ""):
+            kept = (
+                f"The {count:,} lines written before the failure are kept in {partial!r}; {location!r} was not "
+                "touched. Run the task again to write it whole"
+            )
+            raise error.with_hint(". ".join(filter(None, [error.hint, kept]))) from None
         raise
-    except BaseException:
+    count = 0 if writer is None else writer.count
+    earlier = [path for path in partials_beside(location) if path != partial]
+    if count == 0 and only_if_written:
         remove(partial)
-        raise
-    move(partial, location)
+    else:
+        move(partial, location)
+    for path in earlier:
+        remove(path)
 
 
 class JsonLinesWriter:
     """Writes one JSON document per line; counts what it wrote."""
 
-    def __init__(self, handle: IO[str]) -> None:
+    def __init__(self, handle: IO[str], location: str = "") -> None:
         self._handle = handle
         self.count = 0
+        #: where the lines go (beside the output, with :func:`write_json_lines_then_move`)
+        self.location = location
 
     def write(self, document: Any) -> None:
         self._handle.write(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
@@ -171,7 +217,7 @@ class JsonLinesWriter:
 def write_json_lines(parameter: str, location: str) -> Iterator[JsonLinesWriter]:
     """Stream documents to ``location`` as JSON Lines."""
     with open_text(parameter, location, "w") as handle:
-        yield JsonLinesWriter(handle)
+        yield JsonLinesWriter(handle, location)
 
 
 def read_json_lines(
@@ -218,9 +264,15 @@ def remove(location: str) -> None:
 
 
 def move(source: str, target: str) -> None:
-    """Replace ``target`` by ``source`` (a local path or an ObjectStoragePath URL)."""
-    if not is_url(source):
-        os.replace(source, target)
+    """Replace ``target`` by ``source`` (a local path or an ObjectStoragePath URL).
+
+    Local paths and ``file://`` URLs: one atomic rename (a reader sees the old file or the new one).
+    Other object storage has no rename: the old object is deleted, then the new one copied into place
+    (each object appears whole, but for a moment, or after a crash in between, there is none).
+    """
+    source_path, target_path = local_path(source), local_path(target)
+    if source_path is not None and target_path is not None:
+        os.replace(source_path, target_path)
         return
     destination = _storage_path(target)
     if destination.exists():

@@ -14,7 +14,7 @@ from typing import Any
 from airflow.providers.common.compat.sdk import Context
 
 from airflow_provider_commercetools.commercetools.checks import check_conn_id, check_target, is_template
-from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, RequestError
+from airflow_provider_commercetools.commercetools.errors import CommercetoolsError
 from airflow_provider_commercetools.commercetools.files import check_location, write_json_lines_then_move
 from airflow_provider_commercetools.commercetools.reading import (
     DEFAULT_CONCURRENCY,
@@ -220,7 +220,8 @@ class CommercetoolsSubscriberOperator(SettleMixin):
         if output is None:
             return self._to_xcom(plan)
         # The file is opened before the first request: an unwritable output_path fails first.
-        with write_json_lines_then_move("output_path", output, keep_partial_on=(RequestError,)) as writer:
+        # Written beside output_path, moved there when complete: a failed export leaves an earlier file as it was.
+        with write_json_lines_then_move("output_path", output) as writer:
             if plan.kind != "all":
                 writer.write_many(self._read_single(plan)[1])
                 return {"path": output, "count": writer.count, "pages": 1}
@@ -229,7 +230,7 @@ class CommercetoolsSubscriberOperator(SettleMixin):
                 keep_text=True,  # the entities are written as received: no second encoding
                 keep_results=False,  # and only their text is kept: a page's memory is its text
                 on_page=lambda page: self._log_page(plan, page),
-                written_to=output,
+                written_to=writer.location,
             ):
                 assert page.texts is not None
                 writer.write_texts(page.texts)

@@ -232,3 +232,26 @@ def test_a_dag_task_stopped_by_its_execution_timeout_is_resumed_by_the_next_run(
     earlier = [r for r in results if "earlier attempt" in r.get("note", "")]
     assert 0 < len(earlier) < DRAFTS  # the first task had applied some, not all
     assert not list(tmp_path.glob("*.partial-*"))
+
+
+@pytest.mark.parametrize("items_given", ["other", "same"])
+def test_records_without_their_journal_are_not_carried_over(slow_server, tmp_path, items_given):
+    """With the ``.sent`` journal removed, nothing ties the records to items: a re-run (other items, or the
+    same) is refused before any request instead of reporting items ``succeeded`` that were never sent."""
+    ct = slow_server
+    items, output = tmp_path / "drafts.jsonl", tmp_path / "results.jsonl"
+    drafts = write_drafts(items, keys=False)
+    kill_mid_batch(ct, tmp_path, items, output, "airflow3")
+    journals = list(tmp_path.glob("results.jsonl.partial-*.sent"))
+    assert journals and any(r["status"] == "succeeded" for r in leftovers(output)[0].values())
+    for journal in journals:
+        journal.unlink()
+    ct.reset_log()
+    given = [{**d, "ref": "x" + d["ref"]} for d in drafts] if items_given == "other" else str(items)
+    with pytest.raises(Exception, match=r"items: an interrupted earlier attempt recorded items\[\d+\] as succeeded"):
+        operator = CommercetoolsPublisherOperator(
+            task_id="publish", entity="products", items=given, output_path=str(output)
+        )
+        operator.execute({})
+    assert ct.requests == []
+    assert not output.exists()

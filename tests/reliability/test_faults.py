@@ -221,11 +221,14 @@ def test_an_export_beyond_the_retry_budget_says_how_to_resume_and_a_rerun_comple
     assert error["type"] == "RetriesExhaustedError"
     message = error["message"]
     assert "GET /test-project/products -> HTTP 503 OverCapacity: gave up after 4 attempts" in message
-    assert f"Export incomplete: 1,200 products entities (12 pages) were written to '{first}'" in message
+    # What was done is what the message says: the file beside output_path holds the first 1,200 entities,
+    # output_path itself was not touched (issue 24: outputs stay whole).
+    (partial,) = tmp_path.glob("products.jsonl.partial-*")
+    assert f"Export incomplete: 1,200 products entities (12 pages) were written to '{partial}'" in message
     assert f"up to id '{ids[1199]}'; the entities after it were not read" in message
-    assert "Run the task again to read everything (the file is replaced)" in message
-    # What was done is what the message says: the file holds the first 1,200 entities.
-    assert [e["id"] for e in lines(first)] == ids[:1200]
+    assert "Run the task again to read everything" in message
+    assert [e["id"] for e in lines(partial)] == ids[:1200]
+    assert not first.exists()
 
     # Resume as the message says: its predicate, another file; both files are the collection.
     predicate = re.search(r"add the predicate '(id > \"[^\"]+\")' to query\['where'\]", message)
@@ -233,12 +236,13 @@ def test_an_export_beyond_the_retry_budget_says_how_to_resume_and_a_rerun_comple
     rest = tmp_path / "products-rest.jsonl"
     resumed = run(run_dag, "reliability_export_dag", output_path=rest, query={"where": predicate.group(1)})
     assert resumed.state == "success"
-    assert [e["id"] for e in lines(first) + lines(rest)] == ids
+    assert [e["id"] for e in lines(partial) + lines(rest)] == ids
 
-    # Or run it again: the whole collection, exactly once.
+    # Or run it again: the whole collection, exactly once; the partial file of the failed run is removed.
     again = run(run_dag, "reliability_export_dag", output_path=first)
     assert again.state == "success"
     assert [e["id"] for e in lines(first)] == ids
+    assert not list(tmp_path.glob("products.jsonl.partial-*"))
 
 
 def test_a_publish_beyond_the_retry_budget_names_the_failures_file_and_a_rerun_completes_it(

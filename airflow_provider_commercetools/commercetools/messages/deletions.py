@@ -15,7 +15,7 @@ from typing import Any
 
 from airflow_provider_commercetools.commercetools.checks import optional_text, short
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
-from airflow_provider_commercetools.commercetools.files import check_location, write_json_lines
+from airflow_provider_commercetools.commercetools.files import check_location, write_json_lines_then_move
 from airflow_provider_commercetools.commercetools.messages.reader import MAX_PAGE_SIZE, Request, iter_messages
 from airflow_provider_commercetools.commercetools.reading import format_timestamp, quote_string, to_utc_datetime
 
@@ -122,8 +122,13 @@ def check_deletions(entity: Any, since: Any, until: Any, output: Any) -> tuple[s
 
 
 def write_deletions(request: Request, entity: str, since: Any, until: Any, output: str) -> int:
-    """Write the deletions of ``entity`` in ``[since, until)`` to ``output`` as JSON Lines; how many."""
-    with write_json_lines("output_path", output) as writer:
+    """Write the deletions of ``entity`` in ``[since, until)`` to ``output`` as JSON Lines; how many.
+
+    Written beside ``output`` and moved there when complete: a failed or killed export leaves an earlier
+    file at ``output`` as it was (see
+    :func:`~airflow_provider_commercetools.commercetools.files.write_json_lines_then_move`).
+    """
+    with write_json_lines_then_move("output_path", output) as writer:
         for record in iter_deletions(request, entity, since, until):
             writer.write(record)
         return writer.count

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ForbiddenError
-from airflow_provider_commercetools.commercetools.files import remove, write_json_lines
+from airflow_provider_commercetools.commercetools.files import write_json_lines_then_move
 from airflow_provider_commercetools.commercetools.messages.cursor import (
     DEFAULT_OVERLAP_SECONDS,
     EARLIEST,
@@ -164,18 +164,17 @@ def write_new_messages(
 ) -> MessageBatch:
     """Write the new messages after ``cursor`` to ``output`` (JSON Lines); the batch holds only their count.
 
-    The file is written only when a look finds a new message, and removed when none is left to write
-    (gone between the look and the read, e.g. taken by another run): a batch of count 0 writes nothing.
+    The file is written only when a look finds a new message, and not when none is left to write (gone
+    between the look and the read, e.g. taken by another run): a batch of count 0 leaves ``output`` as it was.
     """
     builder = CursorBuilder(cursor, overlap)
     types: dict[str, int] = {}
     if has_new_messages(request, cursor, message_filter, overlap):
-        with write_json_lines("output_path", output) as writer:
+        # written beside output and moved there when complete (a failed read leaves an earlier file as it was)
+        with write_json_lines_then_move("output_path", output, only_if_written=True) as writer:
             for message in iter_new_messages(request, builder, message_filter, max_messages=max_messages):
                 writer.write(message)
                 count_types([message], types)
-        if builder.count == 0:
-            remove(output)
     return MessageBatch([], builder.next_cursor(), builder.more, builder.count, types)
 
 

@@ -10,7 +10,9 @@ id ranges read concurrently, Messages and Import operations are strategies they 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -54,22 +56,83 @@ class PagingStrategy(Generic[T]):
         raise NotImplementedError
 
 
+class ProgressCheck:
+    """Stops a read whose server does not move on: the drivers check every page with it, for every strategy.
+
+    Two signs that a server (or a proxy or cache before it) ignores the query string: a different
+    request answered with the same page as the one before (offset, id ranges, Import operations, any
+    strategy), and a keyset page that does not continue after the key it was asked to continue after.
+    Without this check such a read fetches the same page until a bound stops it, writing it again and again.
+    """
+
+    def __init__(self, strategy: PagingStrategy[Any]) -> None:
+        self.strategy = strategy
+        self.number = 0
+        self._previous: tuple[PageRequest, Any] | None = None
+
+    def planned(self, requests: Sequence[PageRequest]) -> list[tuple[PageRequest, tuple[str, ...] | None]]:
+        """The requests with the keyset position each continues after (known when one request is planned)."""
+        after = getattr(self.strategy, "after", None) if len(requests) == 1 else None
+        return [(request, after) for request in requests]
+
+    def check(self, request: PageRequest, after: tuple[str, ...] | None, body: Any) -> None:
+        """Fail when this page shows no progress (see the class docstring)."""
+        self.number += 1
+        results = body.get("results") if isinstance(body, Mapping) else None
+        if not isinstance(results, list) or not results:
+            self._previous = None
+            return
+        signature = _signature(results)
+        previous, self._previous = self._previous, (request, signature)
+        if previous is not None and previous[0] != request and previous[1] == signature:
+            self._fail(request, "is the same page again (the same results as the page before)")
+        keys = getattr(self.strategy, "keys", None)
+        if after is not None and keys and isinstance(results[0], Mapping):
+            first = tuple(str(results[0].get(key)) for key in keys)
+            ahead = first > after if getattr(self.strategy, "direction", "asc") == "asc" else first < after
+            if not ahead:
+                self._fail(request, f"does not continue after {', '.join(keys)} {after!r} (it starts at {first!r})")
+
+    def _fail(self, request: PageRequest, what: str) -> None:
+        raise UnexpectedResponseError(
+            f"no progress: page {self.number} of {request.path!r} {what}; reading on would fetch it again without end",
+            method="GET",
+            path=request.path,
+            hint="The server, or a proxy or cache before it, ignores the query string ('where', 'sort', "
+            "'offset'): reach commercetools directly, or make the proxy pass the query on",
+        )
+
+
+def _signature(results: list[Any]) -> Any:
+    """What tells two pages apart: the results' ids and versions, or (results without ids) their JSON text."""
+    if all(isinstance(r, Mapping) and "id" in r for r in results):
+        return tuple((r.get("id"), r.get("version"), r.get("createdAt")) for r in results)
+    return hashlib.sha256(json.dumps(results, sort_keys=True, default=repr).encode()).hexdigest()
+
+
 def drive_pages(send: Send, strategy: PagingStrategy[T], *, send_many: SendMany | None = None) -> Iterator[T]:
-    """The synchronous paging loop: request, decode (``send``), read, plan the next, until the strategy is done.
+    """The synchronous paging loop: request, decode (``send``), check progress, read, plan the next, until the
+    strategy is done.
 
     ``send_many`` sends several planned requests at once (e.g. a thread pool); without it they go one by one.
     """
+    progress = ProgressCheck(strategy)
     while requests := strategy.next_requests():
+        planned = progress.planned(requests)
         answers = send_many(requests) if send_many is not None and len(requests) > 1 else map(send, requests)
-        for answer in answers:
+        for (request, after), answer in zip(planned, answers, strict=True):
+            progress.check(request, after, answer[0])
             yield strategy.read_page(*answer)
 
 
 async def adrive_pages(send: AsyncSend, strategy: PagingStrategy[T]) -> AsyncIterator[T]:
     """:func:`drive_pages` for coroutines (requests are sent one by one)."""
+    progress = ProgressCheck(strategy)
     while requests := strategy.next_requests():
-        for request in requests:
-            yield strategy.read_page(*(await send(request)))
+        for request, after in progress.planned(requests):
+            answer = await send(request)
+            progress.check(request, after, answer[0])
+            yield strategy.read_page(*answer)
 
 
 def request_sender(request: Callable[..., Any]) -> Send:

@@ -13,41 +13,33 @@ storage a killed run's files stay under their ``.partial-*`` names and are not r
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.commercetools.files import (
+    PARTIAL,
     JsonLinesWriter,
     check_location,
-    is_url,
+    local_path,
     move,
+    new_attempt,
+    partials_beside,
     remove,
     write_json_lines,
 )
 from airflow_provider_commercetools.commercetools.results.records import TO_RESEND, ItemResult
 from airflow_provider_commercetools.commercetools.results.report import failures_location
 
-PARTIAL = ".partial-"
 JOURNAL = ".sent"
 
 
 def _to_resend(result: ItemResult) -> bool:
     return result.status in TO_RESEND
-
-
-def _local(location: str) -> str | None:
-    if not is_url(location):
-        return location
-    if location.lower().startswith("file://"):
-        return location[len("file://") :]
-    return None
 
 
 class ResultFiles:
@@ -66,7 +58,7 @@ class ResultFiles:
     ) -> None:
         self.output = check_location("output_path", output)
         self.failures = failures_location(self.output)
-        self.attempt = uuid.uuid4().hex[:12]
+        self.attempt = new_attempt()
         suffix = PARTIAL + self.attempt
         self.partial = {self.output: self.output + suffix, self.failures: self.failures + suffix}
         self.is_failure = is_failure
@@ -85,13 +77,7 @@ class ResultFiles:
 
     def leftovers(self) -> list[str]:
         """The ``.partial-*`` files of earlier attempts beside the output (local paths only)."""
-        found: list[str] = []
-        for target in (self.output, self.failures):
-            local = _local(target)
-            if local is None:
-                continue
-            prefix = target[: len(target) - len(local)]
-            found.extend(prefix + path for path in sorted(glob.glob(glob.escape(local) + PARTIAL + "*")))
+        found = [path for target in (self.output, self.failures) for path in partials_beside(target)]
         own = set(self._own())
         return [path for path in found if path not in own]
 
@@ -106,7 +92,7 @@ class ResultFiles:
         """Open the partial files and the journal, before any request: an unwritable location fails here."""
         nothing_sent = "; nothing was sent" if before_sending else ""
         for target in (self.output, self.failures):
-            local = _local(target)
+            local = local_path(target)
             if local is not None and os.path.isdir(local):
                 raise ConfigurationError(
                     "output_path",
@@ -207,7 +193,7 @@ def _line(document: Any) -> str:
 
 
 def _empty(location: str) -> bool:
-    local = _local(location)
+    local = local_path(location)
     if local is None:
         return False
     try:

@@ -12,8 +12,9 @@ items, same output location) reads them, per item index:
   is not sent again unless ``resend_unknown`` (it could exist twice);
 - anything else (failed for certain, not sent, never reached): sent as usual.
 
-Items are matched by index, so the items must be the same: a fingerprint that differs refuses
-the run before any request, saying how to resume or start over.
+Items are matched by index, and a record is carried over only when the journal ties it to the very
+item by its fingerprint: a fingerprint that differs, or a record of an applied item with no journal
+line, refuses the run before any request, saying how to resume or start over.
 
 The journal's format belongs here (:func:`journal_entry`, :meth:`EarlierAttempts.add`); the files
 themselves, and finding an earlier attempt's leftovers, to
@@ -30,7 +31,7 @@ from typing import Any
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError, OutcomeUnknownError
 from airflow_provider_commercetools.commercetools.files import read_json_lines
-from airflow_provider_commercetools.commercetools.results.files import ResultFiles
+from airflow_provider_commercetools.commercetools.results.files import JOURNAL, ResultFiles
 from airflow_provider_commercetools.commercetools.results.records import (
     NOT_SENT,
     SKIPPED,
@@ -111,9 +112,19 @@ class EarlierAttempts:
             earlier.recovered = bool(line.get("recovered"))
 
     def check(self, index: int, item: Any) -> None:
-        """Refuse when the item at ``index`` is not the one an earlier attempt sent."""
+        """Refuse when the item at ``index`` is not provably the one an earlier attempt sent.
+
+        A record is carried over (not sent again) only when the journal ties it to this very item by its
+        fingerprint. A record that counts as applied (or as maybe applied) with no journal line (the
+        ``.sent`` file deleted, or not copied along) proves nothing about which item it was for: carrying it
+        over could report an item ``succeeded`` that was never sent, and sending again could apply one twice,
+        so the run is refused and the user decides. (``skipped`` needs no proof: it is derived from the item,
+        a result record, again.)
+        """
         earlier = self._items.get(index)
-        if earlier is not None and earlier.sent is not None and earlier.sent != fingerprint(item):
+        if earlier is None:
+            return
+        if earlier.sent is not None and earlier.sent != fingerprint(item):
             raise ConfigurationError(
                 "items",
                 f"items[{index}] is not the item that an interrupted earlier attempt sent (its records are in "
@@ -121,6 +132,21 @@ class EarlierAttempts:
                 "To resume that attempt, run with the same items and output_path; to start over, delete those "
                 "files or choose another output_path.",
             )
+        if earlier.sent is None and (earlier.status == SUCCEEDED or earlier.unknown):
+            raise ConfigurationError(
+                "items",
+                f"an interrupted earlier attempt recorded items[{index}] as {earlier.status}"
+                f"{' (outcome unknown)' if earlier.unknown else ''}, but no journal line (*{JOURNAL}) ties that "
+                f"record to an item, so it cannot be told whether it is for these items (the records are in "
+                f"{', '.join(self.sources)}); nothing was sent.",
+                "To resume that attempt, put its journal back beside them and run with the same items; to start "
+                "over, delete those files or choose another output_path.",
+            )
+
+    def journal_lines(self) -> list[dict[str, Any]]:
+        """The journal lines of the earlier attempts, for this attempt's journal: its carried-over records
+        stay tied to their items if this attempt is interrupted too."""
+        return [{"index": index, "sent": e.sent} for index, e in sorted(self._items.items()) if e.sent is not None]
 
     def check_all(self, items: Iterable[Any]) -> None:
         for index, item in enumerate(items):

@@ -57,6 +57,8 @@ class PublishRun:
             self.earlier.check_all(self._items())
         if self.files is not None:
             self.files.open()
+            for line in self.earlier.journal_lines() if self.earlier else ():
+                self.files.journal(line)  # carried-over records stay tied to their items
         return self
 
     def close(self) -> None:

@@ -118,7 +118,7 @@ def test_sort_by_id_descending_walks_downwards():
 
 def test_an_endpoint_that_ignores_where_fails_instead_of_looping():
     client = ListClient(hex_ids(10), ignore_where=True)
-    with pytest.raises(UnexpectedResponseError, match="did not continue after id"):
+    with pytest.raises(UnexpectedResponseError, match=r"no progress: page 2 .* the same page again"):
         list(iter_pages(client, "products/search", page_size=5))
     assert len(client.queries) == 2
 
