@@ -42,7 +42,9 @@ def test_order_sync_waits_for_new_orders_and_writes_their_current_state(ct, airf
         orders = [create(ct, "orders", {"orderNumber": f"new-{i}", "orderState": "Open"}) for i in range(3)]
         update(ct, "orders", orders[0], [{"action": "changeOrderState", "orderState": "Confirmed"}])
 
-    time.sleep(0.01)  # the first run's "now" is after the old order's createdAt
+    # the first run's "now" is after the old order's createdAt: "now" is commercetools' clock, read from
+    # its Date header in whole seconds (rounded down), so the old order must be over a second older
+    time.sleep(1.1)
     thread = threading.Thread(target=later, daemon=True)
     thread.start()
     dag_run = run_fast(DAG_ID, "wait_for_new_orders", {"output_base": str(tmp_path)})

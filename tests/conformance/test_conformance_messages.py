@@ -42,13 +42,14 @@ def test_the_messages_check_reads_the_emulators_project_settings_and_enabling_wo
 @pytest.mark.parametrize("when_disabled", ["skip", "fail"])
 def test_incremental_export_in_a_project_without_messages(project, run_dag, tmp_path, when_disabled):
     now = dt.datetime.now(dt.timezone.utc)
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    changed = now - dt.timedelta(hours=1)
+    stamp = changed.strftime("%Y-%m-%dT%H:%M:%S.000Z")
     product = {"key": "p1", "version": 1, "createdAt": stamp, "lastModifiedAt": stamp, "masterData": {}}
     project.seed("product", [product], mode="unsafe")
-    conf = {
+    conf = {  # a window that has settled on the emulator's clock (it ends more than settle = 120 s ago)
         "output_base": str(tmp_path),
-        "since": (now - dt.timedelta(hours=1)).isoformat(),
-        "until": (now + dt.timedelta(hours=1)).isoformat(),
+        "since": (now - dt.timedelta(hours=2)).isoformat(),
+        "until": (now - dt.timedelta(minutes=5)).isoformat(),
         "when_messages_disabled": when_disabled,
     }
     dag_run = run_dag("example_commercetools_incremental_export", folder=EXAMPLES, run_conf=conf)

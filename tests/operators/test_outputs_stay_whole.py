@@ -137,7 +137,8 @@ def test_a_killed_deletions_export_leaves_the_earlier_file(messages_server, tmp_
     seen = itertools.count(1)
 
     def stall_the_second_page(method: str, path: str) -> None:
-        if method == "GET" and path.startswith(messages_path) and next(seen) == 2:
+        # the first GET of /messages reads the server's clock (the settle rule), the second is page 1
+        if method == "GET" and path.startswith(messages_path) and next(seen) == 3:
             ct.inject("slow", times=1, method="GET", path_prefix=messages_path, delay=60.0)
 
     ct.on_request(stall_the_second_page)
