@@ -255,7 +255,7 @@ class ReadPlan:
             )
         return (
             f"Export incomplete: {done}, up to id {last.last_id!r}; the entities after it were not read. "
-            f"Run the task again to read everything{' (the file is replaced)' if output else ''}, or resume: "
+            f"Run the task again to read everything{WHOLE if output else ''}, or resume: "
             f"add the predicate {after!r} to query['where'] (it is ANDed with the rest of the query)"
             + (" and write to another output_path, then use both files" if output else "")
         )
@@ -276,13 +276,17 @@ class ReadPlan:
             f"Export incomplete: {total:,} {self.what} entities{where}, read by {len(ranges)} id ranges "
             f"({len(complete)} complete, the file holds each range's entities in id order up to the id named): "
             + "; ".join(lines)
-            + f". Run the task again to read everything{' (the file is replaced)' if output else ''}"
+            + f". Run the task again to read everything{WHOLE if output else ''}"
         )
         if rest:
             text += f", or resume: add the predicate {rest!r} to query['where'] (the id ranges not read yet)" + (
                 " and write to another output_path, then use both files" if output else ""
             )
         return text
+
+
+#: What running a failed export again does to its file (the failed run's lines stay in its partial file).
+WHOLE = " (a complete run writes output_path whole)"
 
 
 def _range_state(progress: RangeProgress) -> str:

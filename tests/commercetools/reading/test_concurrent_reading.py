@@ -183,7 +183,7 @@ def test_a_failing_range_stops_the_read_and_says_per_range_how_far_and_how_to_re
         written = f"Export incomplete: {len(received):,} products entities were written to '/data/products.jsonl'"
         assert written in message
         assert "failed here, read up to id '8" in message or "failed here, read up to id '9" in message
-        assert "Run the task again to read everything (the file is replaced)" in message
+        assert "Run the task again to read everything (a complete run writes output_path whole)" in message
         predicate = re.search(r"add the predicate '(.+?)' to query\['where'\]", message)
         assert predicate, message
 
