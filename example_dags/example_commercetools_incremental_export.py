@@ -45,11 +45,13 @@ with DAG(
     # since/until: re-read another window in a manual run (Airflow 3 gives manual runs an empty
     # data interval), e.g. {"since": "2026-11-27T10:00:00Z", "until": "2026-11-27T11:00:00Z"}.
     # when_messages_disabled: "skip" ends the deletion tasks as skipped in a project without Messages.
+    # settle: seconds after the window's end, on commercetools' clock, before a window is read.
     params={
         "output_base": "/tmp/commercetools/exports",
         "since": None,
         "until": None,
         "when_messages_disabled": "fail",
+        "settle": 120,
     },
     tags=["commercetools", "example"],
     doc_md=__doc__,
@@ -60,7 +62,7 @@ with DAG(
         window = {
             "modified_since": "{{ params.since or data_interval_start }}",
             "modified_until": "{{ params.until or data_interval_end }}",
-            "settle": 120,  # seconds after the window's end, on commercetools' clock, before reading
+            "settle": "{{ params.settle }}",  # seconds after the window's end, on commercetools' clock
         }
         CommercetoolsSubscriberOperator(task_id=f"export_{name}", entity=entity, output_path=base + ".jsonl", **window)
         CommercetoolsDeletionsOperator(

@@ -215,6 +215,9 @@ def main() -> None:
                     "until": seeded_until.isoformat(),
                     # the emulator has no Messages API (its project says messages.enabled: false)
                     "when_messages_disabled": "skip",
+                    # the window ends a second after seeding: wait 5 s past it on the emulator's clock, not
+                    # the example's 120 s (no late writes here: the demo's writes are done before it reads)
+                    "settle": 5,
                 },
             ),
             ("example_commercetools_partitioned_export", [], {"output_base": str(OUTPUT / "partitioned")}),
