@@ -33,29 +33,41 @@ def parse_http_date(value: str | None) -> dt.datetime | None:
 
 
 class ServerClock:
-    """The latest ``Date`` a client saw, and the worker's monotonic time when it arrived."""
+    """The latest ``Date`` a client saw, and the worker's monotonic time when it arrived.
+
+    Every answer is noted, so noting is a header look-up and nothing more; the date is parsed only when
+    the server's time is asked for (a few times per task, not once per request).
+    """
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._monotonic = monotonic
-        #: ``(server date, monotonic time received)``: replaced whole, so threads read it safely
-        self._reading: tuple[dt.datetime, float] | None = None
+        #: ``(Date as received, monotonic time received)``: replaced whole, so threads read it safely
+        self._reading: tuple[str, float] | None = None
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Note the ``Date`` of an answer (ignored when missing or unreadable)."""
-        date = parse_http_date(headers.get("Date") or headers.get("date"))
-        if date is not None:
-            self._reading = (date, self._monotonic())
+        """Note the ``Date`` of an answer (ignored when missing)."""
+        value = headers.get("Date") or headers.get("date")
+        if value:
+            self._reading = (value, self._monotonic())
+
+    def _parsed(self) -> tuple[dt.datetime, float] | None:
+        reading = self._reading
+        if reading is None:
+            return None
+        date = parse_http_date(reading[0])
+        return None if date is None else (date, reading[1])
 
     @property
     def known(self) -> bool:
-        """Whether an answer with a ``Date`` has been seen."""
-        return self._reading is not None
+        """Whether an answer with a readable ``Date`` has been seen (the latest one)."""
+        return self._parsed() is not None
 
     def earliest(self) -> dt.datetime:
         """The earliest the server's time can be now: the latest ``Date`` plus the time since it arrived."""
-        if self._reading is None:
-            raise LookupError("no answer with a Date header seen yet")
-        date, received = self._reading
+        parsed = self._parsed()
+        if parsed is None:
+            raise LookupError("no answer with a readable Date header seen yet")
+        date, received = parsed
         return date + dt.timedelta(seconds=max(0.0, self._monotonic() - received))
 
     def latest(self) -> dt.datetime:
