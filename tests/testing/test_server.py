@@ -772,14 +772,25 @@ def test_request_log(ct: FakeCommercetools, api: Api) -> None:
 
 
 def test_latency() -> None:
+    """Each answer waits ``latency`` seconds (a lower bound, which load cannot break); with latency 0 the
+    fake asks for no wait at all (counted, not timed)."""
     with FakeCommercetools(latency=0.15) as ct:
+        waits: list[float] = []
+        real_sleep = ct.core.sleep
+
+        def counting_sleep(seconds: float) -> None:
+            waits.append(seconds)
+            real_sleep(seconds)
+
+        ct.core.sleep = counting_sleep  # type: ignore[method-assign]
         started = time.monotonic()
         assert grant(ct).status_code == 200
         assert time.monotonic() - started >= 0.15
+        assert 0.15 in waits
         ct.latency = 0.0
-        started = time.monotonic()
+        waits.clear()
         assert grant(ct).status_code == 200
-        assert time.monotonic() - started < 0.15
+        assert all(seconds <= 0 for seconds in waits), waits
 
 
 def test_unknown_routes_and_methods(api: Api) -> None:
