@@ -21,11 +21,8 @@ from airflow_provider_commercetools.commercetools.errors import (
     PaginationLimitError,
     RequestError,
 )
-from airflow_provider_commercetools.commercetools.reading.concurrent import (
-    MAX_CONCURRENCY,
-    ConcurrentRead,
-    RangeProgress,
-)
+from airflow_provider_commercetools.commercetools.reading.concurrent import MAX_CONCURRENCY, ConcurrentRead
+from airflow_provider_commercetools.commercetools.reading.failure_notes import concurrent_note, resume_note
 from airflow_provider_commercetools.commercetools.reading.id_ranges import ID_SPACE, IdRange, id_partitions
 from airflow_provider_commercetools.commercetools.reading.modified_order import (
     MODIFIED_SORT,
@@ -138,11 +135,12 @@ class ReadPlan:
         if self.id_range is not None:
             parts.append(f"(id partition {self.id_range.index + 1} of {self.id_range.count})")
         if self.concurrency > 1:
-            parts.append(f"with {self.concurrency} concurrent {self._ranges}")
+            parts.append(f"with {self.concurrency} concurrent {self.ranges_name}")
         return " ".join(parts)
 
     @property
-    def _ranges(self) -> str:
+    def ranges_name(self) -> str:
+        """What a concurrent read splits: ``"id ranges"`` or ``"time ranges of the window"``."""
         return "time ranges of the window" if self.order == "modified" else "id ranges"
 
     def summary(self, count: int) -> list[str]:
@@ -153,7 +151,7 @@ class ReadPlan:
             read = self.concurrent
             lines.append(
                 f"{self.what}: {read.concurrency} threads, requests per thread {read.worker_requests}, "
-                f"{len(read.ranges)} {self._ranges} ({read.splits} splits)"
+                f"{len(read.ranges)} {self.ranges_name} ({read.splits} splits)"
             )
         return lines
 
@@ -260,75 +258,14 @@ class ReadPlan:
                 )
             if self.kind == "all":
                 note = (
-                    self._concurrent_note(written_to)
+                    concurrent_note(self, written_to)
                     if self.concurrent is not None
-                    else (self._resume_note(last, written_to) if last is not None else "")
+                    else (resume_note(self, last, written_to) if last is not None else "")
                 )
                 hint = ". ".join(filter(None, [hint, note]))
             if hint == error.hint:
                 raise
             raise error.with_hint(hint) from None
-
-    def _resume_note(self, last: Page, output: str | None) -> str:
-        """What a sequential paged read that failed after ``last`` did, did not do, and how to finish it."""
-        done = f"{last.entities_so_far:,} {self.what} entities ({last.number} pages)"
-        done += (
-            f" were written to {output!r}" if output is not None else " were read but not returned (the task failed)"
-        )
-        after = self.strategy.resume_predicate(parse_sort(self.query.get("sort")), last) if self.strategy else None
-        if after is None:
-            return (
-                f"Export incomplete: the first {done}; the rest was not read. "
-                f"{(self.strategy.name if self.strategy else 'this').capitalize()} paging cannot resume where it "
-                "stopped: run the task again to read everything"
-            )
-        upto = (
-            MODIFIED_SPACE.describe_after(MODIFIED_SPACE.key(last.results[-1]))
-            if self.order == "modified"
-            else f"id {last.last_id!r}"
-        )
-        return (
-            f"Export incomplete: {done}, up to {upto}; the entities after it were not read. "
-            f"Run the task again to read everything{WHOLE if output else ''}, or resume: "
-            f"add the predicate {after!r} to query['where'] (it is ANDed with the rest of the query)"
-            + (" and write to another output_path, then use both files" if output else "")
-        )
-
-    def _concurrent_note(self, output: str | None) -> str:
-        """Per id range: what was received, up to which id, and the predicate of the rest."""
-        assert self.concurrent is not None
-        ranges = self.concurrent.progress()
-        total = sum(r.delivered for r in ranges)
-        where = (
-            f" were written to {output!r}" if output is not None else " were read but not returned (the task failed)"
-        )
-        complete = [r for r in ranges if r.complete]
-        incomplete = [r for r in ranges if not r.complete]
-        lines = [_range_state(r) for r in incomplete]
-        rest = " or ".join(f"({p})" for p in (r.remaining_predicate() for r in incomplete) if p)
-        text = (
-            f"Export incomplete: {total:,} {self.what} entities{where}, read by {len(ranges)} {self._ranges} "
-            f"({len(complete)} complete, the file holds each range's entities in "
-            f"{'lastModifiedAt' if self.order == 'modified' else 'id'} order up to the one named): "
-            + "; ".join(lines)
-            + f". Run the task again to read everything{WHOLE if output else ''}"
-        )
-        if rest:
-            text += f", or resume: add the predicate {rest!r} to query['where'] (the {self._ranges} not read yet)" + (
-                " and write to another output_path, then use both files" if output else ""
-            )
-        return text
-
-
-#: What running a failed export again does to its file (the failed run's lines stay in its partial file).
-WHOLE = " (a complete run writes output_path whole)"
-
-
-def _range_state(progress: RangeProgress) -> str:
-    state = "failed here, " if progress.failed else ""
-    if progress.delivered_after is None:
-        return f"{progress.describe()}: {state}nothing read"
-    return f"{progress.describe()}: {state}read up to {progress.describe_after()} ({progress.delivered:,} entities)"
 
 
 def plan_read(

@@ -96,6 +96,26 @@ def test_a_bad_order_fails_before_any_request_naming_the_parameter(ct, client, k
 # ------------------------------------------------------------------------------------- reading pages
 
 
+def test_the_fake_sorts_by_two_keys_and_evaluates_the_continuation_like_commercetools(ct, client):
+    rows = seed(ct, [5, 5, 5, 5, 3, 3, 9, 10_000, -1])
+    order = sorted((t, i) for i, t in rows.items() if SINCE <= t < UNTIL)
+    after_time, after_id = order[3]  # the second of four ties at 5 ms
+    page = client.request(
+        "GET",
+        "products",
+        query={
+            "sort": ["lastModifiedAt asc", "id asc"],
+            "where": [
+                f'lastModifiedAt >= "{SINCE}" and lastModifiedAt < "{UNTIL}"',
+                f'(lastModifiedAt > "{after_time}" or (lastModifiedAt = "{after_time}" and id > "{after_id}"))',
+            ],
+            "withTotal": False,
+        },
+    )
+    assert [(e["lastModifiedAt"], e["id"]) for e in page["results"]] == order[4:]
+    assert "total" not in page
+
+
 def test_the_window_is_walked_in_modified_order_with_the_keyset_on_the_wire(ct, client):
     rows = seed(ct, [i * 7 for i in range(2_000)])  # 0 .. 13.993 s: the window holds the first 1,429
     plan = plan_read(entity="products", modified_since=SINCE, modified_until=UNTIL, page_size=100)
