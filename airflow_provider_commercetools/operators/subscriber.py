@@ -49,10 +49,12 @@ class XComLimitError(CommercetoolsError, ValueError):
 class CommercetoolsSubscriberOperator(SettleMixin):
     """Read commercetools entities: one by id or key, or a whole collection page by page.
 
-    A collection is read with keyset paging on ``id`` (no 10,000 limit) unless ``query`` sorts by
-    another field: then offset paging is used, and a read that would need an offset over 10,000
-    fails with :class:`~airflow_provider_commercetools.commercetools.errors.PaginationLimitError`
-    before requesting it, never returning a truncated result. Progress is logged per page.
+    A collection is read with keyset paging on ``id`` (no 10,000 limit); a window with an end
+    (``modified_until``) with keyset paging on ``(lastModifiedAt, id)`` through the window (see
+    ``order``). If ``query`` sorts by another field, offset paging is used, and a read that would
+    need an offset over 10,000 fails with
+    :class:`~airflow_provider_commercetools.commercetools.errors.PaginationLimitError` before
+    requesting it, never returning a truncated result. Progress is logged per page.
 
     The result goes to XCom: the entity (one entity read), or the list of entities. XCom values are
     stored in Airflow's metadata database, so a list longer than ``max_xcom_items`` (default 10,000)
