@@ -28,6 +28,7 @@ from airflow_provider_commercetools.commercetools.reading import (
     plan_read,
     transform_request,
 )
+from airflow_provider_commercetools.commercetools.reading.modified_order import check_order
 from airflow_provider_commercetools.commercetools.reading.predicates import window_bound
 from airflow_provider_commercetools.commercetools.reading.settle import (
     check_settle,
@@ -48,10 +49,12 @@ class XComLimitError(CommercetoolsError, ValueError):
 class CommercetoolsSubscriberOperator(SettleMixin):
     """Read commercetools entities: one by id or key, or a whole collection page by page.
 
-    A collection is read with keyset paging on ``id`` (no 10,000 limit) unless ``query`` sorts by
-    another field: then offset paging is used, and a read that would need an offset over 10,000
-    fails with :class:`~airflow_provider_commercetools.commercetools.errors.PaginationLimitError`
-    before requesting it, never returning a truncated result. Progress is logged per page.
+    A collection is read with keyset paging on ``id`` (no 10,000 limit); a window with an end
+    (``modified_until``) with keyset paging on ``(lastModifiedAt, id)`` through the window (see
+    ``order``). If ``query`` sorts by another field, offset paging is used, and a read that would
+    need an offset over 10,000 fails with
+    :class:`~airflow_provider_commercetools.commercetools.errors.PaginationLimitError` before
+    requesting it, never returning a truncated result. Progress is logged per page.
 
     The result goes to XCom: the entity (one entity read), or the list of entities. XCom values are
     stored in Airflow's metadata database, so a list longer than ``max_xcom_items`` (default 10,000)
@@ -98,6 +101,11 @@ class CommercetoolsSubscriberOperator(SettleMixin):
         empty or ``"None"`` (a template of a missing value) means no lower bound. (templated)
     :param modified_until: ... and before this one (exclusive), e.g. ``{{ data_interval_end }}``, so
         consecutive data intervals read every change exactly once. (templated)
+    :param order: the order a collection is paged in: ``"auto"`` (default: ``"modified"`` for a paged
+        window with ``modified_until`` and no ``sort`` of its own, else ``"id"``), ``"id"`` (keyset on
+        ``id``, the window a filter: the server walks every id of the collection) or ``"modified"``
+        (keyset on ``(lastModifiedAt, id)``: the server walks only the window; with ``concurrency``
+        the window's time is split into ranges). See docs/subscriber.md. (templated)
     :param settle: read a window only once commercetools' clock (the ``Date`` of its answers, not the
         worker's clock) is past ``modified_until`` + this (seconds or a timedelta, default 120 s): a
         write stamped in the window that becomes visible within ``settle`` is still read in its own
@@ -135,6 +143,7 @@ class CommercetoolsSubscriberOperator(SettleMixin):
         "concurrency",
         "settle",
         "overlap",
+        "order",
     )
     template_fields_renderers = {"path": "json", "query": "json", "partition": "json"}
     ui_color = "#e4f0e8"
@@ -158,6 +167,7 @@ class CommercetoolsSubscriberOperator(SettleMixin):
         max_xcom_items: int | None = DEFAULT_MAX_XCOM_ITEMS,
         concurrency: int | str = DEFAULT_CONCURRENCY,
         overlap: Any = 0,
+        order: str = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -184,6 +194,9 @@ class CommercetoolsSubscriberOperator(SettleMixin):
         if not is_template(overlap):
             check_window_overlap(overlap)
         self.overlap = overlap
+        if not is_template(order):
+            check_order(order)
+        self.order = order
 
     @cached_property
     def hook(self) -> CommercetoolsHook:
@@ -208,6 +221,7 @@ class CommercetoolsSubscriberOperator(SettleMixin):
             modified_until=self.modified_until,
             partition=self.partition,
             concurrency=self.concurrency,
+            order=self.order,
         )
         output = None if self.output_path is None else check_location("output_path", self.output_path)
         settle = check_settle(self.settle)

@@ -13,11 +13,15 @@
   and ``MAX_PAGE_SIZE``, ``MAX_OFFSET``, ``PAGING_PARAMETERS``, ``Strategy``;
 - :mod:`.predicates`: :func:`quote_string`, :func:`as_predicates`, :func:`parse_sort`,
   :func:`format_timestamp`, :func:`to_utc_datetime`, :func:`modified_window`;
-- :mod:`.id_ranges`: :class:`IdRange`, :func:`id_partitions`, ``MAX_PARTITIONS``;
-- :mod:`.concurrent`: :class:`ConcurrentRead` (id ranges read by several threads with work
-  stealing, each range a keyset strategy of the engine), :class:`RangeProgress`, ``MAX_CONCURRENCY``;
+- :mod:`.id_ranges`: :class:`IdRange`, :func:`id_partitions`, ``MAX_PARTITIONS``, the id key space;
+- :mod:`.modified_order`: windows read in ``(lastModifiedAt, id)`` order: :class:`ModifiedPaging`
+  (a registered strategy), its key space of time ranges, :func:`check_order` and ``ORDERS``;
+- :mod:`.concurrent`: :class:`ConcurrentRead` (ranges of a key space, ids or a window's time, read
+  by several threads with work stealing, each range a keyset strategy of the engine),
+  :class:`RangeProgress`, ``MAX_CONCURRENCY``;
 - :mod:`.plan`: :func:`plan_read` and :class:`ReadPlan`, a read checked once (what the subscriber
   operator calls), :func:`check_concurrency`, :func:`check_read_arguments`, ``DEFAULT_CONCURRENCY``;
+  :mod:`.failure_notes`: what a failed read says (how far, the predicate of the rest);
 - :mod:`.request`: the caller's request (``REQUEST_KEYS``): :func:`checked_request`,
   :func:`check_transformer`, :func:`transform_request`.
 
@@ -42,6 +46,7 @@ from airflow_provider_commercetools.commercetools.reading.engine import (
     request_sender,
 )
 from airflow_provider_commercetools.commercetools.reading.id_ranges import MAX_PARTITIONS, IdRange, id_partitions
+from airflow_provider_commercetools.commercetools.reading.modified_order import ORDERS, ModifiedPaging, check_order
 from airflow_provider_commercetools.commercetools.reading.pages import Page, SupportsRequest, decode_page, fetch_page
 from airflow_provider_commercetools.commercetools.reading.paging import (
     MAX_OFFSET,
@@ -91,6 +96,7 @@ __all__ = [
     "MAX_OFFSET",
     "MAX_PAGE_SIZE",
     "MAX_PARTITIONS",
+    "ORDERS",
     "PAGING_PARAMETERS",
     "REQUEST_KEYS",
     "STRATEGIES",
@@ -99,6 +105,7 @@ __all__ = [
     "IdRange",
     "KeysetPaging",
     "KeysetStrategy",
+    "ModifiedPaging",
     "OffsetPaging",
     "Page",
     "PageRequest",
@@ -113,6 +120,7 @@ __all__ = [
     "check_concurrency",
     "check_max_items",
     "check_no_paging_parameters",
+    "check_order",
     "check_page_size",
     "check_read_arguments",
     "check_transformer",

@@ -1,4 +1,9 @@
-"""Concurrent keyset reads: a collection (or one partition of it) split into id ranges, one thread each.
+"""Concurrent keyset reads: a collection (or one partition of it) split into ranges, one thread each.
+
+The ranges are of a *key space*: ids (:class:`~.id_ranges.IdSpace`, ``sort=id asc``, the default) or,
+for a window read in ``lastModifiedAt`` order, time ranges of the window
+(:class:`~.modified_order.ModifiedSpace`: half-open ``[a, b)`` at millisecond precision, each read
+with the ``(lastModifiedAt, id)`` keyset). What follows says "id" for either.
 
 The threads share one client (one HTTP session, one token). When a thread finishes its range it
 splits the largest remaining one at that range's current position, between the last id read and
@@ -15,7 +20,6 @@ split while its request was in flight is cut at the new bound.
 
 from __future__ import annotations
 
-import bisect
 import queue
 import threading
 import time
@@ -27,16 +31,11 @@ from airflow_provider_commercetools.commercetools.reading.engine import (
     KeysetStrategy,
     PageRequest,
     Send,
-    check_keyset_page,
     cut,
     drive_pages,
 )
-from airflow_provider_commercetools.commercetools.reading.id_ranges import (
-    position,
-    range_predicate,
-    split_point,
-    split_range,
-)
+from airflow_provider_commercetools.commercetools.reading.id_ranges import ID_SPACE, IdSpace
+from airflow_provider_commercetools.commercetools.reading.modified_order import ModifiedSpace
 from airflow_provider_commercetools.commercetools.reading.pages import Page, SupportsRequest, fetch_page
 
 MAX_CONCURRENCY = 32
@@ -48,19 +47,20 @@ _PUT_WAIT = 0.2
 class RangeProgress:
     """How far one id range was read and handed to the caller.
 
-    ``delivered_after`` is the last id of the last page the caller received (None: nothing yet);
-    ``complete`` says every entity of the range was received.
+    ``delivered_after`` is the key of the last entity the caller received (None: nothing yet): its
+    id, or its ``(lastModifiedAt, id)`` in the modified order; ``complete`` says every entity of the
+    range was received.
     """
 
     index: int
     lower: str | None
     upper: str | None
-    delivered_after: str | None = None
+    delivered_after: Any = None
     delivered: int = 0
     complete: bool = False
     failed: bool = False
     # worker side
-    after: str | None = None
+    after: Any = None
     read: int = 0
     requests: int = 0
     done: bool = False
@@ -68,18 +68,27 @@ class RangeProgress:
     split_from: int | None = None
     #: entities per position of the id space in the last page (how dense the range is where it reads)
     density: float | None = None
+    #: the key space of the range
+    space: IdSpace | ModifiedSpace = ID_SPACE
 
     def remaining_predicate(self) -> str | None:
         """The predicate of what the caller has not received from this range."""
-        return range_predicate(self.lower, self.upper, after=self.delivered_after)
+        return self.space.predicate(self.lower, self.upper, after=self.delivered_after)
 
     def describe(self) -> str:
-        bounds = range_predicate(self.lower, self.upper) or "all ids"
+        bounds = self.space.predicate(self.lower, self.upper) or f"all {self.space.name}s"
         return f"range {self.index + 1} ({bounds})"
+
+    def describe_after(self) -> str:
+        """Where the caller's part of the range ends: ``id 'x'`` or ``lastModifiedAt 't', id 'x'``."""
+        return self.space.describe_after(self.delivered_after)
 
 
 class ConcurrentRead:
     """Read ``[lower, upper)`` of the collection at ``path`` with ``concurrency`` threads.
+
+    :param space: the key space the ranges split (ids, the default; or the window's time with
+        :data:`~.modified_order.MODIFIED_SPACE`, whose ``lower``/``upper`` are the window's bounds).
 
     :param client: shared by every thread (it is thread-safe: one session, one token).
     :param query: the caller's query without paging parameters; ``where`` is a list of predicates
@@ -105,7 +114,9 @@ class ConcurrentRead:
         keep_text: bool = False,
         keep_results: bool = True,
         steal: bool = True,
+        space: IdSpace | ModifiedSpace = ID_SPACE,
     ) -> None:
+        self.space = space
         query = dict(query)
         self.where = [w for w in query.pop("where", None) or [] if w]
         query.pop("sort", None)
@@ -125,7 +136,9 @@ class ConcurrentRead:
         # Room for a page per two threads: the caller writes a page in about a millisecond, so the queue
         # is mostly empty; a thread that finds it full waits, holding its one page.
         self._queue: queue.Queue[tuple[str, Any, Any]] = queue.Queue(maxsize=max(concurrency // 2, 2))
-        self.ranges = [RangeProgress(i, lo, hi) for i, (lo, hi) in enumerate(split_range(lower, upper, concurrency))]
+        self.ranges = [
+            RangeProgress(i, lo, hi, space=space) for i, (lo, hi) in enumerate(space.split(lower, upper, concurrency))
+        ]
         #: requests sent by each thread (thread i is ``worker_requests[i]``).
         self.worker_requests = [0] * concurrency
         #: ``(started, ended)`` monotonic times of each thread's requests.
@@ -183,7 +196,7 @@ class ConcurrentRead:
                     progress.pending -= 1
                     progress.delivered += len(results)
                     if results:
-                        progress.delivered_after = results[-1]["id"]
+                        progress.delivered_after = self.space.key(results[-1])
                     progress.complete = progress.done and progress.pending == 0
                 delivered += len(results)
                 yield out
@@ -237,8 +250,8 @@ class ConcurrentRead:
 
         return send
 
-    def continuation_of(self, progress: RangeProgress) -> tuple[str | None, str | None]:
-        """Where ``progress`` stands: the last id read and the current upper bound (another thread may lower it)."""
+    def continuation_of(self, progress: RangeProgress) -> tuple[Any, str | None]:
+        """Where ``progress`` stands: the last key read and the current upper bound (another thread may lower it)."""
         with self._lock:
             return progress.after, progress.upper
 
@@ -249,16 +262,22 @@ class ConcurrentRead:
         with self._lock:
             progress.requests += 1
             finished = not full
-            if progress.upper is not None and results and results[-1]["id"] >= progress.upper:
+            keep = self.space.kept(results, progress.upper)
+            if keep < len(results):
                 # The range was split while this request was in flight: the rest is another range's.
-                keep = bisect.bisect_left([r["id"] for r in results], progress.upper)
                 results, texts = cut(results, texts, keep)
                 finished = True
             if results:
-                start, end = position(progress.after or progress.lower), position(results[-1]["id"])
+                last = self.space.key(results[-1])
+                start = (
+                    self.space.after_position(progress.after)
+                    if progress.after is not None
+                    else self.space.position(progress.lower)
+                )
+                end = self.space.after_position(last)
                 if start is not None and end is not None and end > start:
                     progress.density = len(results) / (end - start)
-                progress.after = results[-1]["id"]
+                progress.after = last
             progress.read += len(results)
             progress.done = finished
             progress.pending += 1
@@ -306,12 +325,11 @@ class ConcurrentRead:
             # Leave the stealer at least a page, and leave the owner the page it is reading now.
             if _remaining(candidate, default_density) < 2 * self.page_size:
                 break
-            start = candidate.after if candidate.after is not None else candidate.lower
             ahead = int(self.page_size / candidate.density) if candidate.density else 0
-            point = split_point(start, candidate.upper, ahead=ahead)
+            point = self.space.split_point(candidate.lower, candidate.after, candidate.upper, ahead=ahead)
             if point is None:
                 continue
-            new = RangeProgress(len(self.ranges), point, candidate.upper, split_from=candidate.index)
+            new = RangeProgress(len(self.ranges), point, candidate.upper, split_from=candidate.index, space=self.space)
             candidate.upper = point
             self.ranges.append(new)
             self.splits += 1
@@ -320,20 +338,20 @@ class ConcurrentRead:
 
 
 class RangePaging(KeysetStrategy[Page]):
-    """Keyset paging on ``id asc`` within one id range of a :class:`ConcurrentRead` (its bound may shrink)."""
+    """Keyset paging in the space's order within one range of a :class:`ConcurrentRead` (its bound may shrink)."""
 
     def __init__(self, read: ConcurrentRead, progress: RangeProgress) -> None:
-        super().__init__(read.path, read.query, read.where)
+        super().__init__(read.path, read.query, read.where, keys=read.space.keys)
         self.concurrent = read
         self.progress = progress
         self.limit = read.page_size if read.max_items is None else min(read.page_size, read.max_items)
         self.number = 0
         self.finished = False
-        self.requested_after: str | None = None
+        self.requested_after: Any = None
 
     def continuation(self) -> list[str]:
         self.requested_after, upper = self.concurrent.continuation_of(self.progress)
-        predicate = range_predicate(self.progress.lower, upper, after=self.requested_after)
+        predicate = self.concurrent.space.predicate(self.progress.lower, upper, after=self.requested_after)
         return [predicate] if predicate else []
 
     def next_request(self) -> PageRequest | None:
@@ -343,20 +361,21 @@ class RangePaging(KeysetStrategy[Page]):
         self.number += 1
         full = len(body["results"]) >= self.limit
         results, texts = cut(body["results"], texts, self.limit)
-        check_keyset_page(results, self.requested_after, "asc", self.number, self.path)
+        self.concurrent.space.check_page(results, self.requested_after, self.number, self.path)
         results, texts, self.finished = self.concurrent.record(self.progress, results, texts, full)
         return Page(results, self.number, "keyset", self.limit, 0, 0, 0.0, texts, self.progress.index)
 
 
 def _covered(progress: RangeProgress) -> int:
-    low = position(progress.lower)
-    here = position(progress.after) if progress.after is not None else low
+    low = progress.space.position(progress.lower)
+    here = progress.space.after_position(progress.after) if progress.after is not None else low
     return 0 if low is None or here is None else max(here - low, 0)
 
 
 def _remaining(progress: RangeProgress, default_density: float) -> float:
-    start = position(progress.after) if progress.after is not None else position(progress.lower)
-    end = position(progress.upper, upper=True)
+    space = progress.space
+    start = space.after_position(progress.after) if progress.after is not None else space.position(progress.lower)
+    end = space.position(progress.upper, upper=True)
     if start is None or end is None:
         return 0.0
     density = progress.density if progress.density is not None else default_density

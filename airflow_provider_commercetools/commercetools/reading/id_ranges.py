@@ -8,8 +8,10 @@ None bound is open, so a set of ranges built here holds every id (whatever its a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.reading.engine import check_keyset_page
 from airflow_provider_commercetools.commercetools.reading.predicates import quote_string
 
 #: Boundaries are prefixes of this many hex digits (the first group of a UUID).
@@ -108,3 +110,49 @@ def split_range(lower: str | None, upper: str | None, parts: int) -> list[tuple[
             points.append(point)
     bounds: list[str | None] = [lower, *points, upper]
     return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+class IdSpace:
+    """The id space as a concurrent read splits it: bounds are hex prefixes, a range continues after an id.
+
+    :class:`~.concurrent.ConcurrentRead` reads ranges of a *key space*: this one (``sort=id asc``) or
+    :class:`~.modified_order.ModifiedSpace` (``lastModifiedAt``, then ``id``). Both have these methods.
+    """
+
+    name = "id"
+    keys: tuple[str, ...] = ("id",)
+
+    def key(self, result: Any) -> str:
+        """Where a range stands after ``result`` (the last result read)."""
+        return str(result["id"])
+
+    def split(self, lower: str | None, upper: str | None, parts: int) -> list[tuple[str | None, str | None]]:
+        return split_range(lower, upper, parts)
+
+    def position(self, bound: str | None, *, upper: bool = False) -> int | None:
+        return position(bound, upper=upper)
+
+    def after_position(self, after: Any) -> int | None:
+        return position(after)
+
+    def split_point(self, lower: str | None, after: Any, upper: str | None, *, ahead: int = 0) -> str | None:
+        return split_point(after if after is not None else lower, upper, ahead=ahead)
+
+    def predicate(self, lower: str | None, upper: str | None, after: Any = None) -> str | None:
+        return range_predicate(lower, upper, after=after)
+
+    def kept(self, results: list[Any], upper: str | None) -> int:
+        """How many of the (sorted) results lie below ``upper``."""
+        if upper is None:
+            return len(results)
+        return next((i for i, r in enumerate(results) if str(r["id"]) >= upper), len(results))
+
+    def check_page(self, results: list[Any], after: Any, number: int, path: str) -> None:
+        """Fail unless the page is sorted by id and continues after ``after``."""
+        check_keyset_page(results, after, "asc", number, path)
+
+    def describe_after(self, after: Any) -> str:
+        return f"id {after!r}"
+
+
+ID_SPACE = IdSpace()

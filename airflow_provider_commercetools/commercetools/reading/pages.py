@@ -115,10 +115,12 @@ _ARRAY = msgspec.json.Decoder(list[msgspec.Raw])
 _ANY = msgspec.json.Decoder()
 
 
-class _Id(msgspec.Struct):
-    """An entity reduced to its id: decoding skips (and checks) every other field."""
+class _Id(msgspec.Struct, rename={"last_modified_at": "lastModifiedAt"}):
+    """An entity reduced to its id and ``lastModifiedAt`` (the modified order's keyset continues after
+    both): decoding skips (and checks) every other field."""
 
     id: Any = None
+    last_modified_at: Any = None
 
 
 _ID = msgspec.json.Decoder(_Id)
@@ -134,7 +136,8 @@ def decode_page(data: bytes | str) -> tuple[Any, list[str] | None]:
 
 
 def decode_page_ids(data: bytes | str) -> tuple[Any, list[str] | None]:
-    """:func:`decode_page`, with each entity of ``results`` reduced to ``{"id": ...}``.
+    """:func:`decode_page`, with each entity of ``results`` reduced to ``{"id": ...}`` (and its
+    ``lastModifiedAt``, when it has one).
 
     The other fields are checked (malformed JSON is refused) but not turned into Python objects.
     """
@@ -175,6 +178,9 @@ def _line(raw: msgspec.Raw) -> str:
 
 def _stub(raw: msgspec.Raw) -> Any:
     try:
-        return {"id": _ID.decode(raw).id}
+        entity = _ID.decode(raw)
     except msgspec.ValidationError:  # not an object: kept whole, for the caller's error
         return _ANY.decode(raw)
+    if entity.last_modified_at is None:
+        return {"id": entity.id}
+    return {"id": entity.id, "lastModifiedAt": entity.last_modified_at}

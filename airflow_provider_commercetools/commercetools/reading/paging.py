@@ -38,7 +38,7 @@ MAX_OFFSET = 10_000
 #: Query parameters that paging sets itself.
 PAGING_PARAMETERS = ("limit", "offset", "withTotal")
 
-Strategy = Literal["auto", "keyset", "offset"]
+Strategy = Literal["auto", "keyset", "modified", "offset"]
 Sorts = Sequence[tuple[str, str]]
 
 
@@ -51,6 +51,8 @@ class CollectionPaging(PagingStrategy[Page]):
 
     #: the name users pass as ``strategy``.
     name: ClassVar[str] = ""
+    #: ``auto`` tries a fallback (offset paging: it reads any sort) only after every other strategy.
+    fallback: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -176,6 +178,7 @@ class OffsetPaging(CollectionPaging):
     """``limit`` / ``offset`` in the caller's sort order, up to commercetools' offset limit of 10,000."""
 
     name = "offset"
+    fallback = True
 
     #: the ``total`` of the first page (when it was asked for), and the offset of the last request
     total: int | None = None
@@ -248,7 +251,8 @@ def strategy_for(query: Mapping[str, Any] | None, strategy: str = "auto") -> typ
         raise ConfigurationError("strategy", f"{strategy!r} is not a paging strategy.", f"One of {names}.")
     sorts = parse_sort((query or {}).get("sort"))
     if strategy == "auto":
-        return next(s for s in STRATEGIES_BY_NAME.values() if s.accepts(sorts))
+        candidates = sorted(STRATEGIES_BY_NAME.values(), key=lambda s: s.fallback)  # stable: in registration order
+        return next(s for s in candidates if s.accepts(sorts))
     chosen = STRATEGIES_BY_NAME[strategy]
     if not chosen.accepts(sorts):
         raise ConfigurationError(
@@ -313,8 +317,9 @@ def iter_pages(
     :param page_size: entities per request, 1 to 500.
     :param max_items: stop after this many entities (the last request asks for no more, and a page
         larger than asked for is cut).
-    :param strategy: ``"auto"`` (keyset unless the query sorts by something other than ``id``),
-        ``"keyset"`` or ``"offset"`` (or another registered :class:`PagingStrategy`).
+    :param strategy: ``"auto"`` (keyset on id unless the query sorts by something else: keyset on
+        ``(lastModifiedAt, id)`` for ``["lastModifiedAt asc", "id asc"]``, else offset), ``"keyset"``,
+        ``"modified"`` or ``"offset"`` (or another registered :class:`PagingStrategy`).
     :param on_page: called with every page before it is yielded (progress logging).
     :param keep_text: also give each entity's JSON text (``Page.texts``), for writing it as received.
     :param keep_results: with ``keep_text``, False reduces ``Page.results`` to ``{"id": ...}`` per

@@ -21,12 +21,15 @@ from airflow_provider_commercetools.commercetools.errors import (
     PaginationLimitError,
     RequestError,
 )
-from airflow_provider_commercetools.commercetools.reading.concurrent import (
-    MAX_CONCURRENCY,
-    ConcurrentRead,
-    RangeProgress,
+from airflow_provider_commercetools.commercetools.reading.concurrent import MAX_CONCURRENCY, ConcurrentRead
+from airflow_provider_commercetools.commercetools.reading.failure_notes import concurrent_note, resume_note
+from airflow_provider_commercetools.commercetools.reading.id_ranges import ID_SPACE, IdRange, id_partitions
+from airflow_provider_commercetools.commercetools.reading.modified_order import (
+    MODIFIED_SORT,
+    MODIFIED_SPACE,
+    check_order,
+    resolve_order,
 )
-from airflow_provider_commercetools.commercetools.reading.id_ranges import IdRange, id_partitions
 from airflow_provider_commercetools.commercetools.reading.pages import Page, SupportsRequest
 from airflow_provider_commercetools.commercetools.reading.paging import (
     CollectionPaging,
@@ -38,8 +41,10 @@ from airflow_provider_commercetools.commercetools.reading.paging import (
 )
 from airflow_provider_commercetools.commercetools.reading.predicates import (
     as_predicates,
+    format_timestamp,
     modified_window,
     parse_sort,
+    to_utc_datetime,
     window_bound,
 )
 
@@ -92,6 +97,9 @@ class ReadPlan:
     :param query: what is sent (sequential reads): the caller's query with the modified window and
         the partition's id range ANDed into ``where``.
     :param where: the predicates of ``query['where']`` (for error messages).
+    :param order: ``"id"`` (keyset on id, a window is a filter) or ``"modified"`` (keyset on
+        ``(lastModifiedAt, id)`` through the window; concurrent reads split the window's time).
+    :param window: the modified window's bounds at millisecond precision, and its predicate in ``where``.
     """
 
     target: ResolvedPath
@@ -105,6 +113,8 @@ class ReadPlan:
     id_range: IdRange | None
     strategy: type[CollectionPaging] | None
     warnings: list[str] = field(default_factory=list)
+    order: str = "id"
+    window: tuple[str | None, str | None, str | None] = (None, None, None)
     #: the concurrent read of the last :meth:`pages` call (its per-thread statistics), if any
     concurrent: ConcurrentRead | None = None
     #: the pages the last :meth:`pages` call yielded, and the last of them
@@ -120,11 +130,18 @@ class ReadPlan:
         if self.kind == "one":
             return f"Reading one {self.what} at {self.path!r}"
         parts = [f"Reading {self.what} at {self.path!r} with query {self.query}"]
+        if self.kind == "all":
+            parts.append("in lastModifiedAt order" if self.order == "modified" else "in id order")
         if self.id_range is not None:
             parts.append(f"(id partition {self.id_range.index + 1} of {self.id_range.count})")
         if self.concurrency > 1:
-            parts.append(f"with {self.concurrency} concurrent id ranges")
+            parts.append(f"with {self.concurrency} concurrent {self.ranges_name}")
         return " ".join(parts)
+
+    @property
+    def ranges_name(self) -> str:
+        """What a concurrent read splits: ``"id ranges"`` or ``"time ranges of the window"``."""
+        return "time ranges of the window" if self.order == "modified" else "id ranges"
 
     def summary(self, count: int) -> list[str]:
         """Lines for the log after :meth:`pages`: ``count`` entities, pages, time; per thread when concurrent."""
@@ -134,7 +151,7 @@ class ReadPlan:
             read = self.concurrent
             lines.append(
                 f"{self.what}: {read.concurrency} threads, requests per thread {read.worker_requests}, "
-                f"{len(read.ranges)} id ranges ({read.splits} splits)"
+                f"{len(read.ranges)} {self.ranges_name} ({read.splits} splits)"
             )
         return lines
 
@@ -177,17 +194,22 @@ class ReadPlan:
         reduced to their ids (for a writer of the texts: memory of a page is then its text).
         """
         if self.concurrency > 1:
+            modified = self.order == "modified"
+            bounds = self.window[:2] if modified else (None, None)
+            if not modified and self.id_range is not None:
+                bounds = (self.id_range.lower, self.id_range.upper)
             read = ConcurrentRead(
                 client,
                 self.path,
                 query=self._concurrent_query(),
                 concurrency=self.concurrency,
-                lower=self.id_range.lower if self.id_range else None,
-                upper=self.id_range.upper if self.id_range else None,
+                lower=bounds[0],
+                upper=bounds[1],
                 page_size=self.page_size,
                 max_items=self.max_items,
                 keep_text=keep_text,
                 keep_results=keep_results,
+                space=MODIFIED_SPACE if modified else ID_SPACE,
             )
             self.concurrent = read
             source = read.pages()
@@ -214,9 +236,14 @@ class ReadPlan:
             yield page
 
     def _concurrent_query(self) -> dict[str, Any]:
-        # The id range goes to the concurrent reader (it splits it); the rest of `where` is sent as is.
-        where = [w for w in self.where if self.id_range is None or w != self.id_range.predicate()]
-        return {**{k: v for k, v in self.query.items() if k != "where"}, "where": where}
+        # What the concurrent reader splits goes to it: the id range (id order) or the window (modified
+        # order, whose time ranges bound each request); the rest of `where` is sent as is.
+        if self.order == "modified":
+            split = self.window[2]
+        else:
+            split = None if self.id_range is None else self.id_range.predicate()
+        where = [w for w in self.where if split is None or w != split]
+        return {**{k: v for k, v in self.query.items() if k not in ("where", "sort")}, "where": where}
 
     def _explained(self, call: Callable[[], Any], last: Page | None, written_to: str | None) -> Any:
         try:
@@ -231,69 +258,14 @@ class ReadPlan:
                 )
             if self.kind == "all":
                 note = (
-                    self._concurrent_note(written_to)
+                    concurrent_note(self, written_to)
                     if self.concurrent is not None
-                    else (self._resume_note(last, written_to) if last is not None else "")
+                    else (resume_note(self, last, written_to) if last is not None else "")
                 )
                 hint = ". ".join(filter(None, [hint, note]))
             if hint == error.hint:
                 raise
             raise error.with_hint(hint) from None
-
-    def _resume_note(self, last: Page, output: str | None) -> str:
-        """What a sequential paged read that failed after ``last`` did, did not do, and how to finish it."""
-        done = f"{last.entities_so_far:,} {self.what} entities ({last.number} pages)"
-        done += (
-            f" were written to {output!r}" if output is not None else " were read but not returned (the task failed)"
-        )
-        after = self.strategy.resume_predicate(parse_sort(self.query.get("sort")), last) if self.strategy else None
-        if after is None:
-            return (
-                f"Export incomplete: the first {done}; the rest was not read. "
-                f"{(self.strategy.name if self.strategy else 'this').capitalize()} paging cannot resume where it "
-                "stopped: run the task again to read everything"
-            )
-        return (
-            f"Export incomplete: {done}, up to id {last.last_id!r}; the entities after it were not read. "
-            f"Run the task again to read everything{WHOLE if output else ''}, or resume: "
-            f"add the predicate {after!r} to query['where'] (it is ANDed with the rest of the query)"
-            + (" and write to another output_path, then use both files" if output else "")
-        )
-
-    def _concurrent_note(self, output: str | None) -> str:
-        """Per id range: what was received, up to which id, and the predicate of the rest."""
-        assert self.concurrent is not None
-        ranges = self.concurrent.progress()
-        total = sum(r.delivered for r in ranges)
-        where = (
-            f" were written to {output!r}" if output is not None else " were read but not returned (the task failed)"
-        )
-        complete = [r for r in ranges if r.complete]
-        incomplete = [r for r in ranges if not r.complete]
-        lines = [_range_state(r) for r in incomplete]
-        rest = " or ".join(f"({p})" for p in (r.remaining_predicate() for r in incomplete) if p)
-        text = (
-            f"Export incomplete: {total:,} {self.what} entities{where}, read by {len(ranges)} id ranges "
-            f"({len(complete)} complete, the file holds each range's entities in id order up to the id named): "
-            + "; ".join(lines)
-            + f". Run the task again to read everything{WHOLE if output else ''}"
-        )
-        if rest:
-            text += f", or resume: add the predicate {rest!r} to query['where'] (the id ranges not read yet)" + (
-                " and write to another output_path, then use both files" if output else ""
-            )
-        return text
-
-
-#: What running a failed export again does to its file (the failed run's lines stay in its partial file).
-WHOLE = " (a complete run writes output_path whole)"
-
-
-def _range_state(progress: RangeProgress) -> str:
-    state = "failed here, " if progress.failed else ""
-    if progress.delivered_after is None:
-        return f"{progress.describe()}: {state}nothing read"
-    return f"{progress.describe()}: {state}read up to id {progress.delivered_after!r} ({progress.delivered:,} entities)"
 
 
 def plan_read(
@@ -310,6 +282,7 @@ def plan_read(
     partition: Any = None,
     concurrency: Any = DEFAULT_CONCURRENCY,
     strategy: str = "auto",
+    order: Any = "auto",
 ) -> ReadPlan:
     """Check every part of a read and plan it; nothing is sent.
 
@@ -321,7 +294,10 @@ def plan_read(
     :param paginate: False: one request (``query`` may set ``limit`` and ``offset``).
     :param modified_since: ``lastModifiedAt >=`` this (inclusive); ``modified_until``: ``<`` this.
     :param partition: ``{"index": i, "count": n}``: only the i-th of n disjoint id ranges.
-    :param concurrency: 1 to 32 id ranges of the collection (or of the partition) read at once.
+    :param concurrency: 1 to 32 id ranges of the collection (or of the partition) read at once; in
+        the modified order, time ranges of the window.
+    :param order: ``"auto"`` (the modified order for a paged window with ``modified_until`` and no
+        ``sort``, else id), ``"id"`` or ``"modified"`` (see :mod:`.modified_order`).
     """
     target = resolve_path(entity, path, endpoint=endpoint)
     query = check_query("query", query)
@@ -331,6 +307,7 @@ def plan_read(
     check_page_size(page_size)
     check_max_items(max_items)
     concurrency = check_concurrency(concurrency)
+    order = check_order(order)
     since, until = window_bound(modified_since), window_bound(modified_until)
     id_range = parse_partition(partition)
     what = endpoint or entity or target.path
@@ -340,6 +317,7 @@ def plan_read(
         ignored += [name for name, bound in (("modified_since", since), ("modified_until", until)) if bound]
         ignored += ["partition"] if id_range is not None else []
         ignored += ["concurrency"] if concurrency > 1 else []
+        ignored += ["order"] if order == "modified" else []
         if ignored:
             raise ConfigurationError(
                 ", ".join(ignored),
@@ -349,8 +327,10 @@ def plan_read(
         return ReadPlan(kind="one", query=query, where=[], concurrency=1, strategy=None, **common)  # type: ignore[arg-type]
     where = as_predicates("query['where']", query.get("where"))
     warnings = []
+    window: tuple[str | None, str | None, str | None] = (None, None, None)
     if since is not None or until is not None:
-        where.append(modified_window(since, until))
+        window = (_stamp("modified_since", since), _stamp("modified_until", until), modified_window(since, until))
+        where.append(str(window[2]))
         if since is not None and until is not None and str(since) == str(until):
             warnings.append(
                 f"The modified window is empty (modified_since == modified_until == {since}): nothing can match. "
@@ -360,16 +340,29 @@ def plan_read(
     if id_range is not None and id_range.predicate():
         where.append(str(id_range.predicate()))
     query = {**query, "where": where} if where else {k: v for k, v in query.items() if k != "where"}
+    own_sort = query.get("sort")
+    if parse_sort(own_sort) == [tuple(s.split()) for s in MODIFIED_SORT]:
+        own_sort = None  # the caller asks for the modified order by its sort
+    order = resolve_order(order, paginate=paginate, until=until, sort=own_sort)
+    if order == "modified":
+        query["sort"] = list(MODIFIED_SORT)
     chosen = None
     if paginate:
         check_no_paging_parameters(query)
         chosen = strategy_for(query, strategy)
+        order = "modified" if chosen.name == "modified" else "id"
     if concurrency > 1:
         sorts = parse_sort(query.get("sort"))
-        if not paginate or chosen is None or chosen.name != "keyset" or (sorts and sorts[0][1] != "asc"):
+        if (
+            not paginate
+            or chosen is None
+            or chosen.name not in ("keyset", "modified")
+            or (sorts and sorts[0][1] != "asc")
+        ):
             raise ConfigurationError(
                 "concurrency",
-                f"{concurrency} needs a paged read in id order (keyset paging, sort 'id asc'), but this read "
+                f"{concurrency} needs a paged read in id order (keyset paging, sort 'id asc') or in the modified "
+                "order of a window (order='modified' or 'auto'), but this read "
                 + ("is one request (paginate=False)." if not paginate else f"sorts by {query.get('sort')!r}."),
                 "Set concurrency=1, or drop the sort (and sort the results afterwards).",
             )
@@ -380,5 +373,12 @@ def plan_read(
         concurrency=concurrency,
         strategy=chosen,
         warnings=warnings,
+        order=order,
+        window=window,
         **common,  # type: ignore[arg-type]
     )
+
+
+def _stamp(parameter: str, bound: Any) -> str | None:
+    """A window bound at millisecond precision, as sent in the window's predicate (None: open)."""
+    return None if bound is None else format_timestamp(to_utc_datetime(parameter, bound))

@@ -267,7 +267,15 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 
 def _sort_entities(items: list[dict[str, Any]], sorts: Sequence[tuple[tuple[str, ...], bool]]) -> list[dict[str, Any]]:
-    """Stable multi-key sort; entities missing a field sort last for either direction."""
+    """Stable multi-key sort; entities missing a field sort last for either direction.
+
+    Several ``sort`` parameters sort by several fields, the later ones breaking the ties of the earlier
+    (api-specs/api/types/common/Sort.raml, commercetools/commercetools-api-reference commit 4055fc15c037):
+    ``sort=lastModifiedAt asc&sort=id asc`` is the total order the modified-order keyset walks.
+    Timestamps (``lastModifiedAt``, ``createdAt``) sort and compare as strings, as the emulator does:
+    commercetools' order for the form it writes, UTC with milliseconds (``...T10:00:00.000Z``); the
+    spec does not say how a literal of another form compares (docs/testing.md).
+    """
     for path, desc in reversed(sorts):
         present: list[tuple[tuple[int, Any], dict[str, Any]]] = []
         missing: list[dict[str, Any]] = []
