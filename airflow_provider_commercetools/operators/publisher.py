@@ -6,6 +6,7 @@ It renders its parameters; the layer's ``writing.run.PublishRun`` reads the item
 
 from __future__ import annotations
 
+import contextlib
 from functools import cached_property
 from typing import Any
 
@@ -248,16 +249,16 @@ class CommercetoolsPublisherOperator(BaseOperator):
             publisher.stop(self._gone)
         settings = f"on_conflict={self.on_conflict!r}, on_error={self.on_error!r}, max_workers={self.max_workers}"
         prepared = run.prepare(publisher, f"{defaults.method} {defaults.target} ({settings})")
-        run.consume(publisher, prepared, killed=lambda: self._killed)
+        run.consume(publisher, prepared, killed=lambda: self._killed or bool(self._gone))
         self.log.info("Published %s", run.report.describe())
         return self._summarise(run)
 
     def _summarise(self, run: PublishRun) -> dict[str, Any]:
         """The summary for XCom, or the error that fails the task (with the summary in it)."""
         report, summary = run.report, run.summary()
-        if self._killed:
+        if self._killed or self._gone:
             message = report.failure_message(limit=MAX_FAILURES_IN_ERROR, where=run.where_after_kill())
-            raise PublishStoppedError(f"{KILLED}. {message}", summary)
+            raise PublishStoppedError(f"{KILLED if self._killed else self._gone}. {message}", summary)
         if report.fails_task(self.on_error):
             message = report.failure_message(limit=MAX_FAILURES_IN_ERROR, where=run.where())
             if report.nothing_applied:  # retrying the task (Airflow's retries) doubles nothing
@@ -267,10 +268,13 @@ class CommercetoolsPublisherOperator(BaseOperator):
 
     def _worker_gone(self, reason: str) -> None:
         """The worker that started this task died (this process is an orphan): send nothing more."""
-        self.log.error("Stopping: %s", reason)
         self._gone = reason
         if self._publisher is not None:
             self._publisher.stop(reason)
+        # The log goes to the dead supervisor on Airflow 3: writing it may fail (BrokenPipeError); nothing more
+        # to tell then: the records say why the items were not sent.
+        with contextlib.suppress(Exception):
+            self.log.error("Stopping: %s", reason)
 
     def on_kill(self) -> None:
         self._killed = True
