@@ -16,6 +16,7 @@ with DAG(
     params={
         "items_file": "/tmp/publisher_converge_dag/failures.jsonl",
         "output_path": "/tmp/publisher_converge_dag/r.jsonl",
+        "resend_unknown": False,
     },
 ):
     CommercetoolsPublisherOperator(
@@ -24,5 +25,6 @@ with DAG(
         items="{{ params.items_file }}",
         output_path="{{ params.output_path }}",
         on_error="continue",
+        resend_unknown="{{ params.resend_unknown }}",
         max_workers=2,
     )

@@ -7,7 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.commercetools.files import read_json_lines
+from airflow_provider_commercetools.operators.commercetools import CommercetoolsPublisherOperator
 from tests.airflow_runner import xcom_result
 
 DRAFTS = [
@@ -66,3 +70,34 @@ def test_a_resource_that_differs_from_its_draft_is_named_with_its_differences(
     assert "A resource with key 'c1' exists already" in message, message
     assert "differs from the draft in: name.de, slug.en" in message, message
     assert [e["slug"]["en"] for e in ct.entities("categories")] == ["c-0", "other"]  # nothing overwritten
+
+
+def test_keyless_creates_of_unknown_outcome_are_resent_only_when_resend_unknown_renders_true(
+    commercetools_connection, run_dag, tmp_path
+):
+    """``resend_unknown`` is templated: rendered from a param (the text "True" or "False")."""
+    ct = commercetools_connection
+    items, output = tmp_path / "failures.jsonl", tmp_path / "again.jsonl"
+    record = {
+        "index": 0,
+        "status": "outcome_unknown",
+        "request": "POST categories",
+        "error": {"type": "OutcomeUnknownError", "status": None, "codes": [], "message": "outcome unknown"},
+        "item": {"name": {"en": "no key"}, "slug": {"en": "no-key"}},
+    }
+    items.write_text(json.dumps(record) + "\n")
+    conf = {"items_file": str(items), "output_path": str(output)}
+
+    held = run_dag("publisher_converge_dag", run_conf={**conf, "resend_unknown": False})
+    assert held.state == "failed" and ct.entities("categories") == []
+    assert xcom_result(held, "publish_again") is None  # failed: the record says why
+    (kept,) = read_json_lines("path", str(tmp_path / "again.failures.jsonl"))
+    assert kept["status"] == "outcome_unknown" and "resend_unknown=True" in kept["note"]
+
+    sent = run_dag("publisher_converge_dag", run_conf={**conf, "resend_unknown": True})
+    assert sent.state == "success" and [c["slug"]["en"] for c in ct.entities("categories")] == ["no-key"]
+
+
+def test_resend_unknown_that_is_not_a_flag_is_refused_when_the_dag_is_parsed():
+    with pytest.raises(ConfigurationError, match=r"^resend_unknown: 'yes' is not True or False"):
+        CommercetoolsPublisherOperator(task_id="p", entity="categories", resend_unknown="yes")
