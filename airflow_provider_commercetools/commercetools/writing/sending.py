@@ -15,10 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from airflow_provider_commercetools.commercetools.entities import ENTITIES, resolve_path
 from airflow_provider_commercetools.commercetools.errors import (
     BadRequestError,
     CommercetoolsError,
     ConcurrentModificationError,
+    ConfigurationError,
     NotFoundError,
     OutcomeUnknownError,
     RequestError,
@@ -138,6 +140,9 @@ class ItemSender:
         if late_apply_wait is None:
             late_apply_wait = float(getattr(getattr(client, "config", None), "timeout", 0.0) or 0.0)
         self.late_apply_wait = late_apply_wait
+        #: keys of referenced resources read while comparing a duplicate with its draft, by (typeId, id)
+        self._keys: dict[tuple[str, str], str | None] = {}
+        self._keys_lock = threading.Lock()
 
     def send(self, request: PreparedRequest, progress: Progress) -> Any:
         if request.operation == READ:
@@ -193,7 +198,7 @@ class ItemSender:
             return self._found(request, progress, found)
         resource = found.get("customer", found) if isinstance(found, Mapping) else found
         draft = request.payload if isinstance(request.payload, Mapping) else {}
-        paths = differences(draft, resource) if isinstance(resource, Mapping) else ["(not an object)"]
+        paths = differences(draft, resource, self._key_of) if isinstance(resource, Mapping) else ["(not an object)"]
         if not paths:
             progress.note = (
                 f"already_applied: a resource with {request.lookup_by} exists and equals the draft; not created again"
@@ -208,6 +213,26 @@ class ItemSender:
             "(POST with its version and update actions) or change the draft's key; a draft equal to the existing "
             "resource counts as applied"
         )
+
+    def _key_of(self, type_id: str, id: str) -> str | None:
+        """The key of a referenced resource, read by id (``category`` -> ``GET categories/<id>``), once per
+        resource; None when it has none, is not found, or its typeId names no entity of the table."""
+        cache_key = (type_id, id)
+        with self._keys_lock:
+            if cache_key in self._keys:
+                return self._keys[cache_key]
+        name = type_id[:-1] + "ies" if type_id.endswith("y") else type_id + "s"  # typeId -> the entity's path
+        key: str | None = None
+        if name in ENTITIES:
+            try:
+                body = self.client.request("GET", resolve_path(name, {"id": id}).path)
+            except (CommercetoolsError, ConfigurationError):
+                body = None
+            if isinstance(body, Mapping) and isinstance(body.get("key"), str):
+                key = body["key"]
+        with self._keys_lock:
+            self._keys[cache_key] = key
+        return key
 
     def _found(self, request: PreparedRequest, progress: Progress, found: Any) -> Any:
         progress.recovered = True
