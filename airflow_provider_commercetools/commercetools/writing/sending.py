@@ -32,6 +32,7 @@ from airflow_provider_commercetools.commercetools.writing.building import (
     UPSERT,
     PreparedRequest,
 )
+from airflow_provider_commercetools.commercetools.writing.duplicates import Duplicates
 
 #: A create whose response was lost is sent again at most this often, each time only after a
 #: look-up by its key found nothing.
@@ -134,6 +135,7 @@ class ItemSender:
         if late_apply_wait is None:
             late_apply_wait = float(getattr(getattr(client, "config", None), "timeout", 0.0) or 0.0)
         self.late_apply_wait = late_apply_wait
+        self.duplicates = Duplicates(client)
 
     def send(self, request: PreparedRequest, progress: Progress) -> Any:
         if request.operation == READ:
@@ -169,12 +171,22 @@ class ItemSender:
                 hint="The draft has no key to check it by, so it was not sent again: check whether the entity "
                 "exists before sending this item again (give drafts a 'key' to let the publisher check)",
             ) from lost
-        except BadRequestError as error:
-            if request.sent_before and request.lookup_path and "DuplicateField" in error.codes:
-                found = self._lookup(request)  # the earlier attempt's create was applied after its look-up
-                if found is not None:
-                    return self._found(request, progress, found)
+        except (BadRequestError, ConcurrentModificationError) as error:
+            if request.operation == CREATE and request.lookup_path and "DuplicateField" in error.codes:
+                return self._existing(request, error, progress)
             raise
+
+    def _existing(self, request: PreparedRequest, error: RequestError, progress: Progress) -> Any:
+        """A keyed create answered ``DuplicateField``: applied already if the existing resource equals the draft
+        (see :class:`~.duplicates.Duplicates`); an earlier attempt of this task that sent it created it."""
+        found = self._lookup(request)
+        if found is None:  # the duplicate value is another field (a slug...), not the key
+            raise error
+        if request.sent_before:
+            return self._found(request, progress, found)
+        progress.note = self.duplicates.check(request, error, found)
+        self.log.info("items[%d] %s: %s", request.index, request.describe, progress.note)
+        return found
 
     def _found(self, request: PreparedRequest, progress: Progress, found: Any) -> Any:
         progress.recovered = True
