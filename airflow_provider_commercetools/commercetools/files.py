@@ -7,9 +7,11 @@ worker's disk or to a bucket.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -261,6 +263,48 @@ def remove(location: str) -> None:
             _storage_path(location).unlink()
     except OSError:
         pass
+
+
+def list_folder(prefix: str) -> list[str]:
+    """The names under ``prefix`` (a folder, or a key prefix ending in ``/``), sorted; none when there is none.
+
+    Never from a cache: s3fs caches listings, and another process's objects would not show.
+    """
+    local = local_path(prefix)
+    if local is not None:
+        try:
+            return sorted(os.listdir(local))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+    path = _storage_path(prefix)
+    fs, key = path.fs, path.path.rstrip("/")
+    fs.invalidate_cache(key)
+    try:
+        entries = fs.ls(key, detail=False)
+    except FileNotFoundError:
+        return []
+    return sorted(str(entry).rstrip("/").rsplit("/", 1)[-1] for entry in entries)
+
+
+def exists(location: str) -> bool:
+    """Whether a local file or an object exists (asked of the storage, not a cache)."""
+    local = local_path(location)
+    if local is not None:
+        return os.path.exists(local)
+    path = _storage_path(location)
+    path.fs.invalidate_cache(path.path)
+    return bool(path.fs.exists(path.path))
+
+
+def remove_folder(prefix: str) -> None:
+    """Delete a local folder, or every object under a key prefix, if there is any."""
+    local = local_path(prefix)
+    if local is not None:
+        shutil.rmtree(local, ignore_errors=True)
+        return
+    path = _storage_path(prefix)
+    with contextlib.suppress(OSError):  # FileNotFoundError: nothing to remove
+        path.fs.rm(path.path.rstrip("/"), recursive=True)
 
 
 def move(source: str, target: str) -> None:

@@ -31,6 +31,7 @@ from airflow_provider_commercetools.commercetools.writing import (
     check_max_workers,
     check_method,
 )
+from airflow_provider_commercetools.commercetools.writing.liveness import ParentWatch
 from airflow_provider_commercetools.commercetools.writing.run import PublishRun
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
@@ -194,6 +195,7 @@ class CommercetoolsPublisherOperator(BaseOperator):
         self.output_path = output_path
         self._publisher: Publisher | None = None
         self._killed = False
+        self._gone = ""
 
     @cached_property
     def hook(self) -> CommercetoolsHook:
@@ -210,10 +212,18 @@ class CommercetoolsPublisherOperator(BaseOperator):
             query=as_mapping("query", self.query),
             payload=parse_json_string("payload", self.payload),
         )
-        run = PublishRun(self.items, self.output_path, logger=self.log)
-        run.open()  # different items than an interrupted attempt's, or an unwritable output_path, fail here
+        ti = context.get("ti") if isinstance(context, dict) or hasattr(context, "get") else None
+        try_number = getattr(ti, "try_number", 0)
+        run = PublishRun(
+            self.items,
+            self.output_path,
+            try_number=try_number if isinstance(try_number, int) else 0,
+            logger=self.log,
+        )
         try:
-            return self._execute(defaults, run)
+            run.open()  # different items than an interrupted attempt's, or an unwritable output_path, fail here
+            with ParentWatch(self._worker_gone):
+                return self._execute(defaults, run)
         finally:
             run.close()
 
@@ -234,6 +244,8 @@ class CommercetoolsPublisherOperator(BaseOperator):
         self._publisher = publisher
         if self._killed:  # on_kill came while the items were being checked
             publisher.stop(KILLED)
+        if self._gone:
+            publisher.stop(self._gone)
         settings = f"on_conflict={self.on_conflict!r}, on_error={self.on_error!r}, max_workers={self.max_workers}"
         prepared = run.prepare(publisher, f"{defaults.method} {defaults.target} ({settings})")
         run.consume(publisher, prepared, killed=lambda: self._killed)
@@ -252,6 +264,13 @@ class CommercetoolsPublisherOperator(BaseOperator):
                 raise PublishFailedError(message, summary)
             raise PublishPartlyAppliedError(message, summary)
         return summary
+
+    def _worker_gone(self, reason: str) -> None:
+        """The worker that started this task died (this process is an orphan): send nothing more."""
+        self.log.error("Stopping: %s", reason)
+        self._gone = reason
+        if self._publisher is not None:
+            self._publisher.stop(reason)
 
     def on_kill(self) -> None:
         self._killed = True

@@ -23,7 +23,7 @@ from tests.airflow_runner import xcom_result
 
 PK = "test-project"
 RENAME = {"actions": [{"action": "changeName", "name": {"en": "renamed"}}]}
-COUNT_KEYS = ("total", "succeeded", "failed", "not_sent", "skipped", "recovered", "conflict_retries")
+COUNT_KEYS = ("total", "succeeded", "failed", "not_sent", "skipped", "outcome_unknown", "recovered", "conflict_retries")
 
 
 def publisher(**kwargs: Any) -> CommercetoolsPublisherOperator:
@@ -272,7 +272,7 @@ def test_failures_file_does_not_resend_a_keyless_create_of_unknown_outcome(comme
         publisher(items=failures_path, on_error="continue", output_path=str(output)).execute({})
     assert len(ct.requests) == before  # not sent again: it would have existed twice
     (record,) = lines(output)
-    assert record["status"] == "failed" and "resend_unknown=True" in record["note"]
+    assert record["status"] == "outcome_unknown" and "resend_unknown=True" in record["note"]
     assert record["item"] == {"name": {"en": "no key"}}
 
     # The user checked and decides to send it anyway.

@@ -1,14 +1,14 @@
 """The results and failures files of every writer: streamed under ``.partial-<attempt>`` names, moved into
-place when the batch is done; for a resumable writer (the publisher) with a journal beside them.
+place when the batch is done.
 
-While a run works, beside ``output_path`` it writes ``<output_path>.partial-<attempt>`` (every record),
-``<failures_path>.partial-<attempt>`` (failed and not-sent records) and, when resumable,
-``<output_path>.partial-<attempt>.sent`` (the journal: a line the writer gives before each item's
-first request, flushed). A complete run moves the first two into place and (resumable) removes
-every leftover. A resumable run that is killed leaves them behind: the next run with the same
-``output_path`` reads them (:func:`~airflow_provider_commercetools.commercetools.writing.resume.earlier_attempts`
-knows the journal's lines). Leftovers are found for local paths and ``file://`` URLs; with other object
-storage a killed run's files stay under their ``.partial-*`` names and are not read back.
+While a run works, beside ``output_path`` it writes ``<output_path>.partial-<attempt>`` (every record) and
+``<failures_path>.partial-<attempt>`` (failed and not-sent records). A complete run moves both into place
+and (resumable) removes every earlier attempt's leftovers. A resumable run that is killed leaves them
+behind: the next run with the same ``output_path`` reads them
+(:func:`~airflow_provider_commercetools.commercetools.writing.resume.earlier_attempts`). Leftovers are found
+for local paths and ``file://`` URLs; other object storage uploads a file only when it is closed, so there
+the publisher's journal (``writing.journal``: small objects, each closed before the sends it announces) is
+what a later attempt reads.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from typing import Any
 
@@ -35,8 +35,6 @@ from airflow_provider_commercetools.commercetools.files import (
 from airflow_provider_commercetools.commercetools.results.records import TO_RESEND, ItemResult
 from airflow_provider_commercetools.commercetools.results.report import failures_location
 
-JOURNAL = ".sent"
-
 
 def _to_resend(result: ItemResult) -> bool:
     return result.status in TO_RESEND
@@ -46,7 +44,7 @@ class ResultFiles:
     """The files of one run (one attempt) at ``output``; see the module docstring.
 
     :param is_failure: which records also go to the failures file (default: those carrying their item).
-    :param resumable: keep a journal, and remove earlier attempts' leftovers once complete.
+    :param resumable: remove earlier attempts' leftovers once complete (the publisher resumes from them).
     """
 
     def __init__(
@@ -63,12 +61,10 @@ class ResultFiles:
         self.partial = {self.output: self.output + suffix, self.failures: self.failures + suffix}
         self.is_failure = is_failure
         self.resumable = resumable
-        self.journal_path: str | None = self.output + suffix + JOURNAL if resumable else None
         self._lock = threading.Lock()
         self._stack = ExitStack()
         self._results: JsonLinesWriter | None = None
         self._failed: JsonLinesWriter | None = None
-        self._journal: JsonLinesWriter | None = None
         self.written = 0
         #: moved into place (complete) or given up (abandon)
         self.finished = False
@@ -82,14 +78,14 @@ class ResultFiles:
         return [path for path in found if path not in own]
 
     def earlier_results(self) -> list[str]:
-        """The leftover results files and journals of earlier attempts (not their failures files)."""
+        """The leftover results files of earlier attempts (not their failures files)."""
         prefix = self.output + PARTIAL
         return [path for path in self.leftovers() if path.startswith(prefix)]
 
     # -- writing --------------------------------------------------------------------------------
 
     def open(self, *, before_sending: bool = True) -> ResultFiles:
-        """Open the partial files and the journal, before any request: an unwritable location fails here."""
+        """Open the partial files, before any request: an unwritable location fails here."""
         nothing_sent = "; nothing was sent" if before_sending else ""
         for target in (self.output, self.failures):
             local = local_path(target)
@@ -102,8 +98,6 @@ class ResultFiles:
         try:
             self._results = self._stack.enter_context(write_json_lines("output_path", self.partial[self.output]))
             self._failed = self._stack.enter_context(write_json_lines("output_path", self.partial[self.failures]))
-            if self.journal_path is not None:
-                self._journal = self._stack.enter_context(write_json_lines("output_path", self.journal_path))
         except (OSError, ConfigurationError) as error:  # files.open_text names the location already
             self.close()
             self._remove_own()
@@ -115,13 +109,6 @@ class ResultFiles:
                 f"s3://conn@bucket/key{nothing_sent}.",
             ) from None
         return self
-
-    def journal(self, line: Mapping[str, Any]) -> None:
-        """Journal an item before its first request (from the worker threads); the writer says what."""
-        with self._lock:
-            if self._journal is not None:
-                self._journal.write_texts([_line(line)])
-                self._journal.flush()
 
     def write(self, result: ItemResult) -> None:
         """Write one record (to the failures too, when it failed or was not sent)."""
@@ -139,17 +126,16 @@ class ResultFiles:
 
     def close(self) -> None:
         with self._lock:
-            self._results = self._failed = self._journal = None
+            self._results = self._failed = None
             self._stack.close()
 
     def complete(self) -> None:
-        """Move the results and failures into place; remove the journal and every earlier attempt's leftovers."""
+        """Move the results and failures into place; (resumable) remove every earlier attempt's leftovers."""
         self.close()
         self.finished = True
         for final, partial in self.partial.items():
             move(partial, final)
-        if self.journal_path is not None:
-            remove(self.journal_path)
+        if self.resumable:
             for leftover in self.leftovers():
                 remove(leftover)
 
@@ -166,19 +152,19 @@ class ResultFiles:
         self.complete()
 
     def abandon(self) -> bool:
-        """The run stopped early: keep the partial files for a re-run, unless nothing was sent or written.
+        """The run stopped early: keep the partial files for a re-run, unless nothing was written.
 
         Returns whether they were kept.
         """
         self.close()
         self.finished = True
-        if self.written == 0 and (self.journal_path is None or _empty(self.journal_path)):
+        if self.written == 0:
             self._remove_own()
             return False
         return True
 
     def _own(self) -> list[str]:
-        return [*self.partial.values(), *([self.journal_path] if self.journal_path is not None else [])]
+        return list(self.partial.values())
 
     def _remove_own(self) -> None:
         for path in self._own():
@@ -190,13 +176,3 @@ class ResultFiles:
 
 def _line(document: Any) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-
-
-def _empty(location: str) -> bool:
-    local = local_path(location)
-    if local is None:
-        return False
-    try:
-        return os.path.getsize(local) == 0
-    except OSError:
-        return True

@@ -27,12 +27,19 @@ FAILED = "failed"
 PENDING = "pending"
 NOT_SENT = "not_sent"
 SKIPPED = "skipped"
+#: not sent by this run: an earlier run or attempt sent it and its outcome is unknown (it may have been applied),
+#: and nothing identifies it to look it up (a create without a key); sent again only with ``resend_unknown``
+OUTCOME_UNKNOWN = "outcome_unknown"
+#: The Import API's statuses.
+IMPORT_STATUSES: tuple[str, ...] = (SUCCEEDED, FAILED, PENDING, NOT_SENT, SKIPPED)
 #: Every record status, whichever writer wrote it.
-ALL_STATUSES: tuple[str, ...] = (SUCCEEDED, FAILED, PENDING, NOT_SENT, SKIPPED)
+ALL_STATUSES: tuple[str, ...] = (*IMPORT_STATUSES, OUTCOME_UNKNOWN)
 #: The publisher's statuses (a request is answered at once: nothing stays pending).
-STATUSES: tuple[str, ...] = (SUCCEEDED, FAILED, NOT_SENT, SKIPPED)
+STATUSES: tuple[str, ...] = (SUCCEEDED, FAILED, NOT_SENT, SKIPPED, OUTCOME_UNKNOWN)
 #: Statuses whose records carry the original item, to be sent again.
-TO_RESEND = frozenset({FAILED, PENDING, NOT_SENT})
+TO_RESEND = frozenset({FAILED, PENDING, NOT_SENT, OUTCOME_UNKNOWN})
+#: Statuses of records that fail the task (besides ``pending`` after a wait).
+UNFINISHED = frozenset({FAILED, NOT_SENT, OUTCOME_UNKNOWN})
 
 _COMMON_KEYS = frozenset({"index", "status", "request", "error", "item", "note"})
 #: The fields of the publisher's records.
@@ -140,7 +147,7 @@ PUBLISHING = Writer(
     extra_counts=("recovered", "conflict_retries"),
 )
 IMPORTING = Writer(
-    ALL_STATUSES,
+    IMPORT_STATUSES,
     IMPORT_KEYS,
     action="import",
     noun="resources",
@@ -177,7 +184,9 @@ class ItemResult:
 
     @property
     def outcome_unknown(self) -> bool:
-        """A failure that may have been applied (its answer was lost)."""
+        """A failure that may have been applied (its answer was lost, in this run or an earlier one)."""
+        if self.status == OUTCOME_UNKNOWN:
+            return True
         return self.status == FAILED and (self.error or {}).get("type") == OutcomeUnknownError.__name__
 
     def to_record(self, *, with_item: bool = True) -> dict[str, Any]:

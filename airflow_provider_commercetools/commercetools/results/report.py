@@ -12,10 +12,12 @@ from airflow_provider_commercetools.commercetools.errors import CommercetoolsErr
 from airflow_provider_commercetools.commercetools.results.records import (
     FAILED,
     NOT_SENT,
+    OUTCOME_UNKNOWN,
     PENDING,
     PUBLISHING,
     SKIPPED,
     SUCCEEDED,
+    UNFINISHED,
     ItemResult,
     Writer,
 )
@@ -95,8 +97,9 @@ class Report:
             self._failures.add(result.index, result.to_record())
 
     def is_failure(self, result: ItemResult) -> bool:
-        """Whether the record goes to the failures (file and list): failed, not sent, or pending after a wait."""
-        return result.status in (FAILED, NOT_SENT) or (result.status == PENDING and self.pending_is_failure)
+        """Whether the record goes to the failures (file and list): failed, not sent, outcome unknown, or pending
+        after a wait."""
+        return result.status in UNFINISHED or (result.status == PENDING and self.pending_is_failure)
 
     @property
     def results(self) -> list[dict[str, Any]]:
@@ -122,9 +125,9 @@ class Report:
 
     @property
     def unfinished(self) -> int:
-        """The records that fail the task: failed, not sent, and pending after a wait."""
+        """The records that fail the task: failed, not sent, outcome unknown, and pending after a wait."""
         pending = self.counts.get(PENDING, 0) if self.pending_is_failure else 0
-        return self.counts[FAILED] + self.counts[NOT_SENT] + pending
+        return sum(self.counts.get(status, 0) for status in UNFINISHED) + pending
 
     def fails_task(self, on_error: str) -> bool:
         """Whether the task fails: records that did not finish, unless ``on_error`` is "skip"."""
@@ -163,7 +166,7 @@ class Report:
     def describe(self) -> str:
         c = self.counts
         text = f"{self.total} {self.writer.noun}: {c[SUCCEEDED]} {self.writer.succeeded}, {c[FAILED]} failed"
-        for status in (PENDING, NOT_SENT, SKIPPED):
+        for status in (OUTCOME_UNKNOWN, PENDING, NOT_SENT, SKIPPED):
             if c.get(status):
                 text += f", {c[status]} {status.replace('_', ' ')}"
         if self.recovered:
@@ -175,12 +178,12 @@ class Report:
     def failure_message(self, *, limit: int = 20, where: str = "") -> str:
         """The error of a failed batch: counts, then each failed item's index (and key) and error."""
         lines = [f"commercetools {self.writer.action} failed: {self.describe()}."]
-        listed = [f for f in self.failures if f["status"] == FAILED]
+        listed = [f for f in self.failures if f["status"] in (FAILED, OUTCOME_UNKNOWN)]
         for record in listed[:limit]:
             error = record.get("error") or {}
             key = f" (key {record.get('key')!r})" if self.writer.names_key else ""
             lines.append(f"  items[{record['index']}]{key}: {error.get('type', 'Error')}: {error.get('message', '')}")
-        more = self.failed - min(len(listed), limit)
+        more = self.failed + self.counts.get(OUTCOME_UNKNOWN, 0) - min(len(listed), limit)
         if more > 0:
             lines.append(f"  ... and {more} more failed {self.writer.noun}.")
         if where:

@@ -18,7 +18,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.checks import check_choice, check_count
@@ -26,6 +26,7 @@ from airflow_provider_commercetools.commercetools.errors import ConfigurationErr
 from airflow_provider_commercetools.commercetools.results.records import (
     FAILED,
     NOT_SENT,
+    OUTCOME_UNKNOWN,
     SKIPPED,
     SUCCEEDED,
     TO_RESEND,
@@ -193,17 +194,14 @@ class Publisher:
             return ItemResult(
                 index, FAILED, self._fallback_describe(), error=describe_error(error), item=original, cause=error
             )
-        if (
-            is_result_record(raw)
-            and (raw.get("error") or {}).get("type") == OutcomeUnknownError.__name__
-            and prepared.operation == CREATE
-            and prepared.lookup_path is None
-            and not self.resend_unknown
-        ):
+        unknown = is_result_record(raw) and (raw.get("error") or {}).get("type") == OutcomeUnknownError.__name__
+        if unknown and prepared.operation == CREATE and prepared.lookup_path is not None:
+            prepared = replace(prepared, sent_before=True)  # it may exist: looked up by its key first
+        elif unknown and prepared.operation == CREATE and not self.resend_unknown:
             # Sending it again could create it twice: nothing identifies it to look it up first.
             return ItemResult(
                 index,
-                FAILED,
+                OUTCOME_UNKNOWN,
                 prepared.describe,
                 error=raw["error"],
                 item=item,

@@ -1,24 +1,23 @@
-"""What an earlier, interrupted attempt of the same task did, from the records it left.
+"""What earlier, interrupted attempts of the same task did, from the journal and records they left.
 
-A run with an output location keeps, while it works, a journal line ``{"index", "sent"}`` (the item's
-fingerprint) before each item's first request, and a result record after it. When the run is killed
-(Airflow's timeout or mark-failed), these stay behind; the next attempt (Airflow's retry, same
-items, same output location) reads them, per item index:
+An attempt with an output location announces the items it is about to send in its journal (``journal``:
+small objects under ``<output_path>.journal/``, each written before the items it announces are sent, with
+the records completed since the one before) and writes a result record per item (the ``.partial-<attempt>``
+results files, read back for local paths). When an attempt is killed (Airflow's timeout or mark-failed, or
+its whole worker lost), these stay behind; the next attempt (Airflow's retry on any worker, same items, same
+output location) reads them, per item index:
 
-- a record ``succeeded`` (or ``skipped``): the item is not sent again; its record is carried over;
-- sent, with no record, or a record whose outcome was unknown: it may have been applied. A create
-  with a unique value (key...) is looked up first, and a ``DuplicateField`` answer for it counts as
-  already applied; an update or delete is sent again (its version guards it); a create without a key
-  is not sent again unless ``resend_unknown`` (it could exist twice);
-- anything else (failed for certain, not sent, never reached): sent as usual.
+- a record ``succeeded`` (or ``skipped``) in any attempt: the item is not sent again; its record is carried over;
+- announced by an attempt that left no definite answer for it (no record, or an outcome unknown): it may
+  have been applied. A create with a unique value (key...) is looked up first, and a ``DuplicateField``
+  answer for it counts as already applied; an update or delete is sent again (its version guards it); a
+  create without a key is reported ``outcome_unknown`` and not sent again unless ``resend_unknown`` (it
+  could exist twice);
+- anything else (failed for certain, not sent, never announced): sent as usual.
 
 Items are matched by index, and a record is carried over only when the journal ties it to the very
 item by its fingerprint: a fingerprint that differs, or a record of an applied item with no journal
 line, refuses the run before any request, saying how to resume or start over.
-
-The journal's format belongs here (:func:`journal_entry`, :meth:`EarlierAttempts.add`); the files
-themselves, and finding an earlier attempt's leftovers, to
-:class:`~airflow_provider_commercetools.commercetools.results.files.ResultFiles`.
 """
 
 from __future__ import annotations
@@ -26,14 +25,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError, OutcomeUnknownError
-from airflow_provider_commercetools.commercetools.files import read_json_lines
-from airflow_provider_commercetools.commercetools.results.files import JOURNAL, ResultFiles
+from airflow_provider_commercetools.commercetools.files import PARTIAL, read_json_lines
+from airflow_provider_commercetools.commercetools.results.files import ResultFiles
 from airflow_provider_commercetools.commercetools.results.records import (
+    FAILED,
     NOT_SENT,
+    OUTCOME_UNKNOWN,
     SKIPPED,
     STATUSES,
     SUCCEEDED,
@@ -41,6 +42,7 @@ from airflow_provider_commercetools.commercetools.results.records import (
     UnreadableItem,
 )
 from airflow_provider_commercetools.commercetools.writing.building import CREATE, WRITE, PreparedRequest
+from airflow_provider_commercetools.commercetools.writing.journal import Journal
 
 DONE = frozenset({SUCCEEDED, SKIPPED})
 #: the error type of a record whose outcome is unknown
@@ -55,30 +57,39 @@ def fingerprint(item: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def journal_entry(request: PreparedRequest) -> dict[str, Any]:
-    """The journal's line for an item about to be sent: its index and fingerprint."""
-    return {"index": request.index, "sent": fingerprint(request.item)}
-
-
-def earlier_attempts(files: ResultFiles) -> EarlierAttempts | None:
-    """The merged records of the leftovers beside ``files`` (journals and results), or None when there are none."""
-    sources = files.earlier_results()
-    if not sources:
-        return None
-    earlier = EarlierAttempts(sources)
-    for source in sources:
+def earlier_attempts(files: ResultFiles, journal: Journal) -> EarlierAttempts | None:
+    """The merged journal and records of earlier attempts (the journal's objects on any storage, the results
+    files beside ``files`` for local paths), or None when there are none."""
+    earlier = EarlierAttempts()
+    for source in files.earlier_results():  # <output>.partial-<attempt>
+        earlier.sources.append(source)
+        attempt = source.rsplit(PARTIAL, 1)[-1].split(".", 1)[0]
         for line in read_json_lines("output_path", source, on_bad_line=lambda text, problem: None):
-            earlier.add(line)  # a line cut short by the kill is skipped
-    return earlier
+            earlier.add(line, attempt)  # a line cut short by the kill is skipped
+    objects = list(journal.earlier())
+    if objects:
+        earlier.sources.append(journal.describe())
+    for attempt, location in objects:
+        for line in journal.read(location):
+            earlier.add(line, attempt)
+    return earlier if earlier else None
 
 
 @dataclass
 class _Earlier:
-    sent: str | None = None  # fingerprint of the item as sent
+    sent: str | None = None  # fingerprint of the item as announced
     status: str | None = None
     response: dict[str, Any] | None = None
     recovered: bool = False
     unknown: bool = False
+    #: the attempts that announced it, and those that recorded that they did not apply it (not sent, failed)
+    sent_in: set[str] = field(default_factory=set)
+    settled_in: set[str] = field(default_factory=set)
+
+    @property
+    def maybe_applied(self) -> bool:
+        """An attempt announced it and left no definite answer, or one recorded its outcome as unknown."""
+        return bool(self.sent_in - self.settled_in) or self.unknown
 
 
 class EarlierAttempts:
@@ -94,19 +105,25 @@ class EarlierAttempts:
     def __len__(self) -> int:
         return len(self._items)
 
-    def add(self, line: Any) -> None:
-        """One line of a journal (``{"index", "sent"}``) or of a results file (a record)."""
+    def add(self, line: Any, attempt: str = "") -> None:
+        """One line of ``attempt``'s journal (``{"index", "sent"}``, or a record) or results file (a record)."""
         if not isinstance(line, Mapping) or not isinstance(line.get("index"), int):
             return
         earlier = self._items.setdefault(line["index"], _Earlier())
         if isinstance(line.get("sent"), str):
             earlier.sent = line["sent"]
+            earlier.sent_in.add(attempt)
             return
         status = line.get("status")
-        if status not in STATUSES or earlier.status in DONE:
+        if status not in STATUSES:
+            return
+        unknown = status == OUTCOME_UNKNOWN or (line.get("error") or {}).get("type") == UNKNOWN
+        if status == NOT_SENT or (status == FAILED and not unknown):
+            earlier.settled_in.add(attempt)  # this attempt did not apply it
+        if earlier.status in DONE:
             return  # a success in any attempt wins
         earlier.status = status
-        earlier.unknown = earlier.unknown or (line.get("error") or {}).get("type") == UNKNOWN
+        earlier.unknown = earlier.unknown or unknown
         if status in DONE:
             earlier.response = line.get("response") if isinstance(line.get("response"), dict) else None
             earlier.recovered = bool(line.get("recovered"))
@@ -136,17 +153,12 @@ class EarlierAttempts:
             raise ConfigurationError(
                 "items",
                 f"an interrupted earlier attempt recorded items[{index}] as {earlier.status}"
-                f"{' (outcome unknown)' if earlier.unknown else ''}, but no journal line (*{JOURNAL}) ties that "
-                f"record to an item, so it cannot be told whether it is for these items (the records are in "
+                f"{' (outcome unknown)' if earlier.unknown else ''}, but no journal line (in <output_path>.journal/) "
+                f"ties that record to an item, so it cannot be told whether it is for these items (the records are in "
                 f"{', '.join(self.sources)}); nothing was sent.",
                 "To resume that attempt, put its journal back beside them and run with the same items; to start "
                 "over, delete those files or choose another output_path.",
             )
-
-    def journal_lines(self) -> list[dict[str, Any]]:
-        """The journal lines of the earlier attempts, for this attempt's journal: its carried-over records
-        stay tied to their items if this attempt is interrupted too."""
-        return [{"index": index, "sent": e.sent} for index, e in sorted(self._items.items()) if e.sent is not None]
 
     def check_all(self, items: Iterable[Any]) -> None:
         for index, item in enumerate(items):
@@ -166,14 +178,12 @@ class EarlierAttempts:
                 recovered=earlier.recovered,
                 note="applied by an earlier attempt of this task; not sent again",
             )
-        # journaled as sent and no definite answer recorded: it may have been applied
-        in_flight = earlier.sent is not None and earlier.status in (None, NOT_SENT)
-        if not (in_flight or earlier.unknown):
+        if not earlier.maybe_applied:
             return request
         if request.operation in (CREATE, WRITE) and request.lookup_path is None and not resend_unknown:
             return ItemResult(
                 request.index,
-                "failed",
+                OUTCOME_UNKNOWN,
                 request.describe,
                 error={
                     "type": UNKNOWN,

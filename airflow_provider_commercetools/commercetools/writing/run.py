@@ -20,8 +20,9 @@ from airflow_provider_commercetools.commercetools.results.records import FAILED,
 from airflow_provider_commercetools.commercetools.results.report import PublishReport, Report
 from airflow_provider_commercetools.commercetools.writing.building import PreparedRequest, PublishDefaults
 from airflow_provider_commercetools.commercetools.writing.items import ItemsFile, items_file, items_source
+from airflow_provider_commercetools.commercetools.writing.journal import CHUNK, Journal
 from airflow_provider_commercetools.commercetools.writing.publisher import Publisher
-from airflow_provider_commercetools.commercetools.writing.resume import EarlierAttempts, earlier_attempts, journal_entry
+from airflow_provider_commercetools.commercetools.writing.resume import EarlierAttempts, earlier_attempts, fingerprint
 
 #: Failed items logged one by one before the log only counts them.
 MAX_LOGGED_FAILURES = 50
@@ -41,47 +42,75 @@ class PublishRun:
 
     :param items: the rendered ``items``.
     :param output_path: the rendered ``output_path`` (None or "": results to XCom only).
+    :param try_number: Airflow's try number, when known (it names the journal's objects).
+    :param journal_chunk: items announced per journal object.
     """
 
-    def __init__(self, items: Any, output_path: str | None, *, logger: logging.Logger | Any = None) -> None:
+    def __init__(
+        self,
+        items: Any,
+        output_path: str | None,
+        *,
+        try_number: int = 0,
+        journal_chunk: int = CHUNK,
+        logger: logging.Logger | Any = None,
+    ) -> None:
         self.log = logger or log
         self.source = read_source(items)
         self.files = None if output_path in (None, "") else ResultFiles(output_path)
-        self.earlier: EarlierAttempts | None = earlier_attempts(self.files) if self.files is not None else None
+        self.journal: Journal | None = None
+        self.earlier: EarlierAttempts | None = None
+        if self.files is not None:
+            self.journal = Journal(self.files.output, self.files.attempt, try_number=try_number, chunk=journal_chunk)
         self.report: Report = PublishReport()
         self.completed = False
+        self._publisher: Publisher | None = None
 
     def open(self) -> PublishRun:
-        """Check the items against an earlier attempt's, then open the files: both fail before any request."""
+        """Open the files, take over from earlier attempts and check the items against theirs: all before any
+        request."""
+        if self.files is not None and self.journal is not None:
+            self.files.open()  # an unwritable output_path fails here
+            # Take over first: an older attempt still running sends nothing it did not announce before this
+            # (it checks its marker after each announcement), so what is read next is all it may have sent.
+            self.journal.start()
+            self.earlier = earlier_attempts(self.files, self.journal)
         if self.earlier:
             self.earlier.check_all(self._items())
-        if self.files is not None:
-            self.files.open()
-            for line in self.earlier.journal_lines() if self.earlier else ():
-                self.files.journal(line)  # carried-over records stay tied to their items
         return self
 
     def close(self) -> None:
         """Stopped before publishing (e.g. an invalid batch): the files are removed when empty."""
         if self.files is not None and not self.files.finished:
             self.files.abandon()
+        if self.journal is not None and not self.completed:
+            self.journal.abandon()
 
     def publisher(self, client: Any, defaults: PublishDefaults, **options: Any) -> Publisher:
         """The publisher of these items, writing the results files (``options``: the operator's settings)."""
-        return Publisher(
+        self._publisher = Publisher(
             client,
             defaults,
             single=self.source is None,
             earlier=self.earlier,
-            on_send=self._journal if self.files is not None else None,
-            on_result=self.files.write if self.files is not None else None,
+            on_result=self._record if self.files is not None else None,
             **options,
         )
+        return self._publisher
 
-    def _journal(self, request: PreparedRequest) -> None:
-        """The publisher's ``on_send``: journal the item before its first request."""
+    def _record(self, result: ItemResult) -> None:
+        """The publisher's ``on_result``: the results files, and the journal's next object."""
         if self.files is not None:
-            self.files.journal(journal_entry(request))
+            self.files.write(result)
+        if self.journal is not None:
+            self.journal.note(result)
+
+    def _superseded(self) -> None:
+        if self._publisher is not None and self.journal is not None:
+            self._publisher.stop(
+                f"a newer attempt of this task took over (its marker replaced this one's in {self.journal.prefix}); "
+                "this attempt sends nothing more"
+            )
 
     def _items(self) -> Iterable[Any]:
         if self.source is None:
@@ -99,6 +128,10 @@ class PublishRun:
             prepared, what = publisher.prepare_all(self.source), f"{len(self.source)} items"
         else:
             prepared, what = publisher.iter_prepared(self._items()), f"the items of {self.source.location!r}"
+        if self.journal is not None:  # each chunk announced before any of it is sent
+            prepared = self.journal.journaled(
+                prepared, fingerprint, stopped=lambda: publisher.stopped, on_superseded=self._superseded
+            )
         earlier = self.earlier
         self.log.info(
             "Publishing %s: %s%s%s",
@@ -142,14 +175,17 @@ class PublishRun:
             if not self.completed:
                 for result in publisher.unfinished():  # recorded by the publisher
                     report.add(result)
-            if self.files is not None:
-                if self.completed and not killed():
+            if self.files is not None and self.journal is not None:
+                if self.completed and not killed() and not self.journal.superseded:
                     self.files.complete()
-                elif self.files.abandon():
+                    self.journal.remove_all()
+                else:
+                    self.completed = False
+                    self.files.abandon()
                     self.log.error(
                         "Publishing stopped before every item was sent; the records so far are in %s: run the task "
                         "again with the same items and output_path to resume",
-                        self.files.describe_partial(),
+                        self.describe_partial(),
                     )
 
     def _log_failure(self, result: ItemResult, logged: int) -> None:
@@ -184,6 +220,11 @@ class PublishRun:
                 "again (creates with a key then fail with DuplicateField, creates without a key exist twice)."
             )
         return (
-            f"The records so far are in {self.files.describe_partial()}: run the task again with the same items "
+            f"The records so far are in {self.describe_partial()}: run the task again with the same items "
             "and output_path (Airflow's retries do) to send only what was not applied."
         )
+
+    def describe_partial(self) -> str:
+        """Where a stopped run's records are: its partial files and the journal."""
+        files = self.files.describe_partial() if self.files is not None else ""
+        return f"{files} and the journal {self.journal.prefix}" if self.journal is not None else files

@@ -583,6 +583,7 @@ def test_the_report_counts_everything_and_keeps_bounded_lists():
         "failed": 5,
         "not_sent": 0,
         "skipped": 0,
+        "outcome_unknown": 0,
         "recovered": 0,
         "conflict_retries": 10,
     }
