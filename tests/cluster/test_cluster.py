@@ -117,12 +117,17 @@ def test_deferrable_import_and_messages_sensor_wait_in_the_triggerer(cluster: Cl
     }
 
     # each deferred, and its trigger ran in the triggerer, which logs it beside the task's log on its own disk
-    for task_id in ("import_categories", "wait_for_messages"):
+    for task_id, trigger in (
+        ("import_categories", "airflow_provider_commercetools.triggers.imports.CommercetoolsImportTrigger"),
+        ("wait_for_messages", "airflow_provider_commercetools.triggers.messages.CommercetoolsMessagesTrigger"),
+    ):
         logs = sorted(
             (cluster.homes["triggerer"] / "logs").glob(f"dag_id={DEFERRABLE}/**/task_id={task_id}/*.trigger.*")
         )
         assert logs, f"no trigger of {task_id} ran in the triggerer:\n{cluster.log_tail('triggerer')}"
-        print(f"{task_id}: {logs[0].name}: {logs[0].read_text()[:1500]}")
+        text = logs[0].read_text()
+        assert f'"logger":"{trigger}"' in text, text[:3000]  # the trigger's own log lines
+        assert "Trigger fired event" in text, text[:3000]
     summaries = f"/{source.project_key}/import-containers/cluster-categories/import-summaries"
     trigger_polls = [
         r
