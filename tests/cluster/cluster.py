@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import glob
 import json
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -35,6 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.cluster import processes
+from tests.cluster.postgres import ClusterError, Postgres, postgres_bin
+
+__all__ = ["BUCKET", "HEARTBEAT_TIMEOUT", "WORKERS", "Cluster", "ClusterError"]
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv-cluster" / "bin"
@@ -47,10 +48,6 @@ HEARTBEAT_TIMEOUT = 15
 _PR_SET_PDEATHSIG = 1
 
 
-class ClusterError(RuntimeError):
-    """A part of the cluster is missing, did not start in time, or exited."""
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -60,15 +57,6 @@ def free_port() -> int:
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def postgres_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        raise ClusterError(
-            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run bash scripts/install_services.sh"
-        )
-    return Path(found[-1]).parent
 
 
 def check_installed() -> None:
@@ -99,8 +87,7 @@ class Cluster:
         self._soon: list[str] = []  # workers to start from the test's thread (add_worker_soon)
         self.pg_port, self.redis_port, self.s3_port, self.api_port = (free_port() for _ in range(4))
         self.s3_url = f"http://127.0.0.1:{self.s3_port}"
-        self.pg_dir = self.base / "postgres"
-        self._pg_user: str | None = None
+        self.postgres = Postgres(self.base / "postgres", self.pg_port)
         db = f"postgresql+psycopg2://postgres@127.0.0.1:{self.pg_port}/airflow"
         self.env: dict[str, str] = {
             k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))
@@ -162,7 +149,8 @@ class Cluster:
         self.stop()
 
     def start(self) -> None:
-        self._start_postgres()
+        self.postgres.start()
+        self.logs["postgres"] = self.postgres.log
         self._spawn(
             "redis",
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "", "--appendonly", "no"],
@@ -247,9 +235,7 @@ class Cluster:
                 os.killpg(proc.pid, signal.SIGKILL)  # whatever the group still has (task children)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
-        if (self.pg_dir / "PG_VERSION").exists():
-            with contextlib.suppress(Exception):
-                self._pg(["pg_ctl", "-D", str(self.pg_dir), "-m", "immediate", "-w", "-t", "30", "stop"], timeout=40)
+        self.postgres.stop()
         with contextlib.suppress(Exception):
             self._tmp.cleanup()
 
@@ -261,40 +247,6 @@ class Cluster:
             shutil.copytree(DAGS, home / "dags", ignore=shutil.ignore_patterns("__pycache__"))
         self.homes[name] = home
         return home
-
-    def _pg(self, args: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
-        cmd = [str(postgres_bin() / args[0]), *args[1:]]
-        if self._pg_user:
-            cmd = ["runuser", "-u", self._pg_user, "--", *cmd]
-        return subprocess.run(cmd, capture_output=True, timeout=timeout, check=True, stdin=subprocess.DEVNULL)
-
-    def _start_postgres(self) -> None:
-        """initdb in a temporary directory; as root, PostgreSQL runs as the ``postgres`` user."""
-        self.pg_dir.mkdir()
-        if os.geteuid() == 0:
-            try:
-                user = pwd.getpwnam("postgres")
-            except KeyError as exc:
-                raise ClusterError("running as root needs the postgres user (Debian's postgresql package)") from exc
-            self._pg_user = "postgres"
-            os.chmod(self.base, 0o755)
-            os.chown(self.pg_dir, user.pw_uid, user.pw_gid)
-        try:
-            self._pg(["initdb", "-D", str(self.pg_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8"], timeout=120)
-            options = f"-p {self.pg_port} -k {self.pg_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-            log = self.pg_dir / "server.log"
-            self._pg(
-                ["pg_ctl", "-D", str(self.pg_dir), "-o", options, "-l", str(log), "-w", "-t", "60", "start"], timeout=90
-            )
-            self.logs["postgres"] = log
-            self._pg(
-                ["psql", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres", "-c", "CREATE DATABASE airflow"],
-                timeout=30,
-            )
-        except subprocess.CalledProcessError as exc:
-            raise ClusterError(
-                f"PostgreSQL: {' '.join(exc.cmd)} failed: {exc.stderr.decode(errors='replace')}"
-            ) from exc
 
     def _airflow_env(self, home: Path) -> dict[str, str]:
         return {
