@@ -6,6 +6,7 @@ It renders its parameters; the layer's ``writing.run.PublishRun`` reads the item
 
 from __future__ import annotations
 
+import contextlib
 from functools import cached_property
 from typing import Any
 
@@ -18,9 +19,11 @@ from airflow_provider_commercetools.commercetools.checks import (
     check_count,
     check_target,
     is_static,
+    is_template,
     optional_text,
     parse_json_string,
 )
+from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.commercetools.results.redaction import check_redact_fields
 from airflow_provider_commercetools.commercetools.results.report import PublishFailedError
 from airflow_provider_commercetools.commercetools.writing import (
@@ -38,6 +41,15 @@ from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 #: Failed items named in the error that fails the task.
 MAX_FAILURES_IN_ERROR = 20
 KILLED = "the task was stopped (on_kill: Airflow's timeout or mark-failed)"
+
+
+def _flag(value: Any) -> bool:
+    """``resend_unknown`` as given or rendered: a bool, or the text of one ("True", "false")."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ConfigurationError("resend_unknown", f"{value!r} is not True or False.", "Give True or False.")
 
 
 class PublishPartlyAppliedError(PublishFailedError, AirflowFailException):
@@ -95,12 +107,18 @@ class CommercetoolsPublisherOperator(BaseOperator):
     it is :class:`PublishPartlyAppliedError`, which Airflow does not retry, because a retry would
     send the applied items again: finish the job with the failures file instead.
 
-    **Killed** (``on_kill``: Airflow's timeout or mark-failed): nothing more is sent. With
-    ``output_path`` the records so far stay beside it (``.partial-*`` files, and a journal of the
-    items that were sent, in flight ones included) and the task fails with :class:`PublishStoppedError`;
-    running the task again with the same ``items`` and ``output_path`` (as Airflow's retries do)
-    resumes: applied items are not sent again, creates that were in flight are looked up by their key
-    first. Without ``output_path`` nothing records what was applied.
+    **Killed** (``on_kill``: Airflow's timeout or mark-failed), or **orphaned** (the worker process that
+    started the task is gone, or a newer attempt took over): nothing more is sent. With ``output_path``
+    the records so far stay beside it (``.partial-*`` files) with the journal (``<output_path>.journal/``:
+    small objects on the same storage, each written before the items it announces are sent) and the task
+    fails with :class:`PublishStoppedError`; running the task again with the same ``items`` and
+    ``output_path`` (as Airflow's retries do, on any worker) resumes: applied items are not sent again,
+    creates that may have been applied are looked up by their key first, and keyless ones are reported
+    ``outcome_unknown``. Without ``output_path`` nothing records what was applied.
+
+    **Duplicates.** A create with a key answered ``DuplicateField`` counts as applied (note
+    ``already_applied``) when the existing resource equals the draft (``writing.compare``); otherwise it
+    fails naming the key and the fields that differ. Re-running a failures file converges.
 
     **Results** come as items complete (not in input order), one record per item ``{"index", "status",
     "request", "response" | "error", ...}``; ``response`` holds only ``id``, ``version``, ``key``
@@ -133,8 +151,8 @@ class CommercetoolsPublisherOperator(BaseOperator):
         (templated)
     :param resend_unknown: when ``items`` are an earlier run's failures (or a killed attempt is resumed),
         a create whose outcome was unknown and whose draft has no key (nothing to look it up by) is not
-        sent again, since it may exist already: it stays failed, with a note. Set True, after checking,
-        to send those too.
+        sent again, since it may exist already: it is reported ``outcome_unknown``, with a note. Set True,
+        after checking, to send those too. (templated)
     :param keep_response: keep the whole answer in each result record (default False: only ``id``,
         ``version``, ``key``, ``container``, ``orderNumber``), e.g. for a GET or a write with ``expand``.
         Mind XCom's size without ``output_path``.
@@ -145,7 +163,17 @@ class CommercetoolsPublisherOperator(BaseOperator):
         failures file: send it from its source.
     """
 
-    template_fields = ("method", "entity", "endpoint", "path", "query", "payload", "items", "output_path")
+    template_fields = (
+        "method",
+        "entity",
+        "endpoint",
+        "path",
+        "query",
+        "payload",
+        "items",
+        "output_path",
+        "resend_unknown",
+    )
     template_fields_renderers = {"path": "json", "query": "json", "payload": "json", "items": "json"}
     ui_color = "#f0e6dc"
 
@@ -173,7 +201,7 @@ class CommercetoolsPublisherOperator(BaseOperator):
         super().__init__(**kwargs)
         check_conn_id(commercetools_conn_id)
         check_target(entity, endpoint)
-        self.resend_unknown = bool(resend_unknown)
+        self.resend_unknown: Any = resend_unknown if is_template(resend_unknown) else _flag(resend_unknown)
         self.keep_response = bool(keep_response)
         self.redact_fields = check_redact_fields(redact_fields)
         if is_static(method):
@@ -236,7 +264,7 @@ class CommercetoolsPublisherOperator(BaseOperator):
             max_conflict_retries=self.max_conflict_retries,
             max_workers=self.max_workers,
             stop_on_failure=self.on_error == "fail",
-            resend_unknown=self.resend_unknown,
+            resend_unknown=_flag(self.resend_unknown),
             keep_response=self.keep_response,
             redact_fields=self.redact_fields,
             logger=self.log,
@@ -248,16 +276,16 @@ class CommercetoolsPublisherOperator(BaseOperator):
             publisher.stop(self._gone)
         settings = f"on_conflict={self.on_conflict!r}, on_error={self.on_error!r}, max_workers={self.max_workers}"
         prepared = run.prepare(publisher, f"{defaults.method} {defaults.target} ({settings})")
-        run.consume(publisher, prepared, killed=lambda: self._killed)
+        run.consume(publisher, prepared, killed=lambda: self._killed or bool(self._gone))
         self.log.info("Published %s", run.report.describe())
         return self._summarise(run)
 
     def _summarise(self, run: PublishRun) -> dict[str, Any]:
         """The summary for XCom, or the error that fails the task (with the summary in it)."""
         report, summary = run.report, run.summary()
-        if self._killed:
+        if self._killed or self._gone:
             message = report.failure_message(limit=MAX_FAILURES_IN_ERROR, where=run.where_after_kill())
-            raise PublishStoppedError(f"{KILLED}. {message}", summary)
+            raise PublishStoppedError(f"{KILLED if self._killed else self._gone}. {message}", summary)
         if report.fails_task(self.on_error):
             message = report.failure_message(limit=MAX_FAILURES_IN_ERROR, where=run.where())
             if report.nothing_applied:  # retrying the task (Airflow's retries) doubles nothing
@@ -267,10 +295,13 @@ class CommercetoolsPublisherOperator(BaseOperator):
 
     def _worker_gone(self, reason: str) -> None:
         """The worker that started this task died (this process is an orphan): send nothing more."""
-        self.log.error("Stopping: %s", reason)
         self._gone = reason
         if self._publisher is not None:
             self._publisher.stop(reason)
+        # The log goes to the dead supervisor on Airflow 3: writing it may fail (BrokenPipeError); nothing more
+        # to tell then: the records say why the items were not sent.
+        with contextlib.suppress(Exception):
+            self.log.error("Stopping: %s", reason)
 
     def on_kill(self) -> None:
         self._killed = True

@@ -262,3 +262,33 @@ def test_records_without_their_journal_are_not_carried_over(slow_server, tmp_pat
         operator.execute({})
     assert ct.requests == []
     assert not output.exists()
+
+
+def test_a_sigkilled_batch_resumes_from_its_journal_alone(slow_server, tmp_path):
+    """As on object storage (where a killed attempt's results files, uploaded only on close, never arrive):
+    the partial results files are removed and the retry has only the journal's objects. No keyless draft is
+    created twice; those the journal announced without a record are reported outcome_unknown."""
+    ct = slow_server
+    items, output = tmp_path / "drafts.jsonl", tmp_path / "results.jsonl"
+    write_drafts(items, keys=False)
+    kill_mid_batch(ct, tmp_path, items, output, "none")
+    for partial in tmp_path.glob("results.jsonl.partial-*"):
+        partial.unlink()
+    records, announced = leftovers(output)  # now: the records the journal's objects carry
+    assert announced, "the killed attempt announced nothing"
+    maybe = {i for i in announced if i not in records or records[i]["status"] != "succeeded"}
+
+    with pytest.raises(PublishFailedError) as failed:
+        CommercetoolsPublisherOperator(
+            task_id="publish", entity="products", items=str(items), output_path=str(output), max_workers=WORKERS
+        ).execute({})
+
+    on_server = Counter(e["ref"] for e in ct.entities("products"))
+    assert max(on_server.values()) == 1, "a draft was created twice"
+    failures = list(read_json_lines("path", str(output.parent / "results.failures.jsonl")))
+    assert {f["index"] for f in failures} == maybe - {
+        i for i in maybe if records.get(i, {}).get("status") == "not_sent"
+    }
+    assert {f["status"] for f in failures} == {"outcome_unknown"}
+    assert set(on_server) | {f"d{f['index']:03d}" for f in failures} == {f"d{i:03d}" for i in range(DRAFTS)}
+    assert failed.value.summary["outcome_unknown"] == len(failures)

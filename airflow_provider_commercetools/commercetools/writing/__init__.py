@@ -7,9 +7,12 @@ It knows nothing of Airflow: ``CommercetoolsPublisherOperator`` renders its para
   merged over the defaults;
 - :mod:`.building`: an item becomes a :class:`PreparedRequest`, driven by the entity table's write
   behaviour (``Entity.post_to_collection``, ``Entity.lookup_by``): a new entity is a table row;
-- :mod:`.sending`: one request sent, with conflicts (409) and lost-create recovery;
+- :mod:`.sending`: one request sent, with conflicts (409), lost-create recovery and duplicates compared;
+- :mod:`.compare`: the field paths where an existing resource differs from a draft;
 - :mod:`.publisher`: validation of a batch, worker threads, results as they complete, stopping;
-- :mod:`.resume`: what an interrupted earlier attempt did, from the records and journal it left;
+- :mod:`.journal`: the write-ahead journal on the storage of ``output_path`` (small objects);
+- :mod:`.resume`: what interrupted earlier attempts did, from the journal and records they left;
+- :mod:`.liveness`: noticing that the worker which started the task is gone;
 - :mod:`.run`: one run of the operator: its items, its results files, the loop over the results.
 
 The records, the report and the results files are :mod:`airflow_provider_commercetools.commercetools.results`,

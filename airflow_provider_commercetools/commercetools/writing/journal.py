@@ -63,14 +63,14 @@ class Journal:
     :param output: the rendered ``output_path``.
     :param attempt: this attempt's name (the ``.partial-<attempt>`` of its results files).
     :param try_number: Airflow's try number when known (0 otherwise): in the object names, for people.
-    :param chunk: items announced per object.
+    :param chunk: items announced per object (default :data:`CHUNK`).
     """
 
-    def __init__(self, output: str, attempt: str, *, try_number: int = 0, chunk: int = CHUNK) -> None:
+    def __init__(self, output: str, attempt: str, *, try_number: int = 0, chunk: int | None = None) -> None:
         self.prefix = journal_prefix(output)
         self.attempt = attempt
         self.try_number = max(0, int(try_number or 0))
-        self.chunk = max(1, chunk)
+        self.chunk = max(1, chunk or CHUNK)
         self.marker = self.prefix + MARKER + attempt
         self._seq = 0
         self._pending: list[str] = []

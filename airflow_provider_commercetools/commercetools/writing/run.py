@@ -20,7 +20,7 @@ from airflow_provider_commercetools.commercetools.results.records import FAILED,
 from airflow_provider_commercetools.commercetools.results.report import PublishReport, Report
 from airflow_provider_commercetools.commercetools.writing.building import PreparedRequest, PublishDefaults
 from airflow_provider_commercetools.commercetools.writing.items import ItemsFile, items_file, items_source
-from airflow_provider_commercetools.commercetools.writing.journal import CHUNK, Journal
+from airflow_provider_commercetools.commercetools.writing.journal import Journal
 from airflow_provider_commercetools.commercetools.writing.publisher import Publisher
 from airflow_provider_commercetools.commercetools.writing.resume import EarlierAttempts, earlier_attempts, fingerprint
 
@@ -43,7 +43,7 @@ class PublishRun:
     :param items: the rendered ``items``.
     :param output_path: the rendered ``output_path`` (None or "": results to XCom only).
     :param try_number: Airflow's try number, when known (it names the journal's objects).
-    :param journal_chunk: items announced per journal object.
+    :param journal_chunk: items announced per journal object (default ``journal.CHUNK``).
     """
 
     def __init__(
@@ -52,7 +52,7 @@ class PublishRun:
         output_path: str | None,
         *,
         try_number: int = 0,
-        journal_chunk: int = CHUNK,
+        journal_chunk: int | None = None,
         logger: logging.Logger | Any = None,
     ) -> None:
         self.log = logger or log

@@ -32,6 +32,7 @@ from airflow_provider_commercetools.commercetools.writing.building import (
     UPSERT,
     PreparedRequest,
 )
+from airflow_provider_commercetools.commercetools.writing.compare import differences
 
 #: A create whose response was lost is sent again at most this often, each time only after a
 #: look-up by its key found nothing.
@@ -39,6 +40,9 @@ MAX_CREATE_RESENDS = 2
 #: Statuses after which the server may still be working on the request (no answer, or a gateway's).
 _MAY_APPLY_LATE = frozenset({None, 502, 504})
 
+
+#: Differing field paths named in the error of a keyed create whose resource exists and differs.
+MAX_PATHS_SHOWN = 20
 
 #: Items that failed for want of a token, one after the other, after which a batch sends nothing more.
 MAX_TOKEN_FAILURES = 2
@@ -169,12 +173,41 @@ class ItemSender:
                 hint="The draft has no key to check it by, so it was not sent again: check whether the entity "
                 "exists before sending this item again (give drafts a 'key' to let the publisher check)",
             ) from lost
-        except BadRequestError as error:
-            if request.sent_before and request.lookup_path and "DuplicateField" in error.codes:
-                found = self._lookup(request)  # the earlier attempt's create was applied after its look-up
-                if found is not None:
-                    return self._found(request, progress, found)
+        except (BadRequestError, ConcurrentModificationError) as error:
+            if request.operation == CREATE and request.lookup_path and "DuplicateField" in error.codes:
+                return self._existing(request, error, progress)
             raise
+
+    def _existing(self, request: PreparedRequest, error: RequestError, progress: Progress) -> Any:
+        """A keyed create answered ``DuplicateField``: applied already if the existing resource equals the draft.
+
+        A re-run (e.g. of a failures file) converges: the resource found by the draft's key is compared with
+        the draft (``compare.differences``); equal, the item succeeded (note ``already_applied``); otherwise
+        the error names the key and the differing fields. An earlier attempt of this task that sent it
+        (``sent_before``) created it: found, it is applied.
+        """
+        found = self._lookup(request)
+        if found is None:  # the duplicate value is another field (a slug...), not the key
+            raise error
+        if request.sent_before:
+            return self._found(request, progress, found)
+        resource = found.get("customer", found) if isinstance(found, Mapping) else found
+        draft = request.payload if isinstance(request.payload, Mapping) else {}
+        paths = differences(draft, resource) if isinstance(resource, Mapping) else ["(not an object)"]
+        if not paths:
+            progress.note = (
+                f"already_applied: a resource with {request.lookup_by} exists and equals the draft; not created again"
+            )
+            self.log.info("items[%d] %s: %s", request.index, request.describe, progress.note)
+            return found
+        shown = ", ".join(paths[:MAX_PATHS_SHOWN]) + (
+            f" and {len(paths) - MAX_PATHS_SHOWN} more" if len(paths) > MAX_PATHS_SHOWN else ""
+        )
+        raise error.with_hint(
+            f"A resource with {request.lookup_by} exists already and differs from the draft in: {shown}. Update it "
+            "(POST with its version and update actions) or change the draft's key; a draft equal to the existing "
+            "resource counts as applied"
+        )
 
     def _found(self, request: PreparedRequest, progress: Progress, found: Any) -> Any:
         progress.recovered = True
