@@ -66,6 +66,14 @@ class Postgres:
                 f"PostgreSQL: {' '.join(exc.cmd)} failed: {exc.stderr.decode(errors='replace')}"
             ) from exc
 
+    def query(self, sql: str) -> list[str]:
+        """The rows of ``sql`` in the ``airflow`` database, each as ``|``-separated text (psql)."""
+        done = self._run(
+            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "airflow", "-tA", "-c", sql],
+            timeout=30,
+        )
+        return done.stdout.decode().splitlines()
+
     def stop(self) -> None:
         """Stop it at once (its data is thrown away), if it was set up."""
         if (self.data / "PG_VERSION").exists():

@@ -91,14 +91,14 @@ def test_partitioned_export_and_publisher_on_celery_cluster(cluster: Cluster, pr
 
 def test_deferrable_import_and_messages_sensor_wait_in_the_triggerer(cluster: Cluster, projects: Projects) -> None:
     source = projects.source
-    messages_path = f"/{source.project_key}/messages"
 
     def customer_once_the_sensor_waits() -> None:
-        """A CustomerCreated Message once the Messages endpoint was asked twice (the worker's look, then the
-        trigger's first poll): the sensor can only wake in the triggerer."""
+        """A CustomerCreated Message once the sensor is deferred (it looked once, from its worker, and found
+        none): it can only wake in the triggerer."""
         deadline = time.monotonic() + 120
-        while source.count_requests("GET", messages_path) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        sensor = f"select state from task_instance where dag_id = '{DEFERRABLE}' and task_id = 'wait_for_messages'"
+        while cluster.postgres.query(sensor) != ["deferred"] and time.monotonic() < deadline:
+            time.sleep(0.5)
         created.append(create(source, "customers", {"email": "deferred@example.com", "key": "deferred"}))
 
     created: list[dict[str, Any]] = []
