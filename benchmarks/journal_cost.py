@@ -5,6 +5,11 @@ moto). It starts moto's S3 server on 127.0.0.1 and the fake commercetools in thi
 ``ITEMS`` keyed product drafts with ``max_workers=WORKERS`` three ways: without ``output_path``, with a local
 ``output_path`` and with an ``s3://`` one (on moto), for several journal chunk sizes. It prints, per run,
 the seconds, the journal objects written and the S3 requests made (counted by a botocore event hook).
+
+Then the worker-loss case on S3: a publisher task process (``tests/operators/publisher_process.py``)
+creating 800 drafts to an ``s3://`` output_path is SIGKILLed once 200 exist, and the task is run again
+(as Airflow's retry, on any worker: it has only the journal's objects); printed per kind of draft (with
+and without a key): what is on the server, copies of one draft at most, and the retry's counts.
 """
 
 from __future__ import annotations
@@ -101,6 +106,52 @@ def publish(output_path: str | None, drafts: list[dict[str, Any]], chunk: int) -
     return seconds, written[0] if written else 0
 
 
+def kill_and_resume(workdir: str, server: Any) -> None:
+    """SIGKILL a publishing task process once 200 of 800 exist, then run the task again (s3:// output)."""
+    import signal
+    from collections import Counter
+
+    from airflow_provider_commercetools.commercetools.files import write_json_lines
+    from airflow_provider_commercetools.operators.commercetools import CommercetoolsPublisherOperator
+
+    repo = Path(__file__).parents[1]
+    for keys in (True, False):
+        server.clear()
+        items = os.path.join(workdir, f"drafts-{keys}.jsonl")
+        drafts = [
+            {"ref": f"d{i:03d}", "name": {"en": "x"}} | ({"key": f"k{i:03d}"} if keys else {}) for i in range(800)
+        ]
+        with write_json_lines("items", items) as writer:
+            writer.write_many(drafts)
+        output = f"s3://aws_default@{BUCKET}/kill-{keys}/results.jsonl"
+        arguments = {"items_file": items, "output_path": output, "max_workers": 4, "signals": "none"}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.operators.publisher_process", json.dumps(arguments)],
+            cwd=repo,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        while len(server.entities("products")) < 200 and process.poll() is None:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        at_kill = len(server.entities("products"))
+        try:
+            summary = CommercetoolsPublisherOperator(
+                task_id="publish",
+                entity="products",
+                items=items,
+                output_path=output,
+                max_workers=4,
+                on_error="continue",
+            ).execute({})  # type: ignore[arg-type]
+        except Exception as error:  # the keyless retry fails: its outcome_unknown items
+            summary = getattr(error, "summary", {})
+        copies = Counter(e["ref"] for e in server.entities("products"))
+        counts = {k: summary.get(k) for k in ("total", "succeeded", "outcome_unknown", "recovered")}
+        print(f"{'keyed' if keys else 'keyless'} | {at_kill} | {len(copies)} | {max(copies.values())} | {counts}")
+
+
 def main() -> None:
     from airflow_provider_commercetools.testing import FakeCommercetools, connection_json
 
@@ -134,6 +185,8 @@ def main() -> None:
             seconds, objects = publish(output, drafts, chunk or 50)
             requests = counter.count - before if where == "s3" else "-"
             print(f"{where} | {chunk or '-'} | {seconds:.2f} | {objects if where != 'none' else '-'} | {requests}")
+        print("SIGKILL once 200 of 800 exist, then the retry | on the server at the kill | after | copies | retry")
+        kill_and_resume(workdir, server)
     finally:
         server.stop()
         moto.terminate()

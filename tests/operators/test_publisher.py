@@ -449,6 +449,7 @@ def test_templated_fields_the_lazy_hook_and_case_insensitive_choices():
         "payload",
         "items",
         "output_path",
+        "resend_unknown",
     )
     assert "hook" not in operator.__dict__
     assert operator.on_conflict == "latest"

@@ -101,3 +101,28 @@ def test_keyless_creates_of_unknown_outcome_are_resent_only_when_resend_unknown_
 def test_resend_unknown_that_is_not_a_flag_is_refused_when_the_dag_is_parsed():
     with pytest.raises(ConfigurationError, match=r"^resend_unknown: 'yes' is not True or False"):
         CommercetoolsPublisherOperator(task_id="p", entity="categories", resend_unknown="yes")
+
+
+def test_a_reference_by_key_is_resolved_by_reading_the_referenced_resource(commercetools_connection, tmp_path):
+    """The draft names its parent by key, commercetools returns it by id: the parent is read (once) for its key."""
+    ct = commercetools_connection
+    women, men = ct.add_many("categories", [{"key": "women", "name": {"en": "W"}}, {"key": "men", "name": {"en": "M"}}])
+    ct.add_many(
+        "categories",
+        [{"key": f"dresses{i}", "name": {"en": "D"}, "parent": {"typeId": "category", "id": women}} for i in range(3)]
+        + [{"key": "suits", "name": {"en": "S"}, "parent": {"typeId": "category", "id": men}}],
+    )
+    drafts = [
+        {"key": f"dresses{i}", "name": {"en": "D"}, "parent": {"typeId": "category", "key": "women"}} for i in range(3)
+    ] + [{"key": "suits", "name": {"en": "S"}, "parent": {"typeId": "category", "key": "women"}}]
+    ct.reset_log()
+    with pytest.raises(
+        Exception, match=r"key 'suits' exists already and differs from the draft in: parent\."
+    ) as failed:
+        CommercetoolsPublisherOperator(
+            task_id="p", entity="categories", items=drafts, on_error="continue", output_path=str(tmp_path / "r.jsonl")
+        ).execute({})  # type: ignore[arg-type]
+    summary = failed.value.summary  # type: ignore[attr-defined]
+    assert (summary["succeeded"], summary["failed"]) == (3, 1)
+    reads = [r.path for r in ct.requests if r.method == "GET" and r.path.endswith((women, men))]
+    assert sorted(reads) == sorted({f"/{ct.project_key}/categories/{women}", f"/{ct.project_key}/categories/{men}"})

@@ -9,6 +9,7 @@ It knows nothing of Airflow: ``CommercetoolsPublisherOperator`` renders its para
   behaviour (``Entity.post_to_collection``, ``Entity.lookup_by``): a new entity is a table row;
 - :mod:`.sending`: one request sent, with conflicts (409), lost-create recovery and duplicates compared;
 - :mod:`.compare`: the field paths where an existing resource differs from a draft;
+- :mod:`.duplicates`: a keyed create answered ``DuplicateField``, compared with its existing resource;
 - :mod:`.publisher`: validation of a batch, worker threads, results as they complete, stopping;
 - :mod:`.journal`: the write-ahead journal on the storage of ``output_path`` (small objects);
 - :mod:`.resume`: what interrupted earlier attempts did, from the journal and records they left;

@@ -32,7 +32,7 @@ from airflow_provider_commercetools.commercetools.writing.building import (
     UPSERT,
     PreparedRequest,
 )
-from airflow_provider_commercetools.commercetools.writing.compare import differences
+from airflow_provider_commercetools.commercetools.writing.duplicates import Duplicates
 
 #: A create whose response was lost is sent again at most this often, each time only after a
 #: look-up by its key found nothing.
@@ -40,9 +40,6 @@ MAX_CREATE_RESENDS = 2
 #: Statuses after which the server may still be working on the request (no answer, or a gateway's).
 _MAY_APPLY_LATE = frozenset({None, 502, 504})
 
-
-#: Differing field paths named in the error of a keyed create whose resource exists and differs.
-MAX_PATHS_SHOWN = 20
 
 #: Items that failed for want of a token, one after the other, after which a batch sends nothing more.
 MAX_TOKEN_FAILURES = 2
@@ -138,6 +135,7 @@ class ItemSender:
         if late_apply_wait is None:
             late_apply_wait = float(getattr(getattr(client, "config", None), "timeout", 0.0) or 0.0)
         self.late_apply_wait = late_apply_wait
+        self.duplicates = Duplicates(client)
 
     def send(self, request: PreparedRequest, progress: Progress) -> Any:
         if request.operation == READ:
@@ -179,35 +177,16 @@ class ItemSender:
             raise
 
     def _existing(self, request: PreparedRequest, error: RequestError, progress: Progress) -> Any:
-        """A keyed create answered ``DuplicateField``: applied already if the existing resource equals the draft.
-
-        A re-run (e.g. of a failures file) converges: the resource found by the draft's key is compared with
-        the draft (``compare.differences``); equal, the item succeeded (note ``already_applied``); otherwise
-        the error names the key and the differing fields. An earlier attempt of this task that sent it
-        (``sent_before``) created it: found, it is applied.
-        """
+        """A keyed create answered ``DuplicateField``: applied already if the existing resource equals the draft
+        (see :class:`~.duplicates.Duplicates`); an earlier attempt of this task that sent it created it."""
         found = self._lookup(request)
         if found is None:  # the duplicate value is another field (a slug...), not the key
             raise error
         if request.sent_before:
             return self._found(request, progress, found)
-        resource = found.get("customer", found) if isinstance(found, Mapping) else found
-        draft = request.payload if isinstance(request.payload, Mapping) else {}
-        paths = differences(draft, resource) if isinstance(resource, Mapping) else ["(not an object)"]
-        if not paths:
-            progress.note = (
-                f"already_applied: a resource with {request.lookup_by} exists and equals the draft; not created again"
-            )
-            self.log.info("items[%d] %s: %s", request.index, request.describe, progress.note)
-            return found
-        shown = ", ".join(paths[:MAX_PATHS_SHOWN]) + (
-            f" and {len(paths) - MAX_PATHS_SHOWN} more" if len(paths) > MAX_PATHS_SHOWN else ""
-        )
-        raise error.with_hint(
-            f"A resource with {request.lookup_by} exists already and differs from the draft in: {shown}. Update it "
-            "(POST with its version and update actions) or change the draft's key; a draft equal to the existing "
-            "resource counts as applied"
-        )
+        progress.note = self.duplicates.check(request, error, found)
+        self.log.info("items[%d] %s: %s", request.index, request.describe, progress.note)
+        return found
 
     def _found(self, request: PreparedRequest, progress: Progress, found: Any) -> Any:
         progress.recovered = True
