@@ -1,7 +1,12 @@
-"""A real Airflow 3 cluster on 127.0.0.1 for one test: PostgreSQL (metadata DB), Redis (Celery broker),
-moto's S3 server (object storage), an api-server (UI, REST and execution API), a scheduler, a
-dag-processor and two Celery workers, each a separate process with its own temporary directory as
-AIRFLOW_HOME, HOME, TMPDIR and working directory, and its own copy of the DAG files.
+"""A real Airflow 3 cluster on 127.0.0.1 for the cluster tests: PostgreSQL (metadata DB), Redis (Celery
+broker), moto's S3 server (object storage), an api-server (UI, REST and execution API), a scheduler, a
+dag-processor, a triggerer and two Celery workers, each a separate process with its own temporary
+directory as AIRFLOW_HOME, HOME, TMPDIR and working directory, and its own copy of the DAG files.
+
+A worker can be lost like a node or a pod (:meth:`Cluster.kill_worker`: SIGKILL to its whole process
+tree, the task processes in their own process groups included) and replaced by a new one
+(:meth:`Cluster.add_worker`); :meth:`Cluster.worker_connected_to` tells which worker's processes hold a
+connection to a port (the one running a task that talks to that server).
 
 Everything binds 127.0.0.1 on free ports, every wait is bounded, and :meth:`Cluster.stop` ends every
 process it started (each in its own process group; they also get SIGTERM when the test process dies).
@@ -13,10 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import glob
 import json
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -29,17 +32,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tests.cluster import processes
+from tests.cluster.postgres import ClusterError, Postgres, postgres_bin
+
+__all__ = ["BUCKET", "HEARTBEAT_TIMEOUT", "WORKERS", "Cluster", "ClusterError"]
+
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv-cluster" / "bin"
 DAGS = Path(__file__).parent / "dags"
 CONTROL = Path(__file__).parent / "control.py"
 BUCKET = "commercetools"
 WORKERS = ("worker-a", "worker-b")
+#: a lost worker's task is failed (and retried) once its last heartbeat is older than this (seconds)
+HEARTBEAT_TIMEOUT = 15
 _PR_SET_PDEATHSIG = 1
-
-
-class ClusterError(RuntimeError):
-    """A part of the cluster is missing, did not start in time, or exited."""
 
 
 def free_port() -> int:
@@ -51,15 +57,6 @@ def free_port() -> int:
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def postgres_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
-        raise ClusterError(
-            "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): run bash scripts/install_services.sh"
-        )
-    return Path(found[-1]).parent
 
 
 def check_installed() -> None:
@@ -83,10 +80,14 @@ class Cluster:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, Path] = {}
         self.homes: dict[str, Path] = {}
+        #: the Celery workers that run (killed ones leave, added ones join)
+        self.workers: list[str] = []
+        #: processes ended on purpose (lost workers): not an error when found dead
+        self.killed: set[str] = set()
+        self._soon: list[str] = []  # workers to start from the test's thread (add_worker_soon)
         self.pg_port, self.redis_port, self.s3_port, self.api_port = (free_port() for _ in range(4))
         self.s3_url = f"http://127.0.0.1:{self.s3_port}"
-        self.pg_dir = self.base / "postgres"
-        self._pg_user: str | None = None
+        self.postgres = Postgres(self.base / "postgres", self.pg_port)
         db = f"postgresql+psycopg2://postgres@127.0.0.1:{self.pg_port}/airflow"
         self.env: dict[str, str] = {
             k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))
@@ -108,6 +109,17 @@ class Cluster:
             AIRFLOW__API_AUTH__JWT_SECRET="cluster-test-jwt-secret",
             AIRFLOW__API__SECRET_KEY="cluster-test-secret-key",
             AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="2",
+            # A task whose worker is lost is noticed only when its heartbeat is older than this (default
+            # 300 s); the scheduler looks every detection interval (default 10 s). The task's supervisor
+            # heartbeats every [workers] min_heartbeat_interval (5 s), so 15 s leaves room for a busy machine.
+            AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT=str(HEARTBEAT_TIMEOUT),
+            AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL="2",
+            # Redis redelivers a message that a worker took but did not acknowledge (acks_late: a task is
+            # acknowledged when it ends) after this long, to any worker, even while the task still runs: it
+            # must exceed the longest task. It is not what retries a lost worker's task (the heartbeat timeout
+            # above is); a redelivered message of a try that already ended or is running elsewhere is refused
+            # by the execution API (404 / 409). One hour: longer than every task here, and than the test.
+            AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT="3600",
             AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
             AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",
             AIRFLOW_CONN_AWS_DEFAULT=json.dumps(
@@ -137,7 +149,8 @@ class Cluster:
         self.stop()
 
     def start(self) -> None:
-        self._start_postgres()
+        self.postgres.start()
+        self.logs["postgres"] = self.postgres.log
         self._spawn(
             "redis",
             ["redis-server", "--bind", "127.0.0.1", "--port", str(self.redis_port), "--save", "", "--appendonly", "no"],
@@ -152,25 +165,69 @@ class Cluster:
         )
         self._spawn_airflow("scheduler", ["scheduler"], dags=False)
         self._spawn_airflow("dag-processor", ["dag-processor"])
+        # Deferred tasks wait here: it runs their triggers (the provider's trigger classes, installed in its
+        # environment, and the connections they name, from its environment like every other process's).
+        self._spawn_airflow("triggerer", ["triggerer", "--skip-serve-logs"], dags=False)
         for name in WORKERS:
-            self._spawn_airflow(
-                name, ["celery", "worker", "--celery-hostname", f"{name}@%h", "--skip-serve-logs", "--without-mingle"]
-            )
+            self._spawn_worker(name)
         self._wait_redis()
         self._wait_http("moto", f"{self.s3_url}/")
         urllib.request.urlopen(urllib.request.Request(f"{self.s3_url}/{BUCKET}", method="PUT"), timeout=10).close()
         self._wait_http("api-server", f"http://127.0.0.1:{self.api_port}/api/v2/monitor/health")
         for name in WORKERS:
-            self._wait_log(name, f"{name}@")  # celery prints "<hostname> ready." once it consumes
-            self._wait_log(name, " ready.")
+            self._wait_worker(name)
+
+    # ------------------------------------------------------------------ workers
+    def _spawn_worker(self, name: str) -> None:
+        self._spawn_airflow(
+            name, ["celery", "worker", "--celery-hostname", f"{name}@%h", "--skip-serve-logs", "--without-mingle"]
+        )
+        self.workers.append(name)
+
+    def _wait_worker(self, name: str) -> None:
+        self._wait_log(name, f"{name}@")  # celery prints "<hostname> ready." once it consumes
+        self._wait_log(name, " ready.")
+
+    def add_worker(self, name: str, *, wait: bool = True) -> None:
+        """Start one more Celery worker (e.g. the replacement of a lost one), with its own new home."""
+        if name in self.procs:
+            raise ValueError(f"{name} exists already: give the new worker a new name")
+        self._spawn_worker(name)
+        if wait:
+            self._wait_worker(name)
+
+    def add_worker_soon(self, name: str) -> None:
+        """Ask for a new worker from another thread (e.g. one of a fake's): :meth:`run_dag` starts it. (A
+        process started from a short-lived thread would get SIGTERM when that thread ends: PR_SET_PDEATHSIG
+        follows the thread that forked.)"""
+        self._soon.append(name)
+
+    def kill_worker(self, name: str) -> list[int]:
+        """Lose ``name`` as a node or a pod is lost: SIGKILL to all its processes at once (the worker's
+        process group and each descendant's, the task processes included); returns their pids."""
+        proc = self.procs[name]
+        self.killed.add(name)
+        self.workers.remove(name)
+        pids = processes.kill_tree(proc.pid)
+        proc.wait(timeout=10)
+        return pids
+
+    def worker_connected_to(self, port: int) -> str | None:
+        """The worker one of whose processes holds a connection to ``port`` on 127.0.0.1 (a task talking
+        to the server there), or None."""
+        for name in self.workers:
+            if processes.connected(processes.tree(self.procs[name].pid), port):
+                return name
+        return None
 
     def stop(self) -> None:
-        """End every process (SIGTERM to its group, then SIGKILL after a bounded wait), then PostgreSQL."""
+        """End every process (SIGTERM to its group, then SIGKILL after a short wait: nothing here needs a
+        graceful shutdown), then PostgreSQL."""
         for proc in self.procs.values():
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 5
         for proc in self.procs.values():
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -178,9 +235,7 @@ class Cluster:
                 os.killpg(proc.pid, signal.SIGKILL)  # whatever the group still has (task children)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
-        if (self.pg_dir / "PG_VERSION").exists():
-            with contextlib.suppress(Exception):
-                self._pg(["pg_ctl", "-D", str(self.pg_dir), "-m", "immediate", "-w", "-t", "30", "stop"], timeout=40)
+        self.postgres.stop()
         with contextlib.suppress(Exception):
             self._tmp.cleanup()
 
@@ -192,40 +247,6 @@ class Cluster:
             shutil.copytree(DAGS, home / "dags", ignore=shutil.ignore_patterns("__pycache__"))
         self.homes[name] = home
         return home
-
-    def _pg(self, args: list[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
-        cmd = [str(postgres_bin() / args[0]), *args[1:]]
-        if self._pg_user:
-            cmd = ["runuser", "-u", self._pg_user, "--", *cmd]
-        return subprocess.run(cmd, capture_output=True, timeout=timeout, check=True, stdin=subprocess.DEVNULL)
-
-    def _start_postgres(self) -> None:
-        """initdb in a temporary directory; as root, PostgreSQL runs as the ``postgres`` user."""
-        self.pg_dir.mkdir()
-        if os.geteuid() == 0:
-            try:
-                user = pwd.getpwnam("postgres")
-            except KeyError as exc:
-                raise ClusterError("running as root needs the postgres user (Debian's postgresql package)") from exc
-            self._pg_user = "postgres"
-            os.chmod(self.base, 0o755)
-            os.chown(self.pg_dir, user.pw_uid, user.pw_gid)
-        try:
-            self._pg(["initdb", "-D", str(self.pg_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8"], timeout=120)
-            options = f"-p {self.pg_port} -k {self.pg_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-            log = self.pg_dir / "server.log"
-            self._pg(
-                ["pg_ctl", "-D", str(self.pg_dir), "-o", options, "-l", str(log), "-w", "-t", "60", "start"], timeout=90
-            )
-            self.logs["postgres"] = log
-            self._pg(
-                ["psql", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres", "-c", "CREATE DATABASE airflow"],
-                timeout=30,
-            )
-        except subprocess.CalledProcessError as exc:
-            raise ClusterError(
-                f"PostgreSQL: {' '.join(exc.cmd)} failed: {exc.stderr.decode(errors='replace')}"
-            ) from exc
 
     def _airflow_env(self, home: Path) -> dict[str, str]:
         return {
@@ -283,7 +304,7 @@ class Cluster:
     # ------------------------------------------------------------------ waiting
     def _check_alive(self) -> None:
         for name, proc in self.procs.items():
-            if proc.poll() is not None:
+            if proc.poll() is not None and name not in self.killed:
                 raise ClusterError(f"{name} exited with {proc.returncode}:\n{self.log_tail(name)}")
 
     def _wait(self, what: str, ready: Any) -> None:
@@ -334,27 +355,31 @@ class Cluster:
     # ------------------------------------------------------------------ running DAGs
     def run_dag(self, dag_id: str, conf: Mapping[str, Any], timeout: float) -> dict[str, Any]:
         """Trigger ``dag_id`` (once the dag-processor has parsed it) and wait for the run to end;
-        returns control.py's report: the run's state and each task instance."""
+        returns control.py's report: the run's state and each task instance. Workers asked for by
+        :meth:`add_worker_soon` meanwhile are started from here (this thread)."""
         home = self._home("control")
         (home / "tmp").mkdir(exist_ok=True)
         (home / "dags").mkdir(exist_ok=True)
         cmd = [str(VENV_BIN / "python"), str(CONTROL), dag_id, json.dumps(dict(conf)), str(timeout)]
-        try:
-            done = subprocess.run(
-                cmd,
-                cwd=home,
-                env=self._airflow_env(home),
-                capture_output=True,
-                timeout=timeout + 60,
-                stdin=subprocess.DEVNULL,
+        out, err = home / f"{dag_id}.out", home / f"{dag_id}.err"
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            control = subprocess.Popen(
+                cmd, cwd=home, env=self._airflow_env(home), stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL
             )
-        except subprocess.TimeoutExpired as exc:
-            raise ClusterError(f"control.py did not finish in {timeout + 60:.0f} s\n{self.all_logs()}") from exc
-        if done.returncode != 0:
+        deadline = time.monotonic() + timeout + 60
+        while control.poll() is None:
+            while self._soon:
+                self.add_worker(self._soon.pop(0), wait=False)
+            if time.monotonic() > deadline:
+                control.kill()
+                control.wait()
+                raise ClusterError(f"control.py did not finish in {timeout + 60:.0f} s\n{self.all_logs()}")
+            time.sleep(0.2)
+        if control.returncode != 0:
             raise ClusterError(
-                f"control.py exited {done.returncode}:\n{done.stderr.decode()[-4000:]}\n{self.all_logs()}"
+                f"control.py exited {control.returncode}:\n{err.read_text(errors='replace')[-4000:]}\n{self.all_logs()}"
             )
-        report: dict[str, Any] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+        report: dict[str, Any] = json.loads(out.read_text().strip().splitlines()[-1])
         return report
 
     def s3_objects(self, prefix: str) -> dict[str, str]:
@@ -379,6 +404,7 @@ class Cluster:
         objects: dict[str, str] = json.loads(done.stdout)
         return objects
 
-    def task_logs(self, worker: str) -> list[Path]:
-        """The task log files on a worker's own disk (``<home>/logs/dag_id=.../attempt=N.log``)."""
-        return sorted((self.homes[worker] / "logs").rglob("attempt=*.log"))
+    def task_logs(self, worker: str, dag_id: str = "*") -> list[Path]:
+        """The task log files on a worker's own disk (``<home>/logs/dag_id=.../attempt=N.log``), of every
+        DAG or of ``dag_id``."""
+        return sorted((self.homes[worker] / "logs").glob(f"dag_id={dag_id}/**/attempt=*.log"))
