@@ -1,5 +1,6 @@
-"""Importing a batch: validate items, send import requests of 20 concurrently, wait, collect each operation's state,
-and report: the shared records, report and results files of
+"""Importing a batch: validate items, send import requests of 20 concurrently (keeping each operation's id, in a
+journal a retry reconnects to), wait until this run's operations are final, collect their states exactly
+(:mod:`.tracking`: never an offset past 10,000), and report: the shared records, report and results files of
 :mod:`airflow_provider_commercetools.commercetools.results`."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from airflow_provider_commercetools.commercetools.checks import parse_json_strin
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
 from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.commercetools.imports.api import ImportApi
+from airflow_provider_commercetools.commercetools.imports.journal import Journal, NoJournal, fingerprint, matches
 from airflow_provider_commercetools.commercetools.imports.records import (
     FAILED,
     NOT_SENT,
@@ -23,6 +25,7 @@ from airflow_provider_commercetools.commercetools.imports.records import (
     PENDING,
     SKIPPED,
     TO_RESEND,
+    ImportFailedError,
     ImportReport,
     WaitPolicy,
     apply_operation,
@@ -35,6 +38,7 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     ImportResourceType,
     state_counts,
 )
+from airflow_provider_commercetools.commercetools.imports.tracking import OperationTracker, waiting_counts
 from airflow_provider_commercetools.commercetools.results.files import ResultFiles
 from airflow_provider_commercetools.commercetools.results.records import ItemResult, UnreadableItem, describe_error
 from airflow_provider_commercetools.commercetools.results.redaction import Redactor, check_redact_fields, scrub
@@ -97,6 +101,13 @@ class Importer:
         self._stop_reason = "an earlier import request failed"
         self.token_failures = TokenFailures()
         self.requests_sent = 0
+        self.tracker = OperationTracker(api, container_key, logger=self.log)
+        self.journal: Journal = NoJournal()
+        self._state: dict[str, Any] = {}
+        self._state_lock = threading.Lock()
+        #: import requests between two saves of the journal (every one for types that are not idempotent)
+        self.save_every = 50 if resource_type.idempotent else 1
+        self._unsaved = 0
 
     def stop(self) -> None:
         """Send no more import requests (those in flight finish)."""
@@ -168,13 +179,57 @@ class Importer:
 
     # -- sending -------------------------------------------------------------------------------
 
-    def send(self, prepared: list[PreparedItem]) -> list[ItemResult]:
-        """Send the resources in import requests of 20, ``max_workers`` at once; one record per item."""
-        batches = [
-            prepared[start : start + MAX_RESOURCES_PER_REQUEST]
-            for start in range(0, len(prepared), MAX_RESOURCES_PER_REQUEST)
-        ]
+    def start_journal(self, journal: Journal, prepared: list[PreparedItem], started: float) -> dict[int, str]:
+        """Load what an earlier try of this run saved (same container, type and items): the operation
+        ids it created, by item index. Items with one are not sent again."""
+        self.journal = journal
+        print_ = fingerprint(p.resource for p in prepared)
+        saved = journal.load()
+        if matches(saved, self.container_key, self.resource_type.name, print_):
+            assert saved is not None
+            self._state = saved
+            known = {int(index): str(operation_id) for index, operation_id in saved.get("ops") or []}
+            self.requests_sent = int(saved.get("requests") or 0)
+            self.log.info(
+                "Reconnecting to %d import operations an earlier try created (from the %s): not sent again",
+                len(known),
+                journal.name,
+            )
+            return known
+        self._state = {
+            "v": 1,
+            "container": self.container_key,
+            "type": self.resource_type.name,
+            "fingerprint": print_,
+            "started": started,
+            "requests": 0,
+            "ops": [],
+        }
+        return {}
+
+    def clear_journal(self) -> None:
+        try:
+            self.journal.clear()
+        except Exception as error:  # the results stand; a stale journal is only matched by the same items
+            self.log.warning("Could not clear the import journal (%s): %s", self.journal.name, type(error).__name__)
+
+    def send(self, prepared: list[PreparedItem], known: Mapping[int, str] | None = None) -> list[ItemResult]:
+        """Send the resources in import requests of 20, ``max_workers`` at once; one record per item.
+
+        Items whose operation an earlier try created (``known``) are not sent: their records take that id."""
+        known = known or {}
         records: list[ItemResult] = []
+        for item in prepared:
+            if item.index in known:
+                record = self._record(item, PENDING, note="sent by an earlier try of this run; not sent again")
+                record.operation_id = known[item.index]
+                record.state = PROCESSING
+                self.tracker.add(known[item.index])
+                records.append(record)
+        rest = [p for p in prepared if p.index not in known]
+        batches = [
+            rest[start : start + MAX_RESOURCES_PER_REQUEST] for start in range(0, len(rest), MAX_RESOURCES_PER_REQUEST)
+        ]
         if not batches:
             return records
         with ThreadPoolExecutor(
@@ -182,7 +237,27 @@ class Importer:
         ) as pool:
             for batch_records in pool.map(self._send_batch, batches):
                 records.extend(batch_records)
+        self._save_journal()
         return records
+
+    def _note_sent(self, records: list[ItemResult]) -> None:
+        """Journal the operations of one import request (saved every ``save_every`` requests)."""
+        with self._state_lock:
+            self._state.setdefault("ops", []).extend([r.index, r.operation_id] for r in records if r.operation_id)
+            self._state["requests"] = self.requests_sent
+            self._unsaved += 1
+            due = self._unsaved >= self.save_every
+        if due:
+            self._save_journal()
+
+    def _save_journal(self) -> None:
+        with self._state_lock:
+            self._unsaved = 0
+            state = {**self._state, "ops": list(self._state.get("ops") or [])}
+        try:
+            self.journal.save(state)
+        except Exception as error:  # the import goes on; only a retry could not reconnect
+            self.log.warning("Could not save the import journal (%s): %s", self.journal.name, type(error).__name__)
 
     def _send_batch(self, batch: list[PreparedItem]) -> list[ItemResult]:
         if self._stop.is_set():
@@ -211,9 +286,14 @@ class Importer:
             state = status.get("state")
             record.state = state if isinstance(state, str) else PROCESSING
             errors = status.get("errors")
-            record.errors = list(errors) if isinstance(errors, list) else []
-            record.status, record.error = classify(record.state, record.errors, [], NOT_WAITED)
+            if record.operation_id:
+                self.tracker.add(record.operation_id, record.state, errors if isinstance(errors, list) else ())
+                apply_operation(record, self.tracker.operations[record.operation_id], NOT_WAITED)
+            else:
+                record.errors = list(errors) if isinstance(errors, list) else []
+                record.status, record.error = classify(record.state, record.errors, [], NOT_WAITED)
             records.append(record)
+        self._note_sent(records)
         return records
 
     def _record(self, item: PreparedItem, status: str, **fields: Any) -> ItemResult:
@@ -229,46 +309,49 @@ class Importer:
         sleep: Callable[[float], Any] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> tuple[str, dict[str, int]]:
-        """Poll the container's summary until :meth:`WaitPolicy.decide` says why to stop (bounded by its timeout)."""
+        """Wait until this run's operations are final, or past their timeouts (:meth:`WaitPolicy.decide`).
+
+        Each round is a snapshot of :class:`~.tracking.OperationTracker` (exact state queries, never the
+        summary, which is eventually consistent); the summary is only logged, as a hint of progress.
+        """
         last_logged = clock()
         while True:
-            states = state_counts(self.api.summary(self.container_key).get("states"))
-            reason = policy.decide(states, started, clock())
+            conclusive = self.tracker.snapshot()
+            counts = waiting_counts(self.tracker)
+            reason = policy.decide(counts, started, clock(), conclusive=conclusive)
             if reason is not None:
-                return reason, states
+                if not conclusive:
+                    self.tracker.mark_unproven()
+                return reason, counts
             if clock() - last_logged >= 30:
                 last_logged = clock()
-                self.log.info("Import container %r: %s", self.container_key, _describe_states(states))
+                hint = state_counts(self.api.summary(self.container_key).get("states"))
+                self.log.info(
+                    "Import container %r: this run's operations still waiting: %s (container summary, a hint: %s)",
+                    self.container_key,
+                    _describe_states(counts) if conclusive else "some still processing",
+                    _describe_states(hint),
+                )
             remaining = started + policy.timeout - clock()
             sleep(max(min(policy.poll_interval, remaining), 0.0))
 
     def collect(self, records: list[ItemResult], reason: str) -> None:
-        """Give every sent record its operation's state, reading the container's operations once.
-
-        Records are matched by operation id; a record without one (after a deferral, which keeps no
-        ids) by its key: the newest operation of that key in the container.
-        """
-        waiting = [r for r in records if r.status == PENDING or (r.operation_id and r.status == FAILED and r.state)]
-        if not waiting:
-            return
-        by_id: dict[str, Mapping[str, Any]] = {}
-        by_key: dict[str, Mapping[str, Any]] = {}
-        for operation in self.api.read_operations(self.container_key, max_workers=self.max_workers):
-            operation_id = operation.get("id")
-            if isinstance(operation_id, str):
-                by_id[operation_id] = operation
-            key = operation.get("resourceKey")
-            if isinstance(key, str):
-                by_key[key] = operation  # oldest first: the newest wins
-        for record in waiting:
-            found = by_id.get(record.operation_id) if record.operation_id else None
-            if found is None and record.key is not None:
-                found = by_key.get(record.key)
-            if found is None:
-                if record.status == PENDING:
-                    record.note = "its import operation was not found in the container"
+        """Give every sent record its operation's state (matched by operation id, never by key)."""
+        self.tracker.settle()
+        for record in records:
+            if not record.operation_id or record.status not in (PENDING, FAILED):
                 continue
-            apply_operation(record, found, reason)
+            operation = self.tracker.operations.get(record.operation_id)
+            if operation is None:
+                continue
+            if record.operation_id in self.tracker.unproven:
+                record.status, record.error = PENDING, None
+                record.note = (
+                    "its import operation's state could not be proven when the wait ended "
+                    f"(GET import-operations/{record.operation_id} tells it)"
+                )
+                continue
+            apply_operation(record, operation, reason)
 
     # -- deferring and reporting ---------------------------------------------------------------
 
@@ -286,19 +369,41 @@ class Importer:
         }
 
     def restore(
-        self, prepared: list[PreparedItem], decided: list[ItemResult], carried: Mapping[str, Any]
+        self,
+        prepared: list[PreparedItem],
+        decided: list[ItemResult],
+        carried: Mapping[str, Any],
+        journal: Journal,
     ) -> list[ItemResult]:
-        """The records after a deferred wait, from what :meth:`carry` kept: the operations are then read by key."""
-        self.requests_sent = int(carried.get("requests") or 0)
+        """The records after a deferred wait: failures and unsent items from what :meth:`carry` kept, the
+        operation ids from the journal (so a duplicate key in one run is never matched to the wrong operation)."""
+        self.journal = journal
+        saved = journal.load()
+        print_ = fingerprint(p.resource for p in prepared)
+        if not matches(saved, self.container_key, self.resource_type.name, print_):
+            raise ImportJournalLostError(
+                f"the ids of the import operations this run created in container {self.container_key!r} are not "
+                f"in the {journal.name} any more: their results cannot be told apart from other runs'",
+                {"container_key": self.container_key},
+            )
+        assert saved is not None
+        known = {int(index): str(operation_id) for index, operation_id in saved.get("ops") or []}
+        self.requests_sent = int(carried.get("requests") or saved.get("requests") or 0)
         failed = {int(index): error for index, error in carried.get("failures") or []}
         unsent = set(carried.get("not_sent") or [])
         records = list(decided)
         for item in prepared:
-            if item.index in failed:
-                status, error = FAILED, failed[item.index]
+            if item.index in known:
+                record = self._record(item, PENDING)
+                record.operation_id = known[item.index]
+                self.tracker.add(known[item.index])
+            elif item.index in failed:
+                record = self._record(item, FAILED, error=failed[item.index])
+            elif item.index in unsent:
+                record = self._record(item, NOT_SENT)
             else:
-                status, error = (NOT_SENT if item.index in unsent else PENDING), None
-            records.append(self._record(item, status, error=error))
+                record = self._record(item, PENDING, note="no import operation of this run was recorded for it")
+            records.append(record)
         return records
 
     def report(
@@ -324,6 +429,10 @@ class Importer:
         failures_path = files.failures if files is not None else None
         summary.update(report.outputs(output, failures_path, with_results=False))
         return report, summary, report.where(output, failures_path)
+
+
+class ImportJournalLostError(ImportFailedError):
+    """The operation ids of a deferred run were lost: its results cannot be told apart from other runs'."""
 
 
 def _describe_states(states: Mapping[str, int]) -> str:

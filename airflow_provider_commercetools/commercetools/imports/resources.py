@@ -1,12 +1,15 @@
 """The Import API's resource types, processing states and limits, as data (from the API's spec).
 
-Sources, in the spec repository commercetools/commercetools-api-reference:
-``api-specs/importapi/types/common.raml`` (``ImportResourceType``, ``ProcessingState``),
-``api-specs/importapi/types/import-request.raml`` (one ``*ImportRequest`` per type, ``maxItems: 20``;
-``resources``, or ``patches`` for the two patch types), ``api-specs/importapi/types/import-summary.raml``
-(``OperationStates``) and ``api-specs/importapi/examples/import-summary.json`` (``canceled``). The
-types added to the API after that spec version (standalone prices, types, discount codes, product
-selections, business units; the ``partiallyImported`` state) follow docs.commercetools.com/api/import-export.
+Sources, in the spec repository commercetools/commercetools-api-reference (the folder is
+``api-specs/import/`` since 2024; it was ``api-specs/importapi/``): ``types/common.raml``
+(``ImportResourceType``, ``ProcessingState``), ``types/import-request.raml`` (one ``*ImportRequest`` per
+type, ``maxItems: 20``; ``resources``, or ``patches`` for the two patch types), ``types/import-summary.raml``
+(``OperationStates``), ``types/import-container.raml`` (key pattern; ``retentionPolicy``) and the
+request paths of ``api.raml``. ``product-tailoring`` (``types/product-tailoring-import.raml``,
+``examples/product-tailoring-import-request.json``) and ``variant`` (``types/variant-import.raml``,
+``/{projectKey}/variants/import-containers/{importContainerKey}``, Modular Catalog only) are the two
+newest types; the ``partiallyImported`` state and the container's ``retentionPolicy`` follow
+docs.commercetools.com/api/import-export (import-container, best-practices).
 """
 
 from __future__ import annotations
@@ -53,8 +56,11 @@ class ImportResourceType:
 
     :param idempotent: whether importing the same resource twice leaves the project as importing it
         once. Resources are keyed: a second import of a key is a second operation that updates the
-        same resource to the same data. Order patches are not: ``addDeliveries``, ``addReturnInfo``
-        and ``addParcelToDelivery`` add again, so a lost import request of patches is never re-sent.
+        same resource to the same data. Not so for orders, which the spec only lets the Import API
+        create ("OrderImport: to be created", types/order-import.raml; whether a second import of an
+        orderNumber fails or is ignored is not documented), nor for order patches
+        (``addDeliveries``, ``addReturnInfo`` and ``addParcelToDelivery`` add again): a lost import
+        request of those is never re-sent; its records say the outcome is unknown.
     """
 
     name: str
@@ -87,7 +93,7 @@ RESOURCE_TYPES: dict[str, ImportResourceType] = {
         ImportResourceType("customer", "customers"),
         ImportResourceType("discount-code", "discount-codes"),
         ImportResourceType("inventory", "inventories"),
-        ImportResourceType("order", "orders", key_path=("orderNumber",)),
+        ImportResourceType("order", "orders", key_path=("orderNumber",), idempotent=False),
         ImportResourceType("order-patch", "order-patches", "patches", ("orderNumber",), idempotent=False),
         ImportResourceType("price", "prices"),
         ImportResourceType("product", "products"),
@@ -99,6 +105,8 @@ RESOURCE_TYPES: dict[str, ImportResourceType] = {
         ImportResourceType("type", "types"),
         ImportResourceType("product-selection", "product-selections"),
         ImportResourceType("business-unit", "business-units"),
+        ImportResourceType("product-tailoring", "product-tailoring"),
+        ImportResourceType("variant", "variants"),
     )
 }
 _BY_SEGMENT = {t.segment: t for t in RESOURCE_TYPES.values()}
@@ -128,6 +136,31 @@ def check_container_key(value: Any, parameter: str = "container_key") -> str:
         f"{short(value)} is not an import container key.",
         "Use 2 to 256 letters, digits, '_' or '-' (e.g. 'catalogue-{{ ds_nodash }}').",
     )
+
+
+#: The container's time to live when this provider creates it (``TimeToLiveRetentionPolicy``: 1h to 30d).
+DEFAULT_CONTAINER_TTL = "30d"
+
+
+def check_ttl(value: Any, parameter: str = "container_ttl") -> str | None:
+    """A container ``timeToLive`` the API accepts (``<n>h`` or ``<n>d``, 1h to 30d), or None (72 h default)."""
+    if value is None:
+        return None
+    text = value.strip() if isinstance(value, str) else ""
+    number, unit = text[:-1], text[-1:]
+    hours = int(number) * (24 if unit == "d" else 1) if number.isdigit() and unit in ("h", "d") else 0
+    if 1 <= hours <= 30 * 24:
+        return text
+    raise ConfigurationError(
+        parameter,
+        f"{short(value)} is not an import container time to live.",
+        "Use hours or days from '1h' to '30d' (e.g. '30d'), or None for the API's default of 72 hours.",
+    )
+
+
+def retention_policy(ttl: str | None) -> dict[str, Any] | None:
+    """The ``retentionPolicy`` of an ImportContainerDraft for ``ttl`` (None: no policy, 72 h)."""
+    return None if ttl is None else {"strategy": "ttl", "config": {"timeToLive": ttl}}
 
 
 def container_key_for(*parts: str) -> str:

@@ -1,0 +1,239 @@
+"""This run's ImportOperations, tracked by the ids the ImportResponses gave: exact states without reading
+the whole container, and never an ``offset`` past 10,000.
+
+The Import API answers every import request with one ``operationId`` per resource; the tracker keeps
+them and learns each one's state from three kinds of reads:
+
+- **by id** (``import-operations/{id}``), when at most ``by_id_limit`` operations are still open;
+- **the waiting states** (``processing``, ``unresolved``, ``waitForMasterVariant``), one state-filtered
+  query each (``limit=500``, no offset), read in the order ``processing``, ``unresolved``,
+  ``waitForMasterVariant``, ``processing``: an operation that moves back to ``processing`` while the
+  others are read is met by the last query. The snapshot is *conclusive* only when each query's
+  ``total`` fits its one page: the operations of this run in none of them are final. A longer list
+  (an offset would be needed, and pages over ties in ``createdAt`` are not stable between queries:
+  the spec promises no order for equal sort values) makes the round inconclusive: keep waiting;
+- **the failed states** (``validationFailed``, ``rejected``, ``canceled``, ``partiallyImported``), once
+  the wait ends: final states only grow, so the ids seen over several passes (newest first, then
+  oldest first) are united until as many distinct operations were seen as the query's ``total``;
+  every offset stays at most 10,000 (10,500 operations per state and direction). An operation of this
+  run that is final and in no failed list is ``imported``.
+
+What cannot be proven (a failed list longer than 21,000 operations, a snapshot never conclusive before
+the timeout) is read by id when at most ``fallback_limit`` operations are concerned, else left
+``pending`` with a note saying so: never guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from airflow_provider_commercetools.commercetools.imports.api import MAX_OFFSET, OPERATIONS_PAGE_SIZE, ImportApi
+from airflow_provider_commercetools.commercetools.imports.resources import (
+    CANCELED,
+    FINAL_STATES,
+    IMPORTED,
+    PARTIALLY_IMPORTED,
+    PROCESSING,
+    REJECTED,
+    UNRESOLVED,
+    VALIDATION_FAILED,
+    WAIT_FOR_MASTER_VARIANT,
+)
+
+log = logging.getLogger(__name__)
+
+#: The waiting states, in the order a snapshot reads them (processing twice: see the module's text).
+SNAPSHOT_ORDER = (PROCESSING, UNRESOLVED, WAIT_FOR_MASTER_VARIANT, PROCESSING)
+WAITING_STATES = (PROCESSING, UNRESOLVED, WAIT_FOR_MASTER_VARIANT)
+FAILED_LISTS = (VALIDATION_FAILED, REJECTED, CANCELED, PARTIALLY_IMPORTED)
+#: Open operations read one by one instead of by state (cheaper than the 4 snapshot queries and exact).
+BY_ID_LIMIT = 20
+#: Operations read one by one when the lists cannot prove their state.
+FALLBACK_LIMIT = 1000
+#: Passes over one failed list (newest first) before one pass oldest first.
+PASSES = 3
+
+
+class OperationTracker:
+    """The states of this run's operations in one container, learnt exactly (see the module's text).
+
+    :param api: the Import API.
+    :param container_key: the container the operations are in.
+    """
+
+    def __init__(
+        self,
+        api: ImportApi,
+        container_key: str,
+        *,
+        by_id_limit: int = BY_ID_LIMIT,
+        fallback_limit: int = FALLBACK_LIMIT,
+        page_size: int = OPERATIONS_PAGE_SIZE,
+        logger: logging.Logger | Any = None,
+    ) -> None:
+        self.api = api
+        self.container_key = container_key
+        self.by_id_limit = by_id_limit
+        self.fallback_limit = fallback_limit
+        self.page_size = page_size
+        self.log = logger or log
+        #: operation id -> the operation as last seen (at least ``{"id", "state"}``)
+        self.operations: dict[str, dict[str, Any]] = {}
+        #: ids whose state is final (it never changes again)
+        self.final: set[str] = set()
+        #: ids whose state could not be proven when the wait ended
+        self.unproven: set[str] = set()
+        #: every id seen per failed state (any run's: to compare with the query's total)
+        self._failed_seen: dict[str, set[str]] = {state: set() for state in FAILED_LISTS}
+        self.reads = 0
+
+    # -- what the run created ------------------------------------------------------------------
+
+    def add(self, operation_id: str, state: str | None = None, errors: Iterable[Any] = ()) -> None:
+        """An operation of this run, with the state its ImportOperationStatus gave."""
+        operation: dict[str, Any] = {"id": operation_id, "state": state or PROCESSING}
+        errors = list(errors)
+        if errors:
+            operation["errors"] = errors
+        self._see(operation)
+
+    def open_ids(self) -> list[str]:
+        return [i for i in self.operations if i not in self.final]
+
+    def counts(self) -> dict[str, int]:
+        """This run's operations per state as last seen."""
+        counts: dict[str, int] = {}
+        for operation in self.operations.values():
+            state = str(operation.get("state"))
+            counts[state] = counts.get(state, 0) + 1
+        return counts
+
+    def _see(self, operation: Mapping[str, Any]) -> None:
+        operation_id = operation.get("id")
+        if not isinstance(operation_id, str):
+            return
+        if operation_id in self.final and operation_id in self.operations:
+            return  # a final state never changes
+        self.operations[operation_id] = dict(operation)
+        if operation.get("state") in FINAL_STATES:
+            self.final.add(operation_id)
+            self.unproven.discard(operation_id)
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def snapshot(self) -> bool:
+        """One look at the open operations; True when it proves each one's state (or that it is final).
+
+        After a conclusive snapshot, an open operation that was seen in no waiting state is final:
+        :meth:`settle` tells imported from failed.
+        """
+        open_ids = self.open_ids()
+        if not open_ids:
+            return True
+        if len(open_ids) <= self.by_id_limit:
+            self._read_by_id(open_ids)
+            return True
+        seen: set[str] = set()
+        conclusive = True
+        for state in SNAPSHOT_ORDER:
+            operations, total = self.api.operations_page(self.container_key, state=state, limit=self.page_size)
+            self.reads += 1
+            for operation in operations:
+                if operation.get("id") in self.operations:
+                    self._see(operation)
+                    seen.add(str(operation["id"]))
+            if total > len(operations):
+                conclusive = False
+                if state == PROCESSING:
+                    break  # still processing: the other lists can wait for the next round
+        if conclusive:
+            for operation_id in open_ids:
+                if operation_id not in seen:
+                    self.operations[operation_id]["state"] = _FINAL_UNKNOWN
+        return conclusive
+
+    def settle(self) -> None:
+        """After the wait: the state of every operation that is final but not yet known (imported or failed)."""
+        candidates = [i for i, o in self.operations.items() if o.get("state") == _FINAL_UNKNOWN]
+        if not candidates:
+            return
+        if len(candidates) <= self.by_id_limit:
+            self._read_by_id(candidates)
+            return
+        complete = all(self._read_failed(state) for state in FAILED_LISTS)
+        left = [i for i in candidates if i not in self.final]
+        if complete:
+            for operation_id in left:
+                self.operations[operation_id]["state"] = IMPORTED
+                self.final.add(operation_id)
+            return
+        if len(left) <= self.fallback_limit:
+            self._read_by_id(left)
+            return
+        self.log.warning(
+            "The failed operations of import container %r are more than the Import API lets a query page "
+            "through (offset <= %d): %d operations of this run stay pending, their state unproven",
+            self.container_key,
+            MAX_OFFSET,
+            len(left),
+        )
+        self.unproven.update(left)
+
+    def mark_unproven(self) -> None:
+        """The wait ended without a conclusive snapshot: what was not seen stays unproven (not guessed)."""
+        for operation_id in self.open_ids():
+            if self.operations[operation_id].get("state") == _FINAL_UNKNOWN:
+                continue
+            self.unproven.add(operation_id)
+
+    def _read_by_id(self, ids: list[str]) -> None:
+        for operation_id in ids:
+            operation = self.api.operation(operation_id)
+            self.reads += 1
+            if operation is None:
+                self.unproven.add(operation_id)  # deleted (48 h after creation) or never existed
+                continue
+            self._see({**operation, "id": operation_id})
+
+    def _read_failed(self, state: str) -> bool:
+        """Read the operations in the failed ``state`` until every one of them was seen; False if impossible."""
+        seen = self._failed_seen[state]
+        for order in ("desc",) * PASSES + ("asc",):
+            total = self._pass(state, order, seen)
+            if len(seen) >= total:
+                return True
+        return False
+
+    def _pass(self, state: str, order: str, seen: set[str]) -> int:
+        offset, total = 0, 0
+        while offset <= MAX_OFFSET:
+            operations, total = self.api.operations_page(
+                self.container_key, state=state, offset=offset, order=order, limit=self.page_size
+            )
+            self.reads += 1
+            for operation in operations:
+                operation_id = operation.get("id")
+                if isinstance(operation_id, str):
+                    seen.add(operation_id)
+                    if operation_id in self.operations:
+                        self._see(operation)
+            offset += self.page_size
+            if len(operations) < self.page_size or offset >= total or len(seen) >= total:
+                break
+        return total
+
+
+#: The state of an open operation a conclusive snapshot found in no waiting state: final, not yet read.
+_FINAL_UNKNOWN = "final (not yet read)"
+
+
+def waiting_counts(tracker: OperationTracker) -> dict[str, int]:
+    """This run's operations per waiting state (and not yet proven final ones under ``unknown``)."""
+    counts = dict.fromkeys(WAITING_STATES, 0)
+    for operation_id in tracker.open_ids():
+        state = tracker.operations[operation_id].get("state")
+        if state in counts:
+            counts[str(state)] += 1
+    return counts
