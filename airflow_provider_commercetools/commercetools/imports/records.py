@@ -177,14 +177,16 @@ def classify(
 
 
 def _master_variant_message(item: Any) -> str:
-    """Which master variant a variant waits for: its product's key, from the item when it names it."""
+    """Which master variant is missing: the product the item names (a variant), or the item's own key (a product)."""
     product = item.get("product") if isinstance(item, Mapping) else None
     key = product.get("key") if isinstance(product, Mapping) else None
+    if key is None and isinstance(item, Mapping):
+        key = item.get("key")
     who = f"product {one_line(str(key))!r}" if key else "its product"
     return (
-        f"waits for the master variant of {who}: import that product's master variant (a ProductVariantImport "
-        "with isMasterVariant: true, or the ProductDraftImport's masterVariant); commercetools then imports "
-        "this one by itself, without sending it again"
+        f"waitForMasterVariant: {who} has no master variant yet; import it (a ProductVariantImport for that "
+        "product with isMasterVariant: true, or a ProductDraftImport with its masterVariant): commercetools then "
+        "finishes this operation by itself, without it being sent again"
     )
 
 

@@ -14,6 +14,7 @@ docs.commercetools.com/api/import-export (import-container, best-practices).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -105,7 +106,7 @@ RESOURCE_TYPES: dict[str, ImportResourceType] = {
         ImportResourceType("type", "types"),
         ImportResourceType("product-selection", "product-selections"),
         ImportResourceType("business-unit", "business-units"),
-        ImportResourceType("product-tailoring", "product-tailoring"),
+        ImportResourceType("product-tailoring", "product-tailorings"),
         ImportResourceType("variant", "variants"),
     )
 }
@@ -164,12 +165,16 @@ def retention_policy(ttl: str | None) -> dict[str, Any] | None:
 
 
 def container_key_for(*parts: str) -> str:
-    """A valid container key made of ``parts`` (other characters become ``-``), at most 256 long."""
+    """A valid container key made of ``parts`` (other characters become ``-``), at most 256 long: a longer
+    one keeps its first 243 characters and a hash of the whole (so two long keys stay apart)."""
     text = "-".join(p for p in parts if p)
     cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "-" for c in text).strip("-")
     while "--" in cleaned:
         cleaned = cleaned.replace("--", "-")
-    return (cleaned or "airflow-import")[:256]
+    cleaned = cleaned or "airflow-import"
+    if len(cleaned) <= 256:
+        return cleaned
+    return cleaned[:243] + "-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 def state_counts(states: Mapping[str, Any] | None) -> dict[str, int]:

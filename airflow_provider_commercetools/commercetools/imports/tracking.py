@@ -5,13 +5,15 @@ The Import API answers every import request with one ``operationId`` per resourc
 them and learns each one's state from three kinds of reads:
 
 - **by id** (``import-operations/{id}``), when at most ``by_id_limit`` operations are still open;
-- **the waiting states** (``processing``, ``unresolved``, ``waitForMasterVariant``), one state-filtered
-  query each (``limit=500``, no offset), read in the order ``processing``, ``unresolved``,
-  ``waitForMasterVariant``, ``processing``: an operation that moves back to ``processing`` while the
-  others are read is met by the last query. The snapshot is *conclusive* only when each query's
-  ``total`` fits its one page: the operations of this run in none of them are final. A longer list
-  (an offset would be needed, and pages over ties in ``createdAt`` are not stable between queries:
-  the spec promises no order for equal sort values) makes the round inconclusive: keep waiting;
+- **the waiting states** (``processing``, ``unresolved``, ``waitForMasterVariant``), state-filtered
+  queries read in the order ``processing``, ``unresolved``, ``waitForMasterVariant``, ``processing``
+  (an operation that moves back to ``processing`` while the others are read is met by the last
+  query). ``processing`` is read in one page: more than 500 processing means keep waiting. The two
+  others are paged (offset at most 10,000); a pass counts only if it saw as many distinct operations
+  as its ``total``, unchanged on every page (pages over ties in ``createdAt`` are not stable between
+  queries: the spec promises no order for equal sort values; a pass that lost one is read again, up
+  to :data:`PASSES` times). When every list was read whole, the snapshot is *conclusive*: the
+  operations of this run in none of them are final. Otherwise keep waiting;
 - **the failed states** (``validationFailed``, ``rejected``, ``canceled``, ``partiallyImported``), once
   the wait ends: final states only grow, so the ids seen over several passes (newest first, then
   oldest first) are united until as many distinct operations were seen as the query's ``total``;
@@ -138,21 +140,54 @@ class OperationTracker:
         seen: set[str] = set()
         conclusive = True
         for state in SNAPSHOT_ORDER:
-            operations, total = self.api.operations_page(self.container_key, state=state, limit=self.page_size)
-            self.reads += 1
-            for operation in operations:
-                if operation.get("id") in self.operations:
-                    self._see(operation)
-                    seen.add(str(operation["id"]))
-            if total > len(operations):
+            if state == PROCESSING:
+                operations, total = self.api.operations_page(self.container_key, state=state, limit=self.page_size)
+                self.reads += 1
+                seen.update(self._mine(operations))
+                if total > len(operations):
+                    return False  # still processing: the other lists can wait for the next round
+            elif not self._read_waiting(state, seen):
                 conclusive = False
-                if state == PROCESSING:
-                    break  # still processing: the other lists can wait for the next round
         if conclusive:
             for operation_id in open_ids:
                 if operation_id not in seen:
                     self.operations[operation_id]["state"] = _FINAL_UNKNOWN
         return conclusive
+
+    def _mine(self, operations: list[dict[str, Any]]) -> list[str]:
+        """Note the operations of this run among ``operations``; their ids."""
+        mine = []
+        for operation in operations:
+            operation_id = operation.get("id")
+            if isinstance(operation_id, str) and operation_id in self.operations:
+                self._see(operation)
+                mine.append(operation_id)
+        return mine
+
+    def _read_waiting(self, state: str, seen: set[str]) -> bool:
+        """Every operation in the waiting ``state``, page by page: True when one pass saw as many distinct
+        operations as its ``total`` (the same on every page). The ids of this run met go into ``seen``
+        (from every pass: one that left the state since only makes the run wait one more round)."""
+        for _attempt in range(PASSES):
+            ids: set[str] = set()
+            totals: set[int] = set()
+            offset = 0
+            while offset <= MAX_OFFSET:
+                operations, total = self.api.operations_page(
+                    self.container_key, state=state, offset=offset, limit=self.page_size
+                )
+                self.reads += 1
+                totals.add(total)
+                ids.update(str(o.get("id")) for o in operations)
+                seen.update(self._mine(operations))
+                offset += self.page_size
+                if len(operations) < self.page_size or offset >= total:
+                    break
+            if len(totals) == 1 and len(ids) >= totals.pop():
+                return True
+            if max(totals, default=0) > MAX_OFFSET + self.page_size:
+                return False  # longer than a query can page through: not provable this round
+        return False
 
     def settle(self) -> None:
         """After the wait: the state of every operation that is final but not yet known (imported or failed)."""

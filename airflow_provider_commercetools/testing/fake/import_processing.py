@@ -61,7 +61,8 @@ class ImportProcessing:
         due_before = now - self.processing_delay
         for operation_id, operation in list(self._processing.items()):
             reads = self._reads.get(operation.container, 0) - operation.read_mark
-            if operation.created > due_before or reads <= self.reads_before_processing:
+            held = self.reads_before_processing > 0 and reads <= self.reads_before_processing
+            if operation.created > due_before or held:  # 0 reads to hold: a read by id processes too
                 continue
             del self._processing[operation_id]
             # the state began when the operation was due, not at this (lazy) read, unless reads held it
