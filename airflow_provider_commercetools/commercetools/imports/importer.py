@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.checks import parse_json_string, short
-from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError
+from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError, ForbiddenError
 from airflow_provider_commercetools.commercetools.files import read_json_lines
 from airflow_provider_commercetools.commercetools.imports.api import ImportApi
 from airflow_provider_commercetools.commercetools.imports.journal import Journal, NoJournal, fingerprint, matches
@@ -36,6 +36,7 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     MAX_RESOURCES_PER_REQUEST,
     PROCESSING,
     ImportResourceType,
+    request_scope,
     state_counts,
 )
 from airflow_provider_commercetools.commercetools.imports.tracking import OperationTracker, waiting_counts
@@ -265,6 +266,12 @@ class Importer:
         try:
             statuses = self.api.send(self.resource_type, self.container_key, [p.resource for p in batch])
         except CommercetoolsError as error:
+            if isinstance(error, ForbiddenError):
+                scope = request_scope(self.resource_type)
+                error = error.with_hint(
+                    f"An import request of {self.resource_type.name} resources needs the scope {scope} (or "
+                    "manage_project) besides manage_import_containers: add it to the API client and the connection"
+                )
             reason = self.token_failures.failed(error, stop_anyway=self.stop_on_failure)
             if reason:  # whatever on_error says: every other request would fail the same way
                 self._stop_reason = reason

@@ -112,6 +112,23 @@ RESOURCE_TYPES: dict[str, ImportResourceType] = {
 }
 _BY_SEGMENT = {t.segment: t for t in RESOURCE_TYPES.values()}
 
+#: The scope an import request of each type needs (``api.raml``: the ``secured_by_*`` trait of its POST;
+#: ``manage_project`` grants them all); the rest need ``manage_products``.
+REQUEST_SCOPES: dict[str, str] = {
+    "business-unit": "manage_business_units",
+    "customer": "manage_customers",
+    "discount-code": "manage_discount_codes",
+    "order": "manage_orders",
+    "order-patch": "manage_orders",
+    "product-selection": "manage_product_selections",
+    "standalone-price": "manage_standalone_prices",
+    "type": "manage_types",
+}
+
+
+def request_scope(resource_type: ImportResourceType) -> str:
+    return REQUEST_SCOPES.get(resource_type.name, "manage_products")
+
 
 def get_resource_type(value: Any, parameter: str = "resource_type") -> ImportResourceType:
     """The resource type named by its ``ImportResourceType`` (``product``) or path segment (``products``)."""
