@@ -17,7 +17,8 @@ from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperat
 from airflow_provider_commercetools.commercetools.checks import check_choice, check_conn_id, check_count, is_static
 from airflow_provider_commercetools.commercetools.files import check_location
 from airflow_provider_commercetools.commercetools.imports.api import ImportApi
-from airflow_provider_commercetools.commercetools.imports.importer import Importer, PreparedItem, load_items
+from airflow_provider_commercetools.commercetools.imports.importer import Importer
+from airflow_provider_commercetools.commercetools.imports.items import PreparedItem, load_items
 from airflow_provider_commercetools.commercetools.imports.journal import journal_for
 from airflow_provider_commercetools.commercetools.imports.records import NOT_WAITED, ImportFailedError, WaitPolicy
 from airflow_provider_commercetools.commercetools.imports.resources import (

@@ -10,27 +10,22 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.checks import parse_json_string, short
-from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ConfigurationError, ForbiddenError
-from airflow_provider_commercetools.commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ForbiddenError
 from airflow_provider_commercetools.commercetools.imports.api import ImportApi
+from airflow_provider_commercetools.commercetools.imports.items import PreparedItem, prepare_items
 from airflow_provider_commercetools.commercetools.imports.journal import Journal, NoJournal, fingerprint, matches
 from airflow_provider_commercetools.commercetools.imports.records import (
     FAILED,
     NOT_SENT,
     NOT_WAITED,
     PENDING,
-    SKIPPED,
-    TO_RESEND,
     ImportFailedError,
     ImportReport,
     WaitPolicy,
     apply_operation,
     classify,
-    is_import_record,
 )
 from airflow_provider_commercetools.commercetools.imports.resources import (
     MAX_RESOURCES_PER_REQUEST,
@@ -41,33 +36,12 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
 )
 from airflow_provider_commercetools.commercetools.imports.tracking import OperationTracker, waiting_counts
 from airflow_provider_commercetools.commercetools.results.files import ResultFiles
-from airflow_provider_commercetools.commercetools.results.records import ItemResult, UnreadableItem, describe_error
+from airflow_provider_commercetools.commercetools.results.records import ItemResult, describe_error
 from airflow_provider_commercetools.commercetools.results.redaction import Redactor, check_redact_fields, scrub
 from airflow_provider_commercetools.commercetools.results.report import Report
-from airflow_provider_commercetools.commercetools.writing.items import ItemsFile, items_source
 from airflow_provider_commercetools.commercetools.writing.sending import TokenFailures
 
 log = logging.getLogger(__name__)
-
-
-def load_items(value: Any) -> tuple[list[Any], bool]:
-    """The rendered ``items`` as the publisher takes them (a list, a JSON Lines file, a subscriber's
-    result, an earlier run's summary), read; and whether they came from a file."""
-    source = items_source(parse_json_string("items", value))
-    if source is None:
-        raise ConfigurationError("items", "is None.", "Give the resources to import: a list or a JSON Lines file.")
-    if isinstance(source, ItemsFile):
-        return list(read_json_lines("items", source.location, on_bad_line=UnreadableItem)), True
-    return source, False
-
-
-@dataclass(frozen=True)
-class PreparedItem:
-    """An item that is a valid import resource, with its key, ready to be sent."""
-
-    index: int
-    resource: dict[str, Any]
-    key: str
 
 
 class Importer:
@@ -117,66 +91,8 @@ class Importer:
     # -- items ---------------------------------------------------------------------------------
 
     def prepare(self, items: Iterable[Any], *, strict: bool) -> tuple[list[PreparedItem], list[ItemResult]]:
-        """Split items into resources to send and records already decided (skipped, invalid).
-
-        A record of an earlier run is sent again with its item when it failed, was pending or not sent,
-        and skipped when it succeeded. With ``strict`` an invalid item raises (nothing is sent).
-        """
-        prepared: list[PreparedItem] = []
-        decided: list[ItemResult] = []
-        invalid: list[ConfigurationError] = []
-        for index, raw in enumerate(items):
-            item = raw
-            if is_import_record(raw):
-                if raw["status"] not in TO_RESEND:
-                    decided.append(
-                        ItemResult(
-                            index,
-                            SKIPPED,
-                            str(raw.get("request", "")),
-                            key=raw.get("key"),
-                            state=raw.get("state"),
-                            note="imported in an earlier run; not sent again",
-                        )
-                    )
-                    continue
-                item = raw.get("item")
-            try:
-                if item is not raw:  # an earlier run's record: its item may have had secrets redacted
-                    self.redactor.check_item(f"items[{index}]", item)
-                prepared.append(self._check(index, item))
-            except ConfigurationError as error:
-                invalid.append(error)
-                original = item.text if isinstance(item, UnreadableItem) else item
-                decided.append(ItemResult(index, FAILED, self.request, error=describe_error(error), item=original))
-        if invalid and strict:
-            first = invalid[0]
-            raise ConfigurationError(
-                first.parameter,
-                f"{first.problem} ({len(invalid)} of {len(prepared) + len(decided)} items are invalid; "
-                "nothing was sent.)",
-                first.fix or "Fix the items, or set on_error='continue' or 'skip' to import the valid ones.",
-            )
-        return prepared, decided
-
-    def _check(self, index: int, item: Any) -> PreparedItem:
-        if isinstance(item, UnreadableItem):  # a line of the items file that is not JSON
-            raise ConfigurationError(f"items[{index}]", item.problem, "Fix or remove that line.")
-        if not isinstance(item, Mapping):
-            raise ConfigurationError(
-                f"items[{index}]",
-                f"is not an import resource (a JSON object): {type(item).__name__} {short(item)}.",
-                f"Give {self.resource_type.name} import resources, e.g. {{'key': ..., ...}}.",
-            )
-        key = self.resource_type.key_of(item)
-        if key is None:
-            raise ConfigurationError(
-                f"items[{index}]",
-                f"has no {self.resource_type.describe_key()!r}: {short(item)}.",
-                f"Every {self.resource_type.name} import resource is identified by its "
-                f"{self.resource_type.describe_key()!r}.",
-            )
-        return PreparedItem(index, dict(item), key)
+        """Split items into resources to send and records already decided (:func:`.items.prepare_items`)."""
+        return prepare_items(items, self.resource_type, self.redactor, self.request, strict=strict)
 
     # -- sending -------------------------------------------------------------------------------
 
