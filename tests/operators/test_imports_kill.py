@@ -36,7 +36,7 @@ def test_a_retry_after_a_killed_worker_reconnects_to_its_operations_and_sends_no
     imports.processing_delay = 3600.0  # nothing is processed while the first try waits: it is killed waiting
     items = tmp_path / "categories.jsonl"
     with write_json_lines("items", str(items)) as writer:
-        writer.write_many(category(i) for i in range(ITEMS))
+        writer.write_many([category(i) for i in range(ITEMS)])
     output = tmp_path / "results.jsonl"
     journal = Path(str(output) + ".state.json")
     arguments = {"items_file": str(items), "output_path": str(output), "container": "killed"}

@@ -13,7 +13,10 @@ them and learns each one's state from three kinds of reads:
   as its ``total``, unchanged on every page (pages over ties in ``createdAt`` are not stable between
   queries: the spec promises no order for equal sort values; a pass that lost one is read again, up
   to :data:`PASSES` times). When every list was read whole, the snapshot is *conclusive*: the
-  operations of this run in none of them are final. Otherwise keep waiting;
+  operations of this run in none of them are final. When one was not, the operations of this run
+  seen in none of the passes are read by id (at most ``fallback_limit``; more: keep waiting). While
+  nothing is processing and a list's ``total`` has not changed since the last conclusive snapshot,
+  its first page stands for it (operations enter it only through ``processing``);
 - **the failed states** (``validationFailed``, ``rejected``, ``canceled``, ``partiallyImported``), once
   the wait ends: final states only grow, so the ids seen over several passes (newest first, then
   oldest first) are united until as many distinct operations were seen as the query's ``total``;
@@ -89,6 +92,8 @@ class OperationTracker:
         self.unproven: set[str] = set()
         #: every id seen per failed state (any run's: to compare with the query's total)
         self._failed_seen: dict[str, set[str]] = {state: set() for state in FAILED_LISTS}
+        #: the totals of the waiting lists at the last conclusive snapshot with nothing processing
+        self._last: dict[str, int] = {}
         self.reads = 0
 
     # -- what the run created ------------------------------------------------------------------
@@ -138,21 +143,49 @@ class OperationTracker:
             self._read_by_id(open_ids)
             return True
         seen: set[str] = set()
-        conclusive = True
-        for state in SNAPSHOT_ORDER:
+        whole = True
+        totals: dict[str, int] = {}
+        for step, state in enumerate(SNAPSHOT_ORDER):
             if state == PROCESSING:
                 operations, total = self.api.operations_page(self.container_key, state=state, limit=self.page_size)
                 self.reads += 1
                 seen.update(self._mine(operations))
                 if total > len(operations):
                     return False  # still processing: the other lists can wait for the next round
-            elif not self._read_waiting(state, seen):
-                conclusive = False
-        if conclusive:
-            for operation_id in open_ids:
-                if operation_id not in seen:
-                    self.operations[operation_id]["state"] = _FINAL_UNKNOWN
-        return conclusive
+                totals[f"{state}{step}"] = total
+            elif self._unchanged(state, seen, totals):
+                continue
+            elif not self._read_waiting(state, seen, totals):
+                whole = False
+        absent = [i for i in open_ids if i not in seen]
+        if not whole:
+            # a list was not read whole (ties moved between pages): what is absent is read by id, or unknown
+            if len(absent) > self.fallback_limit:
+                self._last = {}
+                return False
+            self._read_by_id(absent)
+            absent = []
+        for operation_id in absent:
+            self.operations[operation_id]["state"] = _FINAL_UNKNOWN
+        no_processing = totals.get(f"{PROCESSING}0") == 0 and totals.get(f"{PROCESSING}3") == 0
+        self._last = {s: totals[s] for s in WAITING_STATES[1:] if s in totals} if no_processing else {}
+        return True
+
+    def _unchanged(self, state: str, seen: set[str], totals: dict[str, int]) -> bool:
+        """Whether the waiting ``state`` holds what the last conclusive snapshot saw: nothing processing
+        then and now, and its ``total`` the same (an operation leaves it, never enters without processing
+        first). Then this run's operations last seen in it still are: one request instead of the pages."""
+        last = self._last.get(state)
+        if last is None or totals.get(f"{PROCESSING}0") != 0:
+            return False
+        operations, total = self.api.operations_page(self.container_key, state=state, limit=self.page_size)
+        self.reads += 1
+        seen.update(self._mine(operations))
+        if total != last:
+            return False
+        totals[state] = total
+        seen.update(i for i in self.open_ids() if self.operations[i].get("state") == state)
+        return True
 
     def _mine(self, operations: list[dict[str, Any]]) -> list[str]:
         """Note the operations of this run among ``operations``; their ids."""
@@ -164,7 +197,7 @@ class OperationTracker:
                 mine.append(operation_id)
         return mine
 
-    def _read_waiting(self, state: str, seen: set[str]) -> bool:
+    def _read_waiting(self, state: str, seen: set[str], last_totals: dict[str, int]) -> bool:
         """Every operation in the waiting ``state``, page by page: True when one pass saw as many distinct
         operations as its ``total`` (the same on every page). The ids of this run met go into ``seen``
         (from every pass: one that left the state since only makes the run wait one more round)."""
@@ -183,7 +216,8 @@ class OperationTracker:
                 offset += self.page_size
                 if len(operations) < self.page_size or offset >= total:
                     break
-            if len(totals) == 1 and len(ids) >= totals.pop():
+            if len(totals) == 1 and len(ids) >= next(iter(totals)):
+                last_totals[state] = next(iter(totals))
                 return True
             if max(totals, default=0) > MAX_OFFSET + self.page_size:
                 return False  # longer than a query can page through: not provable this round
