@@ -225,3 +225,23 @@ def test_operations_still_processing_at_the_timeout_are_pending_and_fail_the_tas
     assert [(f["status"], f["state"], f["item"]) for f in failures] == [
         ("pending", "processing", category(i)) for i in range(3)
     ]
+
+
+def test_a_duplicate_key_is_reported_the_same_deferred_or_not(commercetools_import_api, run_dag, tmp_path):
+    """Probe finding: with deferrable=True, an item that failed validation was reported imported when another
+    item of the run had its key (records were matched by key after the deferral). Now by operation id."""
+    items = [category(1), {"key": "category-1", "slug": {"en": "category-1"}}, category(2)]  # the 2nd: no name
+    source = tmp_path / "items.jsonl"
+    with write_json_lines("items", str(source)) as writer:
+        writer.write_many(items)
+    output = tmp_path / "dupes" / "results.jsonl"
+
+    dag_run = run_dag("import_resend_dag", run_conf={"source": str(source), "output": str(output), "container": "dup"})
+
+    assert dag_run.state == "failed"  # on_error="continue": one resource failed
+    for path in (output, Path(str(output) + ".deferred.jsonl")):
+        assert [(r["status"], r["state"]) for r in lines(path)] == [
+            ("succeeded", "imported"),
+            ("failed", "validationFailed"),
+            ("succeeded", "imported"),
+        ], path
