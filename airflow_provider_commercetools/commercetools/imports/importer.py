@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ForbiddenError
+from airflow_provider_commercetools.commercetools.errors import CommercetoolsError, ForbiddenError, OutcomeUnknownError
 from airflow_provider_commercetools.commercetools.imports.api import ImportApi
 from airflow_provider_commercetools.commercetools.imports.items import PreparedItem, prepare_items
 from airflow_provider_commercetools.commercetools.imports.journal import Journal, NoJournal, fingerprint, matches
@@ -135,15 +135,26 @@ class Importer:
 
         Items whose operation an earlier try created (``known``) are not sent: their records take that id."""
         known = known or {}
+        unknown = set(self._state.get("unknown") or [])
         records: list[ItemResult] = []
         for item in prepared:
+            if item.index in unknown and item.index not in known:
+                records.append(
+                    self._record(
+                        item,
+                        FAILED,
+                        error={"type": "OutcomeUnknownError", "message": "an earlier try's request outcome is unknown"},
+                        note="not sent again: look it up (GET import-operations?resourceKey=<key> in the container)",
+                    )
+                )
+                continue
             if item.index in known:
                 record = self._record(item, PENDING, note="sent by an earlier try of this run; not sent again")
                 record.operation_id = known[item.index]
                 record.state = PROCESSING
                 self.tracker.add(known[item.index])
                 records.append(record)
-        rest = [p for p in prepared if p.index not in known]
+        rest = [p for p in prepared if p.index not in known and p.index not in unknown]
         batches = [
             rest[start : start + MAX_RESOURCES_PER_REQUEST] for start in range(0, len(rest), MAX_RESOURCES_PER_REQUEST)
         ]
@@ -166,6 +177,12 @@ class Importer:
             due = self._unsaved >= self.save_every
         if due:
             self._save_journal()
+
+    def _note_unknown(self, indexes: list[int]) -> None:
+        """Journal items whose request may have created operations: a retry does not send them again."""
+        with self._state_lock:
+            self._state.setdefault("unknown", []).extend(indexes)
+        self._save_journal()
 
     def _save_journal(self) -> None:
         with self._state_lock:
@@ -198,7 +215,17 @@ class Importer:
             self.log.warning(
                 "%s failed for items[%d..%d]: %s", self.request, batch[0].index, batch[-1].index, described["message"]
             )
-            return [self._record(p, FAILED, error=described) for p in batch]
+            failed = [self._record(p, FAILED, error=described) for p in batch]
+            if isinstance(error, OutcomeUnknownError) and not self.resource_type.idempotent:
+                note = (
+                    f"the import request's outcome is unknown and {self.resource_type.name} imports are not re-sent "
+                    "(create-only or additive): look the resource up (GET import-operations?resourceKey=<key> in "
+                    "the container) before importing it again"
+                )
+                for record in failed:
+                    record.note = note
+                self._note_unknown([p.index for p in batch])
+            return failed
         finally:
             self.requests_sent += 1
         self.token_failures.succeeded()

@@ -216,7 +216,7 @@ def test_reimporting_a_key_updates_the_resource(api, commercetools_server, impor
 
 
 def test_a_lost_import_request_is_resent_for_keyed_resources_never_for_order_patches(
-    api, commercetools_server, imports
+    api, commercetools_server, imports, tmp_path
 ):
     ct = commercetools_server
     api.ensure_container("lost")
@@ -230,6 +230,23 @@ def test_a_lost_import_request_is_resent_for_keyed_resources_never_for_order_pat
     with pytest.raises(OutcomeUnknownError):
         api.send(get_resource_type("order-patch"), "lost", [{"orderNumber": "o1", "fields": {}}])
     assert ct.count_requests("POST", f"/{PK}/order-patches/import-containers/lost") == 1
+    # orders are create-only (types/import-request.raml: "to be created"): never re-sent either; the records
+    # say the outcome is unknown, and a retry of the run (journal) does not send them again
+    from airflow_provider_commercetools.commercetools.imports.journal import FileJournal
+
+    ct.inject("drop_after", times=1, method="POST", path_prefix=f"/{PK}/orders/")
+    importer = Importer(api, get_resource_type("order"), "lost")
+    order = {"orderNumber": "o1", "totalPrice": {"currencyCode": "EUR", "centAmount": 100}}
+    prepared = importer.prepare([order], strict=True)[0]
+    journal = FileJournal(str(tmp_path / "orders.jsonl"))
+    importer.start_journal(journal, prepared, time.time())
+    (record,) = importer.send(prepared)
+    assert record.status == "failed" and record.error["type"] == "OutcomeUnknownError" and "look" in record.note
+    assert ct.count_requests("POST", f"/{PK}/orders/import-containers/lost") == 1
+    retry = Importer(api, get_resource_type("order"), "lost")
+    (again,) = retry.send(prepared, retry.start_journal(journal, prepared, time.time()))
+    assert again.status == "failed" and "not sent again" in again.note
+    assert ct.count_requests("POST", f"/{PK}/orders/import-containers/lost") == 1
 
 
 def test_the_wait_rule():
