@@ -60,8 +60,10 @@ class ImportProcessing:
         """Process due operations, then retry unresolved ones until nothing changes."""
         due_before = now - self.processing_delay
         for operation_id, operation in list(self._processing.items()):
+            if operation.created > due_before:
+                continue
             reads = self._reads.get(operation.container, 0) - operation.read_mark
-            if operation.created > due_before or reads <= self.reads_before_processing:
+            if self.reads_before_processing and reads <= self.reads_before_processing:
                 continue
             del self._processing[operation_id]
             # the state began when the operation was due, not at this (lazy) read, unless reads held it
