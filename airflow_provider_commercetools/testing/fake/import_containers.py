@@ -98,7 +98,8 @@ def check_draft(draft: dict[str, Any]) -> tuple[str, str | None, dict[str, Any] 
     key = draft.get("key")
     # the spec gives the pattern only (no length limits)
     if not isinstance(key, str) or not _KEY.match(key):
-        raise bad_request("InvalidInput", f"Invalid key {key!r}: one or more of a-z, A-Z, 0-9, '_' and '-'.", field="key")
+        message = f"Invalid key {key!r}: one or more of a-z, A-Z, 0-9, '_' and '-'."
+        raise bad_request("InvalidInput", message, field="key")
     resource_type = draft.get("resourceType")
     if resource_type is not None and resource_type not in TYPES:
         raise bad_request("InvalidInput", f"Unknown resourceType {resource_type!r}.", field="resourceType")
