@@ -125,6 +125,7 @@ class FakeImportApi(ImportProcessing):
         self._unresolved: dict[str, Operation] = {}
         self._waiting: dict[str, Operation] = {}
         self._outcomes: dict[str, list[tuple[str, list[dict[str, Any]]]]] = {}
+        self._inserted: dict[str, list[str]] = {}
         self._new_id = UuidBatch().next
         self.url = fake.listen(self.handle, port=port)
 
