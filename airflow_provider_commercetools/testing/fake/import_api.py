@@ -94,8 +94,8 @@ class FakeImportApi(ImportProcessing):
     The knobs are attributes too (settable at any time): :attr:`processing_delay`,
     :attr:`summary_delay`, :attr:`reads_before_processing`, :attr:`max_containers` (1,000),
     :attr:`catalog_model` (``"Classic"``: ``variant`` imports refused; ``"Modular"``),
-    :attr:`shuffle_ties` (True: operations of one request come in a random order per query, seeded
-    by :attr:`seed`). Time: the server's clock, ``FakeCommercetools.clock_offset`` moves it (expiry
+    :attr:`shuffle_ties` (True: operations of one request come in a random order per query;
+    :meth:`seed` restarts that order). Time: the server's clock, ``FakeCommercetools.clock_offset`` moves it (expiry
     of containers and operations, processing) without sleeping.
     """
 
@@ -116,8 +116,7 @@ class FakeImportApi(ImportProcessing):
         self.max_containers = MAX_CONTAINERS
         self.catalog_model = "Classic"
         self.shuffle_ties = True
-        self.seed = 0
-        self._rng = random.Random(self.seed)
+        self._rng = random.Random(0)
         self._reads: dict[str, int] = {}
         self.containers: dict[str, Container] = {}
         self._operations: dict[str, Operation] = {}
@@ -125,10 +124,16 @@ class FakeImportApi(ImportProcessing):
         self._unresolved: dict[str, Operation] = {}
         self._waiting: dict[str, Operation] = {}
         self._outcomes: dict[str, list[tuple[str, list[dict[str, Any]]]]] = {}
+        self._inserted: dict[str, list[str]] = {}
         self._new_id = UuidBatch().next
         self.url = fake.listen(self.handle, port=port)
 
     # -- for tests -----------------------------------------------------------------------------
+
+    def seed(self, value: int) -> None:
+        """Start the random order of ties (:attr:`shuffle_ties`) afresh from ``value`` (0 at creation)."""
+        with self.fake.lock:
+            self._rng = random.Random(value)
 
     def operations(self, container: str | None = None) -> list[dict[str, Any]]:
         """Every operation (of one container) as it is now, oldest first (unresolved references shown)."""

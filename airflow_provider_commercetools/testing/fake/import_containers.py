@@ -96,8 +96,10 @@ class Container:
 def check_draft(draft: dict[str, Any]) -> tuple[str, str | None, dict[str, Any] | None, int]:
     """``(key, resourceType, retentionPolicy, time to live)`` of an ImportContainerDraft, or a 400."""
     key = draft.get("key")
-    if not isinstance(key, str) or not 2 <= len(key) <= 256 or not _KEY.match(key):
-        raise bad_request("InvalidInput", f"Invalid key {key!r}: 2 to 256 of a-z, A-Z, 0-9, '_' and '-'.", field="key")
+    # the spec gives the pattern only (no length limits)
+    if not isinstance(key, str) or not _KEY.match(key):
+        message = f"Invalid key {key!r}: one or more of a-z, A-Z, 0-9, '_' and '-'."
+        raise bad_request("InvalidInput", message, field="key")
     resource_type = draft.get("resourceType")
     if resource_type is not None and resource_type not in TYPES:
         raise bad_request("InvalidInput", f"Unknown resourceType {resource_type!r}.", field="resourceType")

@@ -180,6 +180,8 @@ class Operation:
         """The state it was in at server time ``moment`` (None: not created yet)."""
         if moment < self.created:
             return None
+        if self.times[-1] <= moment:  # most operations: nothing changed since
+            return self.state
         state = None
         for name, began in zip(self.history, self.times, strict=True):
             if began > moment:

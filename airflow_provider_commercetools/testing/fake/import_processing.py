@@ -23,6 +23,7 @@ Sources: ``api-specs/import/types/common.raml`` ``ProcessingState`` (the descrip
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from typing import Any
 
@@ -55,14 +56,16 @@ class ImportProcessing:
     _waiting: dict[str, Operation]
     _outcomes: dict[str, list[tuple[str, list[dict[str, Any]]]]]
     _new_id: Callable[[], str]
+    _inserted: dict[str, list[str]]
 
     def _process(self, now: float) -> None:
         """Process due operations, then retry unresolved ones until nothing changes."""
         due_before = now - self.processing_delay
         for operation_id, operation in list(self._processing.items()):
+            if operation.created > due_before:
+                continue
             reads = self._reads.get(operation.container, 0) - operation.read_mark
-            held = self.reads_before_processing > 0 and reads <= self.reads_before_processing
-            if operation.created > due_before or held:  # 0 reads to hold: a read by id processes too
+            if self.reads_before_processing and reads <= self.reads_before_processing:
                 continue
             del self._processing[operation_id]
             # the state began when the operation was due, not at this (lazy) read, unless reads held it
@@ -74,6 +77,20 @@ class ImportProcessing:
             for operation in list(self._unresolved.values()):
                 if self._resolve(operation, now):
                     changed = True
+        self._index_inserted()
+
+    def _index_inserted(self) -> None:
+        """Add the ids of the entities :meth:`_store` created to their collections' sorted id lists, in one
+        sort per collection (one ``insort`` per entity is quadratic for a large container)."""
+        inserted, self._inserted = self._inserted, {}
+        for name, ids in inserted.items():
+            coll = self.store.collection(name)
+            if len(ids) > 64:
+                coll.ids.extend(ids)
+                coll.ids.sort()
+            else:
+                for entity_id in ids:
+                    bisect.insort(coll.ids, entity_id)
 
     def _resolve(self, operation: Operation, at: float) -> bool:
         """Import the operation's resource if it can be; True when its state changed."""
@@ -212,7 +229,8 @@ class ImportProcessing:
                 "field": field_name,
             }
         if existing is None:
-            coll.insert(new)
+            coll.insert(new, sort_later=True)  # its id joins coll.ids in _index_inserted
+            self._inserted.setdefault(name, []).append(new["id"])
             self.store.emit("created", name, new, None)
         else:
             coll.replace(existing, new)
