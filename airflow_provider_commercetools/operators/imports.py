@@ -15,6 +15,7 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, Context, conf
 
 from airflow_provider_commercetools.commercetools.checks import check_choice, check_conn_id, check_count, is_static
+from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.commercetools.files import check_location
 from airflow_provider_commercetools.commercetools.imports.api import ImportApi
 from airflow_provider_commercetools.commercetools.imports.importer import Importer
@@ -29,6 +30,7 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     container_key_for,
     get_resource_type,
 )
+from airflow_provider_commercetools.commercetools.imports.verify import READ_BACK, verifiable, verify
 from airflow_provider_commercetools.commercetools.results.records import SUCCEEDED, ItemResult
 from airflow_provider_commercetools.commercetools.results.redaction import check_redact_fields
 from airflow_provider_commercetools.commercetools.transport.client import POOL_SIZE
@@ -113,6 +115,8 @@ class CommercetoolsImportOperator(BaseOperator):
     :param max_workers: import requests in flight at once (1 to 64, default 8).
     :param on_error: ``fail`` (default), ``continue`` or ``skip``.
     :param output_path: JSON Lines results file, local path or ObjectStoragePath URL. (templated)
+    :param verify: after the wait, read the imported resources back by key (batches of 100) and report the
+        missing and mismatched ones as failed (``VerifyMissing``, ``VerifyMismatch``); default False.
     :param redact_fields: field names kept out of the results besides commercetools' secret fields (a
         ``CustomerImport``'s ``password``...), as the publisher's ``redact_fields``.
     """
@@ -139,6 +143,7 @@ class CommercetoolsImportOperator(BaseOperator):
         on_error: str = "fail",
         output_path: str | None = None,
         redact_fields: list[str] | tuple[str, ...] | None = None,
+        verify: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -159,6 +164,13 @@ class CommercetoolsImportOperator(BaseOperator):
         self.on_error = check_choice("on_error", on_error, ON_ERROR)
         self.output_path = output_path
         self.redact_fields = check_redact_fields(redact_fields)
+        self.verify = bool(verify)
+        if self.verify and is_static(resource_type) and not verifiable(get_resource_type(resource_type)):
+            raise ConfigurationError(
+                "verify",
+                f"{resource_type!r} resources cannot be read back by key from the HTTP API.",
+                f"Set verify=False, or verify one of: {', '.join(READ_BACK)}.",
+            )
         self._importer: Importer | None = None
 
     @cached_property
@@ -208,6 +220,7 @@ class CommercetoolsImportOperator(BaseOperator):
             )
         reason, _states = importer.wait(self.policy, started)
         importer.collect(records, reason)
+        self._verify(importer, records)
         return self._finish(records, reason, importer, output, started)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -228,6 +241,7 @@ class CommercetoolsImportOperator(BaseOperator):
         started = float(carried.get("started") or time.time())
         reason, _counts = importer.wait(self.policy, started)
         importer.collect(records, reason)
+        self._verify(importer, records)
         return self._finish(records, reason, importer, output, started, deferred=True)
 
     def on_kill(self) -> None:
@@ -235,6 +249,15 @@ class CommercetoolsImportOperator(BaseOperator):
             self._importer.stop()
 
     # -- steps ---------------------------------------------------------------------------------
+
+    def _verify(self, importer: Importer, records: list[ItemResult]) -> None:
+        if not self.verify:
+            return
+        if not verifiable(importer.resource_type):
+            self.log.warning("verify: %s resources cannot be read back by key: not verified", self.resource_type)
+            return
+        counts = verify(self.hook.client, importer.resource_type, records)
+        self.log.info("Verified by reading back: %s", counts)
 
     def _setup(self, context: Context) -> tuple[Importer, list[PreparedItem], list[ItemResult], str | None]:
         """Check every rendered parameter, read and validate the items (before any request)."""

@@ -245,3 +245,43 @@ def test_a_duplicate_key_is_reported_the_same_deferred_or_not(commercetools_impo
             ("failed", "validationFailed"),
             ("succeeded", "imported"),
         ], path
+
+
+def test_verify_reads_the_resources_back_and_reports_missing_and_mismatched_ones(commercetools_import_api, tmp_path):
+    from airflow_provider_commercetools.commercetools.imports.records import ImportFailedError
+
+    imports = commercetools_import_api
+    ct = imports.fake
+    tampered: list[str] = []
+
+    def tamper(method: str, path: str) -> None:
+        """When verify starts reading back: one category deleted, another renamed (as another writer might)."""
+        if method == "GET" and path == f"/{PK}/categories" and not tampered:
+            with ct.lock:
+                coll = ct.store.collection("categories")
+                coll.remove(coll.find_unique(("key",), ("category-1",)))
+                renamed = coll.find_unique(("key",), ("category-2",))
+                coll.replace(renamed, {**renamed, "name": {"en": "Renamed"}})
+            tampered.append(path)
+
+    ct.on_request(tamper)
+    operator = CommercetoolsImportOperator(
+        task_id="verified",
+        resource_type="category",
+        items=[category(i) for i in range(250)],  # 3 batches of keys
+        container_key="verified",
+        poll_interval=0.05,
+        verify=True,
+        output_path=str(tmp_path / "results.jsonl"),
+    )
+    with pytest.raises(ImportFailedError, match="250 resources: 248 imported, 2 failed"):
+        operator.execute({})
+    by_key = {r["key"]: r for r in lines(tmp_path / "results.jsonl")}
+    assert by_key["category-1"]["error"]["type"] == "VerifyMissing"
+    assert (
+        by_key["category-2"]["error"]["type"] == "VerifyMismatch" and "name" in by_key["category-2"]["error"]["message"]
+    )
+    reads = [r for r in ct.requests if r.method == "GET" and r.path == f"/{PK}/categories"]
+    assert len(reads) == 3 and all(r.query["where"][0].startswith("key in (") for r in reads)
+    with pytest.raises(ConfigurationError, match="verify: 'price' resources cannot be read back"):
+        CommercetoolsImportOperator(task_id="t", resource_type="price", items=[], verify=True)
