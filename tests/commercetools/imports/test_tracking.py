@@ -161,9 +161,11 @@ def test_server_texts_are_escaped_and_redacted_in_records():
 
 
 def test_the_container_limit_and_scopes_are_clear_errors(api, commercetools_server, imports):
-    imports.max_containers = 2
+    assert imports.max_containers == 1000  # the project limit (docs: import-container)
+    for i in range(998):
+        imports.add_container(f"seeded-{i}")
     api.ensure_container("one")
-    api.ensure_container("two")
+    api.ensure_container("two")  # the 1,000th
     api.ensure_container("one")  # reused: no new container
     with pytest.raises(ConfigurationError, match=r"container_key: .*refused to create.*'three'.*at most 1000"):
         api.ensure_container("three")
