@@ -8,9 +8,12 @@ master variant and price, referencing its category and product type by key. Two 
 them, 20 resources per import request, 8 requests at a time, and wait deferred (in the triggerer)
 until commercetools has imported every resource. Categories go first so products do not wait for
 them, though the Import API would resolve the references in any order (a product stays
-``unresolved`` until its category exists). Results and failures files land next to the export: run
-again with ``items`` set to a failures file to import what failed (re-importing a key updates it,
-never doubles it).
+``unresolved`` until its category exists). Each task imports into its own stable container
+(``example_commercetools_catalogue_import-import_products-product-draft``...), reused by every run and
+created with a 30-day ``retentionPolicy`` when missing; each run's results come from the operations
+it created, so earlier runs in the same container do not mix in. Results and failures files land
+next to the export: run again with ``items`` set to a failures file to import what failed
+(re-importing a key updates it, never doubles it).
 
 Connection: ``commercetools_default`` with the ``import_url`` extra (or a region) and the
 ``manage_import_containers`` scope (or ``manage_project``).

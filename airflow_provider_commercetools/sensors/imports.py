@@ -20,7 +20,8 @@ from airflow_provider_commercetools.commercetools.checks import check_conn_id, i
 from airflow_provider_commercetools.commercetools.errors import CommercetoolsError
 from airflow_provider_commercetools.commercetools.imports.api import ImportApi
 from airflow_provider_commercetools.commercetools.imports.records import TIMEOUT, WaitPolicy
-from airflow_provider_commercetools.commercetools.imports.resources import check_container_key, state_counts
+from airflow_provider_commercetools.commercetools.imports.resources import check_container_key
+from airflow_provider_commercetools.commercetools.imports.tracking import WAITING_STATES
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 
 
@@ -28,12 +29,14 @@ class CommercetoolsImportSensor(BaseSensorOperator):
     """Wait for the import container ``container_key`` to finish: no operation processing, waiting for
     a master variant, or unresolved.
 
-    ``unresolved`` operations count as pending until ``unresolved_timeout`` seconds after the sensor
-    started (default: until the sensor's ``timeout``), then as final. With ``deferrable=True`` the wait
-    runs in the triggerer (:class:`~airflow_provider_commercetools.triggers.imports.CommercetoolsImportTrigger`);
-    otherwise it pokes the container's ImportSummary every ``poke_interval`` seconds. XCom gets
-    ``{"container_key", "states", "total", "reason"}``; states that failed (``validationFailed``,
-    ``rejected``...) do not fail the sensor: read them from ``states``, or the import operator's results.
+    ``unresolved`` (and ``waitForMasterVariant``) operations count as pending until ``unresolved_timeout``
+    seconds after the sensor started (default: until the sensor's ``timeout``), then as final. Each poke
+    counts the container's operations in the three waiting states with exact state-filtered queries
+    (three requests; the ImportSummary is eventually consistent, so a stale or empty one never ends the
+    wait). With ``deferrable=True`` the wait runs in the triggerer
+    (:class:`~airflow_provider_commercetools.triggers.imports.CommercetoolsImportTrigger`). XCom gets
+    ``{"container_key", "states", "total", "reason"}`` (``states``: the waiting states' counts when it
+    ended); failed operations do not fail the sensor: read the import operator's results.
 
     :param container_key: the import container. (templated)
     :param commercetools_conn_id: the connection (its ``import_url`` extra is the Import API).
@@ -60,9 +63,8 @@ class CommercetoolsImportSensor(BaseSensorOperator):
         self.container_key = container_key
         self.commercetools_conn_id = commercetools_conn_id
         timeout = self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else float(self.timeout)
-        self.policy = WaitPolicy.create(
-            timeout, timeout if unresolved_timeout is None else unresolved_timeout, self.poke_interval_seconds()
-        )
+        unresolved = timeout if unresolved_timeout is None else unresolved_timeout
+        self.policy = WaitPolicy.create(timeout, unresolved, self.poke_interval_seconds(), unresolved)
         self.deferrable = bool(deferrable)
         self._started: float | None = None
 
@@ -86,13 +88,13 @@ class CommercetoolsImportSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         key = check_container_key(self.container_key)
-        summary = ImportApi(self.hook.import_client, logger=self.log).summary(key)
-        states = state_counts(summary.get("states"))
+        api = ImportApi(self.hook.import_client, logger=self.log)
+        states = {state: api.operations_page(key, state=state, limit=1)[1] for state in WAITING_STATES}
         reason = self.policy.decide(states, self._start(context))
-        self.log.info("Import container %r: %s", key, {s: n for s, n in states.items() if n} or "empty")
+        self.log.info("Import container %r waiting: %s", key, {s: n for s, n in states.items() if n} or "none")
         if reason is None or reason == TIMEOUT:  # the sensor's own timeout applies
             return PokeReturnValue(is_done=False)
-        return PokeReturnValue(is_done=True, xcom_value=self._result(states, summary.get("total"), reason))
+        return PokeReturnValue(is_done=True, xcom_value=self._result(states, sum(states.values()), reason))
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
@@ -111,6 +113,7 @@ class CommercetoolsImportSensor(BaseSensorOperator):
                 timeout=self.policy.timeout,
                 unresolved_timeout=self.policy.unresolved_timeout,
                 poll_interval=self.policy.poll_interval,
+                master_variant_timeout=self.policy.master_variant_timeout,
             ),
             method_name="execute_complete",
         )

@@ -46,7 +46,10 @@ def commercetools_connection(
 @pytest.fixture
 def commercetools_import_api(commercetools_server: FakeCommercetools, monkeypatch: pytest.MonkeyPatch) -> FakeImportApi:
     """The fake Import API of ``commercetools_server`` (an address of its own), and the
-    ``commercetools_default`` connection pointing at both (its ``import_url`` extra)."""
+    ``commercetools_default`` connection pointing at both (its ``import_url`` extra).
+
+    Asynchronous like commercetools: operations are processed ``processing_delay`` (0.1 s) after
+    they arrive and summaries lag by ``summary_delay`` (0.5 s); set either on the returned object."""
     from airflow_provider_commercetools.testing.fake.import_api import FakeImportApi
     from airflow_provider_commercetools.testing.server import connection_json
 

@@ -107,7 +107,12 @@ def test_serve_prints_a_connection_that_the_hook_reads_and_imports_through(serve
         "POST", "categories/import-containers/local-import", payload={"type": "category", "resources": [category]}
     )
     assert [status["state"] for status in answer["operationStatus"]] == ["processing"]
+    # the summary is eventually consistent (it lags the operation by the fake's summary_delay): poll it
+    deadline = time.monotonic() + 10
     summary = imports.request("GET", "import-containers/local-import/import-summaries")
+    while summary["states"]["imported"] != 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        summary = imports.request("GET", "import-containers/local-import/import-summaries")
     assert summary["states"]["imported"] == 1 and summary["total"] == 1
 
     hats = hook.get("categories", path={"key": "hats"})

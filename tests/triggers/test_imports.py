@@ -47,8 +47,26 @@ def test_run_polls_through_faults_until_the_container_is_done(commercetools_impo
     event = asyncio.run(first_event(trigger()))
 
     assert event["status"] == "success" and event["reason"] == "finished"
-    assert event["states"]["imported"] == 1 and event["carry"] == {"requests": 3}
-    assert event["polls"] == 3 and ct.faults_injected == {"503": 1}  # the 503 was retried, not a poll
+    assert event["states"] == {"processing": 0, "unresolved": 0, "waitForMasterVariant": 0}
+    assert event["carry"] == {"requests": 3}
+    # a poll is one exact state query per waiting state; the fake held the operation processing for 2 reads
+    assert event["polls"] == 2 and ct.faults_injected == {"503": 1}  # the 503 was retried, not a poll
+    assert [o["state"] for o in imports.operations("watched")] == ["imported"]
+    assert not any(r.path.endswith("/import-summaries") for r in ct.requests)
+
+
+def test_a_summary_that_lags_does_not_end_the_wait(commercetools_import_api):
+    imports = commercetools_import_api
+    imports.processing_delay = 0.5
+    imports.summary_delay = 30.0  # the summary shows the container as it was 30 s ago: empty
+    imports.add_container("watched")
+    _import(imports.fake, imports, [{"key": "c1", "name": {"en": "C"}, "slug": {"en": "c1"}}])
+    assert imports.summary("watched")["total"] == 0
+
+    event = asyncio.run(first_event(trigger(states=["processing"])))
+
+    assert event["reason"] == "finished" and event["polls"] > 1
+    assert [o["state"] for o in imports.operations("watched")] == ["imported"]
 
 
 def test_run_reports_unresolved_after_its_timeout_and_errors_as_events(commercetools_import_api):
@@ -63,6 +81,9 @@ def test_run_reports_unresolved_after_its_timeout_and_errors_as_events(commercet
 
     event = asyncio.run(first_event(trigger()))
     assert (event["reason"], event["states"]["unresolved"]) == ("unresolved_timeout", 1)
+    # the operator's trigger watches processing only: its own unresolved ones are settled on the worker
+    only_processing = asyncio.run(first_event(trigger(states=["processing"], unresolved_timeout=30.0)))
+    assert (only_processing["reason"], only_processing["states"]) == ("finished", {"processing": 0})
 
     missing = asyncio.run(first_event(trigger(container_key="missing")))
     assert missing["status"] == "error" and "ImportContainer with key 'missing'" in missing["message"]

@@ -2,7 +2,10 @@
 
 - :mod:`.resources`: the resource types, processing states and limits, as data (from the API's spec);
 - :mod:`.api`: the Import API's requests (containers, import requests, summaries, operations);
-- :mod:`.importer`: :class:`Importer`: validate, send in requests of 20, wait, collect, report;
+- :mod:`.items`: read the items and check them (before any request);
+- :mod:`.importer`: :class:`Importer`: send in requests of 20, wait, collect, report;
+- :mod:`.tracking`: this run's operations by id, their states from state-filtered queries (no offset past 10,000);
+- :mod:`.journal`: where the operation ids are kept for a retry or a deferral;
 - :mod:`.records`: the wait rule (:class:`WaitPolicy`) and a record's status from its ImportOperation.
 
 Its records, report, error and files are :mod:`airflow_provider_commercetools.commercetools.results`'
@@ -12,7 +15,8 @@ Its records, report, error and files are :mod:`airflow_provider_commercetools.co
 from __future__ import annotations
 
 from airflow_provider_commercetools.commercetools.imports.api import ImportApi
-from airflow_provider_commercetools.commercetools.imports.importer import Importer, PreparedItem, load_items
+from airflow_provider_commercetools.commercetools.imports.importer import Importer
+from airflow_provider_commercetools.commercetools.imports.items import PreparedItem, load_items
 from airflow_provider_commercetools.commercetools.imports.records import (
     FINISHED,
     NOT_WAITED,

@@ -1,12 +1,14 @@
 """Calls to the Import API: containers, import requests, operations and summaries (paged).
 
-Endpoints as in docs.commercetools.com/api/import-export (the spec's ``api-specs/importapi/api.raml``
-names them for the older "import sinks"): ``import-containers`` (create, get by key),
+Endpoints as in the spec's ``api-specs/import/api.raml`` (commercetools/commercetools-api-reference)
+and docs.commercetools.com/api/import-export: ``import-containers`` (create, get by key),
 ``{segment}/import-containers/{key}`` (POST an ``ImportRequest``, answered by an ``ImportResponse``
 whose ``operationStatus`` lists one ``ImportOperationStatus`` per resource, in order),
-``import-containers/{key}/import-operations`` (``limit``/``offset``/``sort``/``state``/``debug``,
-an ``ImportOperationPagedResponse``: types/import-operation.raml) and
-``import-containers/{key}/import-summaries`` (an ``ImportSummary``: types/import-summary.raml).
+``import-containers/{key}/import-operations`` (``limit``/``offset``/``sort``/``state``/``resourceKey``/
+``debug``, an ``ImportOperationPagedResponse``: types/import-operation.raml; ``limit`` at most 500 and
+``offset`` at most 10,000), ``import-operations/{id}`` (one operation) and
+``import-containers/{key}/import-summaries`` (an ``ImportSummary``: types/import-summary.raml, whose
+values are eventually consistent: a hint, never the reason a wait ends).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     MAX_RESOURCES_PER_REQUEST,
     ImportResourceType,
     check_container_key,
+    retention_policy,
 )
 from airflow_provider_commercetools.commercetools.reading import (
     PageRequest,
@@ -35,14 +38,19 @@ from airflow_provider_commercetools.commercetools.reading import (
     drive_pages,
     request_sender,
 )
+from airflow_provider_commercetools.commercetools.transport.safety import one_line, redact
 
 # The same client protocol as the publisher: CommercetoolsClient.request, here on the import URL.
 from airflow_provider_commercetools.commercetools.writing.sending import Sender
 
 log = logging.getLogger(__name__)
 
-#: Operations read per page.
+#: Operations read per page (``limit``: at most 500).
 OPERATIONS_PAGE_SIZE = 500
+#: The highest ``offset`` the Import API takes on queries (import-operation.raml: ``maximum: 10000``).
+MAX_OFFSET = 10_000
+#: What a project holds at most (docs: import-container, "1 000 Import Containers ... per Project").
+MAX_CONTAINERS = 1000
 
 
 def container_path(container_key: str, *rest: str) -> str:
@@ -53,8 +61,10 @@ def summary_path(container_key: str) -> str:
     return container_path(container_key, "import-summaries")
 
 
-def operations_query(offset: int, limit: int, state: str | None = None) -> dict[str, Any]:
-    query: dict[str, Any] = {"limit": limit, "offset": offset, "sort": "createdAt asc", "debug": True}
+def operations_query(offset: int, limit: int, state: str | None = None, order: str = "asc") -> dict[str, Any]:
+    if offset > MAX_OFFSET:
+        raise ValueError(f"the Import API takes offsets up to {MAX_OFFSET}, not {offset}")
+    query: dict[str, Any] = {"limit": limit, "offset": offset, "sort": f"createdAt {order}", "debug": True}
     if state is not None:
         query["state"] = state
     return query
@@ -67,8 +77,11 @@ class ImportApi:
         self.client = client
         self.log = logger or log
 
-    def ensure_container(self, key: str, resource_type: ImportResourceType | None = None) -> dict[str, Any]:
-        """Get the container ``key``, creating it when missing (reused by key, whatever its resource type)."""
+    def ensure_container(
+        self, key: str, resource_type: ImportResourceType | None = None, ttl: str | None = None
+    ) -> dict[str, Any]:
+        """Get the container ``key``, creating it when missing (reused by key, whatever its resource type),
+        with a ``retentionPolicy`` of ``ttl`` (None: none, the API's 72 hours). One create at most."""
         key = check_container_key(key)
         try:
             found = self._get_container(key)
@@ -86,14 +99,23 @@ class ImportApi:
         draft: dict[str, Any] = {"key": key}
         if resource_type is not None:
             draft["resourceType"] = resource_type.name
+        policy = retention_policy(ttl)
+        if policy is not None:
+            draft["retentionPolicy"] = policy
         try:
             # Keyed: a re-sent create can at worst meet the container it created (handled below).
             created = self.client.request("POST", "import-containers", payload=draft, idempotent=True)
         except (BadRequestError, ConcurrentModificationError) as error:
-            if "DuplicateField" not in error.codes and not isinstance(error, ConcurrentModificationError):
-                raise
+            exists = "DuplicateField" in error.codes or error.status_code == 409
+            if not exists:
+                raise ConfigurationError(
+                    "container_key",
+                    f"commercetools refused to create the import container {key!r}: {one_line(redact(str(error)))}",
+                    f"A project holds at most {MAX_CONTAINERS} import containers: delete unused ones, or "
+                    "reuse one (leave container_key unset: the default is one per DAG, task and resource type).",
+                ) from error
             return self._get_container(key)  # created meanwhile (a concurrent task, or a re-sent create)
-        self.log.info("Created import container %r", key)
+        self.log.info("Created import container %r (time to live: %s)", key, ttl or "72h, the API's default")
         return created if isinstance(created, dict) else {"key": key}
 
     def _get_container(self, key: str) -> dict[str, Any]:
@@ -123,6 +145,29 @@ class ImportApi:
         """The container's ``ImportSummary`` (``states`` and ``total``), calculated on demand by the API."""
         answer = self.client.request("GET", summary_path(container_key))
         return answer if isinstance(answer, dict) else {}
+
+    def operation(self, operation_id: str) -> dict[str, Any] | None:
+        """One ImportOperation by id (``import-operations/{id}``), None when it no longer exists (48 h)."""
+        try:
+            found = self.client.request("GET", "import-operations/" + quote(operation_id, safe=""))
+        except NotFoundError:
+            return None
+        return found if isinstance(found, dict) else None
+
+    def operations_page(
+        self, container_key: str, *, state: str, offset: int = 0, order: str = "asc", limit: int = OPERATIONS_PAGE_SIZE
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of the container's operations in ``state``: its operations and the query's ``total``."""
+        path = container_path(container_key, "import-operations")
+        body = self.client.request("GET", path, query=operations_query(offset, limit, state, order))
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list):
+            raise UnexpectedResponseError(
+                "the import operations page has no results", method="GET", path=path, status_code=200
+            )
+        operations = [r for r in results if isinstance(r, dict)]
+        total = body.get("total")
+        return operations, total if isinstance(total, int) and not isinstance(total, bool) else len(operations)
 
     def iter_operations(
         self,

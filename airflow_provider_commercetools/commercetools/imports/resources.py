@@ -1,16 +1,20 @@
 """The Import API's resource types, processing states and limits, as data (from the API's spec).
 
-Sources, in the spec repository commercetools/commercetools-api-reference:
-``api-specs/importapi/types/common.raml`` (``ImportResourceType``, ``ProcessingState``),
-``api-specs/importapi/types/import-request.raml`` (one ``*ImportRequest`` per type, ``maxItems: 20``;
-``resources``, or ``patches`` for the two patch types), ``api-specs/importapi/types/import-summary.raml``
-(``OperationStates``) and ``api-specs/importapi/examples/import-summary.json`` (``canceled``). The
-types added to the API after that spec version (standalone prices, types, discount codes, product
-selections, business units; the ``partiallyImported`` state) follow docs.commercetools.com/api/import-export.
+Sources, in the spec repository commercetools/commercetools-api-reference (the folder is
+``api-specs/import/`` since 2024; it was ``api-specs/importapi/``): ``types/common.raml``
+(``ImportResourceType``, ``ProcessingState``), ``types/import-request.raml`` (one ``*ImportRequest`` per
+type, ``maxItems: 20``; ``resources``, or ``patches`` for the two patch types), ``types/import-summary.raml``
+(``OperationStates``), ``types/import-container.raml`` (key pattern; ``retentionPolicy``) and the
+request paths of ``api.raml``. ``product-tailoring`` (``types/product-tailoring-import.raml``,
+``examples/product-tailoring-import-request.json``) and ``variant`` (``types/variant-import.raml``,
+``/{projectKey}/variants/import-containers/{importContainerKey}``, Modular Catalog only) are the two
+newest types; the ``partiallyImported`` state and the container's ``retentionPolicy`` follow
+docs.commercetools.com/api/import-export (import-container, best-practices).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,8 +57,11 @@ class ImportResourceType:
 
     :param idempotent: whether importing the same resource twice leaves the project as importing it
         once. Resources are keyed: a second import of a key is a second operation that updates the
-        same resource to the same data. Order patches are not: ``addDeliveries``, ``addReturnInfo``
-        and ``addParcelToDelivery`` add again, so a lost import request of patches is never re-sent.
+        same resource to the same data. Not so for orders, which the spec only lets the Import API
+        create ("OrderImport: to be created", types/order-import.raml; whether a second import of an
+        orderNumber fails or is ignored is not documented), nor for order patches
+        (``addDeliveries``, ``addReturnInfo`` and ``addParcelToDelivery`` add again): a lost import
+        request of those is never re-sent; its records say the outcome is unknown.
     """
 
     name: str
@@ -87,7 +94,7 @@ RESOURCE_TYPES: dict[str, ImportResourceType] = {
         ImportResourceType("customer", "customers"),
         ImportResourceType("discount-code", "discount-codes"),
         ImportResourceType("inventory", "inventories"),
-        ImportResourceType("order", "orders", key_path=("orderNumber",)),
+        ImportResourceType("order", "orders", key_path=("orderNumber",), idempotent=False),
         ImportResourceType("order-patch", "order-patches", "patches", ("orderNumber",), idempotent=False),
         ImportResourceType("price", "prices"),
         ImportResourceType("product", "products"),
@@ -99,9 +106,28 @@ RESOURCE_TYPES: dict[str, ImportResourceType] = {
         ImportResourceType("type", "types"),
         ImportResourceType("product-selection", "product-selections"),
         ImportResourceType("business-unit", "business-units"),
+        ImportResourceType("product-tailoring", "product-tailorings"),
+        ImportResourceType("variant", "variants"),
     )
 }
 _BY_SEGMENT = {t.segment: t for t in RESOURCE_TYPES.values()}
+
+#: The scope an import request of each type needs (``api.raml``: the ``secured_by_*`` trait of its POST;
+#: ``manage_project`` grants them all); the rest need ``manage_products``.
+REQUEST_SCOPES: dict[str, str] = {
+    "business-unit": "manage_business_units",
+    "customer": "manage_customers",
+    "discount-code": "manage_discount_codes",
+    "order": "manage_orders",
+    "order-patch": "manage_orders",
+    "product-selection": "manage_product_selections",
+    "standalone-price": "manage_standalone_prices",
+    "type": "manage_types",
+}
+
+
+def request_scope(resource_type: ImportResourceType) -> str:
+    return REQUEST_SCOPES.get(resource_type.name, "manage_products")
 
 
 def get_resource_type(value: Any, parameter: str = "resource_type") -> ImportResourceType:
@@ -130,13 +156,42 @@ def check_container_key(value: Any, parameter: str = "container_key") -> str:
     )
 
 
+#: The container's time to live when this provider creates it (``TimeToLiveRetentionPolicy``: 1h to 30d).
+DEFAULT_CONTAINER_TTL = "30d"
+
+
+def check_ttl(value: Any, parameter: str = "container_ttl") -> str | None:
+    """A container ``timeToLive`` the API accepts (``<n>h`` or ``<n>d``, 1h to 30d), or None (72 h default)."""
+    if value is None:
+        return None
+    text = value.strip() if isinstance(value, str) else ""
+    number, unit = text[:-1], text[-1:]
+    hours = int(number) * (24 if unit == "d" else 1) if number.isdigit() and unit in ("h", "d") else 0
+    if 1 <= hours <= 30 * 24:
+        return text
+    raise ConfigurationError(
+        parameter,
+        f"{short(value)} is not an import container time to live.",
+        "Use hours or days from '1h' to '30d' (e.g. '30d'), or None for the API's default of 72 hours.",
+    )
+
+
+def retention_policy(ttl: str | None) -> dict[str, Any] | None:
+    """The ``retentionPolicy`` of an ImportContainerDraft for ``ttl`` (None: no policy, 72 h)."""
+    return None if ttl is None else {"strategy": "ttl", "config": {"timeToLive": ttl}}
+
+
 def container_key_for(*parts: str) -> str:
-    """A valid container key made of ``parts`` (other characters become ``-``), at most 256 long."""
+    """A valid container key made of ``parts`` (other characters become ``-``), at most 256 long: a longer
+    one keeps its first 243 characters and a hash of the whole (so two long keys stay apart)."""
     text = "-".join(p for p in parts if p)
     cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "-" for c in text).strip("-")
     while "--" in cleaned:
         cleaned = cleaned.replace("--", "-")
-    return (cleaned or "airflow-import")[:256]
+    cleaned = cleaned or "airflow-import"
+    if len(cleaned) <= 256:
+        return cleaned
+    return cleaned[:243] + "-" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 def state_counts(states: Mapping[str, Any] | None) -> dict[str, int]:

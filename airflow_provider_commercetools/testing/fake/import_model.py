@@ -1,20 +1,40 @@
-"""The fake Import API's model: resource types, validation, operations (see ``import_api.py`` for the sources)."""
+"""The fake Import API's model: resource types, scopes, limits, operations and their queries.
+
+Every fact here cites the Import API's spec (commercetools/commercetools-api-reference,
+``api-specs/import/``, read at commit 5867aa22abcab5a521bd5bf0bd3b332c5ad763ae; the folder was
+``api-specs/importapi/`` before 2024) or a docs page; ``tests/testing/import_spec_facts.json`` holds
+the same facts with their sources, and ``tests/testing/test_import_spec.py`` checks this module
+against it and against the types of the ``@commercetools/importapi-sdk`` npm package (generated
+from the same RAML).
+"""
 
 from __future__ import annotations
 
 import json
-import time
+import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_commercetools.testing.fake.http import bad_request, invalid_json, now_iso
+from airflow_provider_commercetools.testing.fake.http import bad_request, invalid_json, iso_at
 
+#: ``types/import-request.raml``: ``maxItems: 20`` on every request's ``resources`` / ``patches``
 MAX_RESOURCES = 20
+#: ``api.raml``, Query ImportOperations / Query ImportContainers: ``limit`` default 20, maximum 500
+DEFAULT_LIMIT = 20
 MAX_LIMIT = 500
+#: ``api.raml``, the same query parameters: ``offset`` maximum 10000
+MAX_OFFSET = 10_000
+#: docs.commercetools.com/api/import-export/import-operation: "ImportOperations are automatically
+#: deleted 48 hours after they are created" (the spec's ``expiresAt`` on ImportOperation)
+OPERATION_LIFETIME = 48 * 3600
 
 # resource type -> (path segment, body field, key field, HTTP API collection it is stored in, required fields)
+# ``common.raml`` ``ImportResourceType`` (18 values); segments and body fields from ``api.raml`` and
+# ``types/import-request.raml`` (``patches`` for the two patch requests, ``resources`` otherwise);
+# required fields are the properties without ``?`` in ``types/<type>-import.raml`` that the fake checks.
 TYPES: dict[str, tuple[str, str, str, str, tuple[str, ...]]] = {
+    "business-unit": ("business-units", "resources", "key", "business-units", ("key", "unitType", "name")),
     "category": ("categories", "resources", "key", "categories", ("key", "name", "slug")),
     "customer": ("customers", "resources", "key", "customers", ("key", "email")),
     "discount-code": ("discount-codes", "resources", "key", "discount-codes", ("key", "code", "cartDiscounts")),
@@ -24,15 +44,61 @@ TYPES: dict[str, tuple[str, str, str, str, tuple[str, ...]]] = {
     "price": ("prices", "resources", "key", "prices", ("key", "value", "productVariant", "product")),
     "product": ("products", "resources", "key", "products", ("key", "name", "slug", "productType")),
     "product-draft": ("product-drafts", "resources", "key", "products", ("key", "name", "slug", "productType")),
+    "product-selection": ("product-selections", "resources", "key", "product-selections", ("key", "name")),
+    "product-tailoring": ("product-tailorings", "resources", "key", "product-tailoring", ("key", "store", "product")),
     "product-type": ("product-types", "resources", "key", "product-types", ("key", "name", "description")),
     "product-variant": ("product-variants", "resources", "key", "product-variants", ("key", "product")),
     "product-variant-patch": ("product-variant-patches", "patches", "", "product-variants", ("productVariant",)),
     "standalone-price": ("standalone-prices", "resources", "key", "standalone-prices", ("key", "sku", "value")),
     "type": ("types", "resources", "key", "types", ("key", "name", "resourceTypeIds")),
-    "product-selection": ("product-selections", "resources", "key", "product-selections", ("key", "name")),
-    "business-unit": ("business-units", "resources", "key", "business-units", ("key", "unitType", "name")),
+    "variant": ("variants", "resources", "key", "variants", ("key", "sku", "product")),
 }
 BY_SEGMENT = {spec[0]: name for name, spec in TYPES.items()}
+#: ``types/import-request.raml`` ``VariantImportRequest`` / ``api.raml`` ``/variants``: "only available
+#: for Projects with ``productCatalogModel`` set to ``Modular``" (beta)
+MODULAR_ONLY = frozenset({"variant"})
+#: ``types/import-request.raml`` ``OrderImportRequest``: Orders "to be created" (every other request
+#: type: "to be created or updated")
+CREATE_ONLY = frozenset({"order"})
+
+#: ``api.raml`` ``traits``: the scopes each ``secured_by_*`` trait accepts (any one of them)
+TRAIT_SCOPES: dict[str, tuple[str, ...]] = {
+    "secured_by_manage_import_containers": ("manage_import_containers",),
+    "secured_by_view_import_containers": ("manage_import_containers", "view_import_containers"),
+    "secured_by_manage_products": ("manage_products",),
+    "secured_by_manage_customers": ("manage_customers",),
+    "secured_by_manage_orders": ("manage_orders",),
+    "secured_by_manage_standalone_prices": ("manage_standalone_prices", "view_standalone_prices"),
+    "secured_by_manage_types": ("manage_project", "manage_types"),
+    "secured_by_manage_discount_codes": ("manage_discount_codes", "view_discount_codes"),
+    "secured_by_manage_product_selections": ("manage_product_selections", "view_product_selections"),
+    "secured_by_manage_business_units": ("manage_project", "manage_business_units"),
+}
+#: ``api.raml``: the trait (``is:``) of each resource type's ``POST .../import-containers/{key}``
+REQUEST_TRAITS: dict[str, str] = {
+    "business-unit": "secured_by_manage_business_units",
+    "category": "secured_by_manage_products",
+    "customer": "secured_by_manage_customers",
+    "discount-code": "secured_by_manage_discount_codes",
+    "inventory": "secured_by_manage_products",
+    "order": "secured_by_manage_orders",
+    "order-patch": "secured_by_manage_orders",
+    "price": "secured_by_manage_products",
+    "product": "secured_by_manage_products",
+    "product-draft": "secured_by_manage_products",
+    "product-selection": "secured_by_manage_product_selections",
+    "product-tailoring": "secured_by_manage_products",
+    "product-type": "secured_by_manage_products",
+    "product-variant": "secured_by_manage_products",
+    "product-variant-patch": "secured_by_manage_products",
+    "standalone-price": "secured_by_manage_standalone_prices",
+    "type": "secured_by_manage_types",
+    "variant": "secured_by_manage_products",
+}
+#: the scopes an import request of each resource type accepts (``manage_project`` too, always: docs
+#: .commercetools.com/api/scopes, "manage_project" grants every other scope of the project)
+REQUEST_SCOPES: dict[str, tuple[str, ...]] = {name: TRAIT_SCOPES[trait] for name, trait in REQUEST_TRAITS.items()}
+
 _LOCALIZED = ("name", "slug", "description")
 # KeyReference typeId -> HTTP API collection (and the field holding the key)
 _REFERENCE_COLLECTIONS = {
@@ -62,19 +128,33 @@ def reference_collection(type_id: str) -> str:
     return _REFERENCE_COLLECTIONS.get(type_id, f"{type_id}s")
 
 
-STATES = ("processing", "validationFailed", "unresolved", "waitForMasterVariant", "imported", "rejected", "canceled")
+#: ``types/common.raml`` ``ProcessingState`` (and ``types/import-summary.raml`` ``OperationStates``)
+STATES = (
+    "processing",
+    "validationFailed",
+    "unresolved",
+    "waitForMasterVariant",
+    "imported",
+    "rejected",
+    "canceled",
+    "partiallyImported",
+)
+#: the query parameters of Query ImportOperations (``api.raml``)
+OPERATION_QUERY_PARAMETERS = ("limit", "offset", "sort", "resourceKey", "state", "debug")
+#: the query parameters of Query ImportContainers (``api.raml``)
+CONTAINER_QUERY_PARAMETERS = ("limit", "offset", "sort")
 
 
 @dataclass
 class Operation:
-    """One import operation: its resource, state, errors and history."""
+    """One import operation: its resource, state, errors and history (with the server time of each state)."""
 
     id: str
     container: str
     resource_type: str
     resource_key: str
     resource: Any
-    created: float
+    created: float  # server clock (``testing.fake.http.CLOCK``)
     created_at: str
     state: str = "processing"
     version: int = 1
@@ -86,14 +166,30 @@ class Operation:
     last_modified_at: str = ""
     #: every state the operation has been in, oldest first (for tests)
     history: list[str] = field(default_factory=list)
+    #: the server time each state of :attr:`history` began
+    times: list[float] = field(default_factory=list)
 
-    def set_state(self, state: str) -> None:
+    def set_state(self, state: str, at: float) -> None:
         self.state = state
         self.version += 1
-        self.last_modified_at = now_iso()
+        self.last_modified_at = iso_at(at)
         self.history.append(state)
+        self.times.append(at)
 
-    def to_json(self) -> dict[str, Any]:
+    def state_at(self, moment: float) -> str | None:
+        """The state it was in at server time ``moment`` (None: not created yet)."""
+        if moment < self.created:
+            return None
+        if self.times[-1] <= moment:  # most operations: nothing changed since
+            return self.state
+        state = None
+        for name, began in zip(self.history, self.times, strict=True):
+            if began > moment:
+                break
+            state = name
+        return state or self.state
+
+    def to_json(self, *, debug: bool = True) -> dict[str, Any]:
         body: dict[str, Any] = {
             "id": self.id,
             "version": self.version,
@@ -103,19 +199,17 @@ class Operation:
             "state": self.state,
             "createdAt": self.created_at,
             "lastModifiedAt": self.last_modified_at or self.created_at,
-            "expiresAt": _iso(self.created + 48 * 3600),
+            "expiresAt": iso_at(self.created + OPERATION_LIFETIME),
         }
         if self.errors:
             body["errors"] = self.errors
-        if self.unresolved:
+        # api.raml, Query ImportOperations ``debug``: "In case of Unresolved, it will show the unresolved
+        # references" (default false): a query shows them only with debug=true
+        if self.unresolved and debug:
             body["unresolvedReferences"] = self.unresolved
         if self.resource_version is not None:
             body["resourceVersion"] = self.resource_version
         return body
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1000):03d}Z"
 
 
 def key_references(value: Any) -> Iterator[dict[str, Any]]:
@@ -159,32 +253,6 @@ def validate(resource: Mapping[str, Any], required: tuple[str, ...]) -> list[dic
     return errors
 
 
-#: the scope that creates each resource type (and so may send its import requests)
-REQUEST_SCOPES = {
-    **dict.fromkeys(
-        (
-            "category",
-            "inventory",
-            "price",
-            "product",
-            "product-draft",
-            "product-type",
-            "product-variant",
-            "product-variant-patch",
-            "product-selection",
-            "standalone-price",
-        ),
-        "manage_products",
-    ),
-    "customer": "manage_customers",
-    "order": "manage_orders",
-    "order-patch": "manage_orders",
-    "discount-code": "manage_discount_codes",
-    "type": "manage_types",
-    "business-unit": "manage_business_units",
-}
-
-
 def json_object(body: bytes) -> dict[str, Any]:
     try:
         value = json.loads(body or b"null")
@@ -195,9 +263,22 @@ def json_object(body: bytes) -> dict[str, Any]:
     return value
 
 
+def check_parameters(query: Mapping[str, list[str]], allowed: tuple[str, ...]) -> None:
+    """A 400 for a query parameter the endpoint does not define (the spec is silent on what commercetools
+    does with one; the fake refuses it so a misspelt filter, e.g. ``states``, cannot pass unnoticed)."""
+    for name in query:
+        if name not in allowed:
+            raise bad_request(
+                "InvalidInput",
+                f"Unknown query parameter '{name}'; this endpoint takes {', '.join(allowed)}.",
+                field=name,
+            )
+
+
 def page_params(query: Mapping[str, list[str]]) -> tuple[int, int]:
+    """``limit`` (0..500, default 20) and ``offset`` (0..10000, default 0), as ``api.raml`` defines them."""
     values = {}
-    for name, default in (("limit", 20), ("offset", 0)):
+    for name, default in (("limit", DEFAULT_LIMIT), ("offset", 0)):
         raw = (query.get(name) or [str(default)])[-1]
         try:
             values[name] = int(raw)
@@ -207,32 +288,69 @@ def page_params(query: Mapping[str, list[str]]) -> tuple[int, int]:
             raise bad_request("InvalidInput", f"The {name} must not be negative.")
     if values["limit"] > MAX_LIMIT:
         raise bad_request("InvalidInput", f"The limit must not be greater than {MAX_LIMIT}.")
+    if values["offset"] > MAX_OFFSET:
+        raise bad_request("InvalidInput", f"The offset must not be greater than {MAX_OFFSET}.")
     return values["limit"], values["offset"]
 
 
-def query_operations(operations: list[Operation], query: Mapping[str, list[str]]) -> dict[str, Any]:
-    """The page of ``operations`` a query of a container's import operations answers (filtered, sorted)."""
+def query_operations(
+    operations: list[Operation], query: Mapping[str, list[str]], rng: random.Random | None = None
+) -> dict[str, Any]:
+    """The page of ``operations`` a query of a container's import operations answers (filtered, sorted).
+
+    The spec promises no order among equal sort values (docs.commercetools.com/api/general-concepts
+    #sorting); with ``rng`` the fake orders ties (operations of one import request share their
+    ``createdAt``) at random in every query, as a distributed store may.
+    """
+    check_parameters(query, OPERATION_QUERY_PARAMETERS)
     limit, offset = page_params(query)
+    wanted_state = query.get("state")
+    if wanted_state and wanted_state[-1] not in STATES:
+        raise bad_request(
+            "InvalidInput",
+            f"Malformed parameter: state: '{wanted_state[-1]}' is not a ProcessingState ({', '.join(STATES)}).",
+            field="state",
+        )
     for name, attribute in (("state", "state"), ("resourceKey", "resource_key")):
         wanted = query.get(name)
         if wanted:
             operations = [o for o in operations if getattr(o, attribute) == wanted[-1]]
+    debug_text = (query.get("debug") or ["false"])[-1].lower()
+    if debug_text not in ("true", "false"):
+        message = f"Malformed parameter: debug: '{debug_text}' is not a boolean."
+        raise bad_request("InvalidInput", message, field="debug")
+    sorts = []
     for text in query.get("sort", []):
         field_name, _, direction = text.partition(" ")
-        if field_name not in ("createdAt", "lastModifiedAt") or direction.strip().lower() not in (
-            "",
-            "asc",
-            "desc",
-        ):
+        direction = direction.strip().lower()
+        if field_name not in ("createdAt", "lastModifiedAt") or direction not in ("", "asc", "desc"):
             raise bad_request("InvalidInput", f"Malformed parameter: sort: '{text}'.")
-        if direction.strip().lower() == "desc":
-            operations = operations[::-1]
+        sorts.append((field_name, direction == "desc"))
+    if rng is not None or sorts:
+        ties = {o.id: rng.random() for o in operations} if rng is not None else {}
+        operations = sorted(operations, key=lambda o: ties.get(o.id, 0.0))
+        for field_name, descending in reversed(sorts or [("createdAt", False)]):
+            if field_name == "createdAt":
+                operations.sort(key=lambda o: o.created_at, reverse=descending)
+            else:
+                operations.sort(key=lambda o: o.last_modified_at or o.created_at, reverse=descending)
     page = operations[offset : offset + limit]
-    answer: dict[str, Any] = {
+    return {
         "limit": limit,
         "offset": offset,
         "count": len(page),
         "total": len(operations),
-        "results": [o.to_json() for o in page],
+        "results": [o.to_json(debug=debug_text == "true") for o in page],
     }
-    return answer
+
+
+def summary_at(operations: list[Operation], moment: float) -> dict[str, Any]:
+    """The ImportSummary of ``operations`` as they were at server time ``moment`` (``types/import-summary.raml``)."""
+    states = dict.fromkeys(STATES, 0)
+    total = 0
+    for operation in operations:
+        state = operation.state_at(moment)
+        if state is not None:
+            states[state] += 1
+            total += 1
+    return {"states": states, "total": total}

@@ -24,6 +24,7 @@ from airflow_provider_commercetools.commercetools.imports.api import ImportApi
 from airflow_provider_commercetools.commercetools.imports.importer import Importer
 from airflow_provider_commercetools.commercetools.imports.records import (
     FINISHED,
+    MASTER_VARIANT_TIMEOUT,
     TIMEOUT,
     UNRESOLVED_TIMEOUT,
     WaitPolicy,
@@ -43,7 +44,9 @@ PK = "test-project"
 
 @pytest.fixture
 def imports(commercetools_server):
-    return FakeImportApi(commercetools_server)
+    """Processed at the next read, exact summaries: these tests are about requests, not timing (the
+    lagging summary and the asynchronous states: test_tracking.py)."""
+    return FakeImportApi(commercetools_server, processing_delay=0, summary_delay=0)
 
 
 @pytest.fixture
@@ -100,6 +103,8 @@ def test_a_container_created_concurrently_is_reused(api, imports, monkeypatch):
 @pytest.mark.parametrize("name", sorted(RESOURCE_TYPES))
 def test_every_resource_type_of_the_spec_has_its_import_endpoint(api, imports, name):
     resource_type = RESOURCE_TYPES[name]
+    if name == "variant":
+        imports.catalog_model = "Modular"  # variant imports: Modular Catalog projects only (api.raml)
     api.ensure_container(f"every-{name}")
     # an empty resource: the request is accepted and its one operation fails validation (RequiredField)
     (status,) = api.send(resource_type, f"every-{name}", [{}])
@@ -136,6 +141,7 @@ def test_request_limits_and_validation_errors(api, client, imports):
 
 def test_operations_are_read_page_by_page(api, commercetools_server, imports):
     ct = commercetools_server
+    imports.shuffle_ties = False  # the paging engine's order (test_tracking.py: ties in random order)
     api.ensure_container("paged")
     importer = Importer(api, get_resource_type("category"), "paged", max_workers=4)
     prepared, decided = importer.prepare([category(i) for i in range(1234)], strict=True)
@@ -165,6 +171,7 @@ def test_operations_are_read_page_by_page(api, commercetools_server, imports):
             "imported": 1234,
             "rejected": 0,
             "canceled": 0,
+            "partiallyImported": 0,
         },
         "total": 1234,
     }
@@ -209,7 +216,7 @@ def test_reimporting_a_key_updates_the_resource(api, commercetools_server, impor
 
 
 def test_a_lost_import_request_is_resent_for_keyed_resources_never_for_order_patches(
-    api, commercetools_server, imports
+    api, commercetools_server, imports, tmp_path
 ):
     ct = commercetools_server
     api.ensure_container("lost")
@@ -223,6 +230,23 @@ def test_a_lost_import_request_is_resent_for_keyed_resources_never_for_order_pat
     with pytest.raises(OutcomeUnknownError):
         api.send(get_resource_type("order-patch"), "lost", [{"orderNumber": "o1", "fields": {}}])
     assert ct.count_requests("POST", f"/{PK}/order-patches/import-containers/lost") == 1
+    # orders are create-only (types/import-request.raml: "to be created"): never re-sent either; the records
+    # say the outcome is unknown, and a retry of the run (journal) does not send them again
+    from airflow_provider_commercetools.commercetools.imports.journal import FileJournal
+
+    ct.inject("drop_after", times=1, method="POST", path_prefix=f"/{PK}/orders/")
+    importer = Importer(api, get_resource_type("order"), "lost")
+    order = {"orderNumber": "o1", "totalPrice": {"currencyCode": "EUR", "centAmount": 100}}
+    prepared = importer.prepare([order], strict=True)[0]
+    journal = FileJournal(str(tmp_path / "orders.jsonl"))
+    importer.start_journal(journal, prepared, time.time())
+    (record,) = importer.send(prepared)
+    assert record.status == "failed" and record.error["type"] == "OutcomeUnknownError" and "look" in record.note
+    assert ct.count_requests("POST", f"/{PK}/orders/import-containers/lost") == 1
+    retry = Importer(api, get_resource_type("order"), "lost")
+    (again,) = retry.send(prepared, retry.start_journal(journal, prepared, time.time()))
+    assert again.status == "failed" and "not sent again" in again.note
+    assert ct.count_requests("POST", f"/{PK}/orders/import-containers/lost") == 1
 
 
 def test_the_wait_rule():
@@ -236,9 +260,15 @@ def test_the_wait_rule():
     assert WaitPolicy.create(5, 60, 1).unresolved_timeout == 5  # never longer than the whole wait
     with pytest.raises(ConfigurationError, match="poll_interval"):
         WaitPolicy.create(5, 5, 0)
-    assert container_key_for("dag", "task", "manual__2026-12-02T16:28:55.561407+00:00") == (
-        "dag-task-manual__2026-12-02T16-28-55-561407-00-00"
-    )
+    # this run's counts: a conclusive snapshot ends it; an inconclusive one never does before the timeout
+    assert policy.decide({}, started=0, now=1, conclusive=False) is None
+    assert policy.decide({"processing": 0}, started=0, now=100, conclusive=False) == TIMEOUT
+    # waitForMasterVariant: its own timeout, its own outcome
+    assert policy.decide({"waitForMasterVariant": 1}, started=0, now=59) is None
+    assert policy.decide({"waitForMasterVariant": 1}, started=0, now=60) == MASTER_VARIANT_TIMEOUT
+    assert container_key_for("dag", "task", "product") == "dag-task-product"
+    long = container_key_for("d" * 250, "t" * 250, "product-draft")
+    assert len(long) == 256 and long != container_key_for("d" * 250, "t" * 249 + "u", "product-draft")
 
 
 def test_the_import_api_scopes():
@@ -249,7 +279,7 @@ def test_the_import_api_scopes():
 
     granted = [f"manage_import_containers:{PK}", f"view_import_containers:{PK}", f"manage_products:{PK}"]
     with FakeCommercetools(scopes=granted) as ct:
-        imports = FakeImportApi(ct)
+        imports = FakeImportApi(ct, processing_delay=0, summary_delay=0)
 
         def api_with(scopes: list[str]) -> ImportApi:
             config = ClientConfig.create(
