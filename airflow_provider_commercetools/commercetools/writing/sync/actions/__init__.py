@@ -1,0 +1,12 @@
+"""The action builders of the sync, one module per resource type (or a few related ones).
+
+Each module holds a :class:`~..types.SyncType` built from pure functions; ``ALL_TYPES`` lists them
+for :data:`~..types.SYNC_TYPES`. Shared parts: :mod:`.fields` (field-to-action tables) and
+:mod:`.custom` (custom fields and assets).
+"""
+
+from __future__ import annotations
+
+from airflow_provider_commercetools.commercetools.writing.sync.actions.categories import CATEGORIES
+
+ALL_TYPES = (CATEGORIES,)

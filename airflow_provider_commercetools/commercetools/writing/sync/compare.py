@@ -1,0 +1,217 @@
+"""Equality of a draft and the resource commercetools holds: what "nothing changed" means.
+
+A sync is trusted only when a resource that matches its draft gets no update action. The shapes a
+draft and a read resource take for the same value differ, so values are compared after these
+normalizations (each one a case commercetools-sync-java's users met, see issue 23):
+
+- a draft's reference is a ResourceIdentifier by key (``{"typeId": "category", "key": "k"}``), the
+  resource's a Reference by id (``{"typeId": "category", "id": "..."}``, perhaps expanded with
+  ``obj``): equal when they name the same resource (by the key the context knows for the id, or by id);
+- money: a draft's ``Money`` (``currencyCode``, ``centAmount``) equals the resource's ``TypedMoney``
+  (``type``, ``fractionDigits`` filled in by the API,
+  api-specs/api/types/common/CentPrecisionMoney.raml); high-precision money compares
+  ``preciseAmount`` and ``fractionDigits``;
+- absent, ``null``, ``{}`` and ``[]`` are the same "no value" (a LocalizedString without locales, a
+  list without entries: commercetools leaves such fields out of what it returns);
+- date-times compare as instants (``2026-01-01T00:00:00Z`` = ``2026-01-01T00:00:00.000Z``);
+- numbers compare by value (``1`` = ``1.0``);
+- server-only fields (``id``, ``version``, timestamps, ``createdBy``...) are never compared.
+
+Order-insensitive sets and API-filled defaults depend on the field: the action builders
+(:mod:`.actions`) say which list is a set and which default the API fills in, and use
+:func:`values_equal` and :func:`sets_equal` for the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext
+
+# Fields commercetools writes itself (BaseResource, api-specs/api/types/common/BaseResource.raml,
+# and the CreatedBy/LastModifiedBy of every resource): never part of a desired state.
+SERVER_FIELDS = frozenset(
+    {
+        "id",
+        "version",
+        "versionModifiedAt",
+        "createdAt",
+        "lastModifiedAt",
+        "createdBy",
+        "lastModifiedBy",
+        "lastMessageSequenceNumber",
+    }
+)
+
+_REFERENCE_FIELDS = frozenset({"typeId", "id", "key", "obj"})
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
+
+
+def is_empty(value: Any) -> bool:
+    """Absent, ``null``, ``{}`` and ``[]``: commercetools leaves such fields out of what it returns."""
+    return value is None or (isinstance(value, dict | list | tuple) and not value)
+
+
+def is_reference(value: Any) -> bool:
+    """A Reference or ResourceIdentifier: ``typeId`` plus ``id`` and/or ``key`` (and ``obj`` when expanded)."""
+    return (
+        isinstance(value, Mapping)
+        and isinstance(value.get("typeId"), str)
+        and ("id" in value or "key" in value)
+        and set(value) <= _REFERENCE_FIELDS
+    )
+
+
+def is_money(value: Any) -> bool:
+    """Money or TypedMoney (api-specs/api/types/common/Money.raml, TypedMoney.raml)."""
+    return (
+        isinstance(value, Mapping)
+        and isinstance(value.get("currencyCode"), str)
+        and ("centAmount" in value or "preciseAmount" in value)
+    )
+
+
+def reference_key(ref: Mapping[str, Any] | None, ctx: BuildContext) -> str | None:
+    """The key a reference names: its own ``key``, the expanded object's, or the one the context knows."""
+    if not ref:
+        return None
+    if ref.get("key") is not None:
+        return str(ref["key"])
+    obj = ref.get("obj")
+    if isinstance(obj, Mapping) and obj.get("key") is not None:
+        return str(obj["key"])
+    if ref.get("id") is not None:
+        return ctx.key_of(str(ref.get("typeId")), str(ref["id"]))
+    return None
+
+
+def references_equal(draft: Mapping[str, Any] | None, current: Mapping[str, Any] | None, ctx: BuildContext) -> bool:
+    """Whether a draft's reference (by key or id) names the resource a current reference (by id) names."""
+    if is_empty(draft) or is_empty(current):
+        return is_empty(draft) and is_empty(current)
+    assert draft is not None and current is not None
+    if draft.get("typeId") != current.get("typeId"):
+        return False
+    if draft.get("id") is not None and current.get("id") is not None:
+        return bool(draft["id"] == current["id"])
+    draft_key = reference_key(draft, ctx)
+    if draft_key is not None and current.get("id") is not None:
+        if reference_key(current, ctx) == draft_key:
+            return True
+        return ctx.id_of(str(draft["typeId"]), draft_key) == current["id"]
+    return draft_key is not None and draft_key == reference_key(current, ctx)
+
+
+def _fraction_digits(money: Mapping[str, Any]) -> int | None:
+    digits = money.get("fractionDigits")
+    return int(digits) if digits is not None else None
+
+
+def money_equal(draft: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """Money as a draft gives it equals the TypedMoney commercetools returns for it.
+
+    A draft without ``type`` is cent precision (api-specs/api/types/common/Money.raml); the
+    ``fractionDigits`` the API fills in for a cent-precision amount follow the currency and are not
+    part of the amount, so they are compared only when the draft names them.
+    """
+    if draft.get("currencyCode") != current.get("currencyCode"):
+        return False
+    draft_type = draft.get("type") or ("highPrecision" if "preciseAmount" in draft else "centPrecision")
+    current_type = current.get("type") or ("highPrecision" if "preciseAmount" in current else "centPrecision")
+    if draft_type != current_type:
+        return False
+    if draft_type == "highPrecision":
+        return bool(draft.get("preciseAmount") == current.get("preciseAmount")) and _fraction_digits(
+            draft
+        ) == _fraction_digits(current)
+    if draft.get("fractionDigits") is not None and _fraction_digits(draft) != _fraction_digits(current):
+        return False
+    return bool(draft.get("centAmount") == current.get("centAmount"))
+
+
+def _instant(text: str) -> datetime | None:
+    if not _DATETIME.match(text):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def values_equal(draft: Any, current: Any, ctx: BuildContext) -> bool:
+    """Deep equality of a draft's value and a resource's, with the normalizations of this module.
+
+    Lists compare in order (a builder that knows a list is a set uses :func:`sets_equal`); a dict
+    compares every key either side has, server-only fields aside.
+    """
+    if is_empty(draft) or is_empty(current):
+        return is_empty(draft) and is_empty(current)
+    if is_reference(draft) and is_reference(current):
+        return references_equal(draft, current, ctx)
+    if is_money(draft) and is_money(current):
+        return money_equal(draft, current)
+    if isinstance(draft, Mapping) and isinstance(current, Mapping):
+        keys = (set(draft) | set(current)) - SERVER_FIELDS
+        return all(values_equal(draft.get(k), current.get(k), ctx) for k in keys)
+    if isinstance(draft, list | tuple) and isinstance(current, list | tuple):
+        return len(draft) == len(current) and all(values_equal(d, c, ctx) for d, c in zip(draft, current, strict=True))
+    if isinstance(draft, bool) or isinstance(current, bool):
+        return draft is current
+    if isinstance(draft, int | float) and isinstance(current, int | float):
+        return draft == current
+    if isinstance(draft, str) and isinstance(current, str) and draft != current:
+        a, b = _instant(draft), _instant(current)
+        return a is not None and b is not None and a == b
+    return bool(draft == current)
+
+
+def sets_equal(
+    draft: Sequence[Any] | None,
+    current: Sequence[Any] | None,
+    ctx: BuildContext,
+    equal: Callable[[Any, Any, BuildContext], bool] = values_equal,
+) -> bool:
+    """Order-insensitive equality of two lists (a multiset: each draft entry matches one current entry)."""
+    left, right = list(draft or []), list(current or [])
+    if len(left) != len(right):
+        return False
+    for item in left:
+        for index, other in enumerate(right):
+            if equal(item, other, ctx):
+                del right[index]
+                break
+        else:
+            return False
+    return True
+
+
+def differences(draft: Mapping[str, Any], current: Mapping[str, Any], ctx: BuildContext, path: str = "") -> list[str]:
+    """The field paths where a resource differs from what a draft asks for (empty: it matches).
+
+    Only the fields the draft names are looked at (a draft that leaves a field out does not care
+    about it here), server-only fields never. Nested objects are walked so that the path names the
+    differing leaf (``name.de``, ``custom.fields.color``); lists, references and money are compared
+    whole with :func:`values_equal`. A :class:`SyncType`'s ``build_actions`` is the full desired-state
+    comparison (it also knows sets, defaults and what an absent field means); this is for checking
+    that a write took effect.
+    """
+    found: list[str] = []
+    for name in sorted(draft):
+        if name in SERVER_FIELDS:
+            continue
+        want, have = draft[name], current.get(name)
+        where = f"{path}.{name}" if path else name
+        if (
+            isinstance(want, Mapping)
+            and isinstance(have, Mapping)
+            and not (is_reference(want) or is_money(want))
+            and want
+            and have
+        ):
+            found.extend(differences(want, have, ctx, where))
+        elif not values_equal(want, have, ctx):
+            found.append(where)
+    return found

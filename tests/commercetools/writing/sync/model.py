@@ -1,0 +1,129 @@
+"""A small pure model of how commercetools applies update actions, for the builders' round-trip tests.
+
+It knows the actions the builders send (names and shapes from api-specs/api/types/<resource>/
+*UpdateAction.raml) and applies them to a resource dict the way the API would: a key-based
+ResourceIdentifier becomes a Reference by id (through the test's context), ``set*`` without its
+value removes the field. An action it does not know fails the test (so a new action needs a rule here).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+_ids = itertools.count(1)
+
+
+class KeyContext:
+    """The builders' BuildContext over a fixed table of (typeId, id) -> key."""
+
+    def __init__(self, refs: dict[str, dict[str, str]] | None = None) -> None:
+        self.keys = {(t, i): k for t, ids in (refs or {}).items() for i, k in ids.items()}
+        self.ids = {(t, k): i for (t, i), k in self.keys.items()}
+
+    def key_of(self, type_id: str, id: str) -> str | None:
+        return self.keys.get((type_id, id))
+
+    def id_of(self, type_id: str, key: str) -> str | None:
+        return self.ids.get((type_id, key))
+
+    def by_id(self, value: Any) -> Any:
+        """A draft value as the API stores it: ResourceIdentifiers by key become References by id."""
+        if isinstance(value, dict):
+            if set(value) == {"typeId", "key"}:
+                type_id, key = value["typeId"], value["key"]
+                if (type_id, key) not in self.ids:
+                    new = f"{type_id}-{next(_ids)}"
+                    self.ids[(type_id, key)] = new
+                    self.keys[(type_id, new)] = key
+                return {"typeId": type_id, "id": self.ids[(type_id, key)]}
+            return {k: self.by_id(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.by_id(v) for v in value]
+        return value
+
+
+def _set(resource: dict[str, Any], field: str, value: Any) -> None:
+    if value is None:
+        resource.pop(field, None)
+    else:
+        resource[field] = value
+
+
+# action name -> (field of the resource, parameter of the action)
+SIMPLE: dict[str, tuple[str, str]] = {
+    "changeName": ("name", "name"),
+    "changeSlug": ("slug", "slug"),
+    "setDescription": ("description", "description"),
+    "changeParent": ("parent", "parent"),
+    "changeOrderHint": ("orderHint", "orderHint"),
+    "setExternalId": ("externalId", "externalId"),
+    "setMetaTitle": ("metaTitle", "metaTitle"),
+    "setMetaDescription": ("metaDescription", "metaDescription"),
+    "setMetaKeywords": ("metaKeywords", "metaKeywords"),
+}
+
+
+def _custom(target: dict[str, Any], action: dict[str, Any], ctx: KeyContext, name: str) -> bool:
+    if name.endswith("CustomType"):
+        if action.get("type") is None:
+            target.pop("custom", None)
+        else:
+            target["custom"] = {"type": ctx.by_id(action["type"]), "fields": dict(action.get("fields") or {})}
+        return True
+    if name.endswith("CustomField"):
+        fields = target.setdefault("custom", {"fields": {}}).setdefault("fields", {})
+        _set(fields, action["name"], action.get("value"))
+        return True
+    return False
+
+
+def _asset(resource: dict[str, Any], action: dict[str, Any], ctx: KeyContext) -> bool:
+    name = action["action"]
+    assets = resource.setdefault("assets", [])
+    if name == "addAsset":
+        asset = dict(ctx.by_id(action["asset"]))
+        asset["id"] = f"asset-{next(_ids)}"
+        assets.insert(action.get("position", len(assets)), asset)
+        return True
+    if name == "changeAssetOrder":
+        by_id = {a["id"]: a for a in assets}
+        assert sorted(by_id) == sorted(action["assetOrder"]), "changeAssetOrder must list every asset"
+        resource["assets"] = [by_id[i] for i in action["assetOrder"]]
+        return True
+    if "assetKey" not in action and "assetId" not in action:
+        return False
+    key, id_ = action.get("assetKey"), action.get("assetId")
+    index = next(i for i, a in enumerate(assets) if a.get("key") == key or a.get("id") == id_)
+    asset = assets[index]
+    if name == "removeAsset":
+        del assets[index]
+    elif name == "changeAssetName":
+        asset["name"] = action["name"]
+    elif name in ("setAssetDescription", "setAssetTags", "setAssetSources"):
+        field = {"setAssetDescription": "description", "setAssetTags": "tags", "setAssetSources": "sources"}[name]
+        _set(asset, field, action.get(field))
+    elif not _custom(asset, action, ctx, name):
+        return False
+    return True
+
+
+Rule = Callable[[dict[str, Any], dict[str, Any], KeyContext], bool]
+RULES: list[Rule] = [_asset]
+
+
+def apply_actions(current: dict[str, Any], actions: list[dict[str, Any]], ctx: KeyContext) -> dict[str, Any]:
+    """``current`` after ``actions``, as commercetools would store it."""
+    resource = copy.deepcopy(current)
+    for action in actions:
+        name = action["action"]
+        if name in SIMPLE:
+            field, param = SIMPLE[name]
+            _set(resource, field, ctx.by_id(action.get(param)))
+        elif _custom(resource, action, ctx, name) if name in ("setCustomType", "setCustomField") else False:
+            pass
+        elif not any(rule(resource, action, ctx) for rule in RULES):
+            raise AssertionError(f"the test model does not know the action {action!r}")
+    return resource
