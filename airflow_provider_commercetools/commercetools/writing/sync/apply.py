@@ -125,6 +125,8 @@ class Applier:
         self.upsert = sync_type.entity == "custom-objects"
         #: keys of the synced type created by this run (drafts waiting for them go next)
         self.created_keys: set[str] = set()
+        #: the lines handed to the publisher and not yet counted, by index
+        self._sent: dict[int, dict[str, Any]] = {}
         self._publisher: Publisher | None = None
         self._stopped = False
         self._lock = threading.Lock()
@@ -220,7 +222,7 @@ class Applier:
         self._publisher = publisher
         if self._stopped:
             publisher.stop("the task was stopped")
-        sent: dict[int, dict[str, Any]] = {}
+        sent = self._sent
         conflicts: list[dict[str, Any]] = []
 
         def prepared() -> Iterator[PreparedRequest | ItemResult]:
@@ -269,7 +271,9 @@ class Applier:
         def record(result: ItemResult) -> None:
             if hold_conflicts and self._conflict(result):
                 return  # recomputed and sent again: its record comes then
-            self._write(result)
+            with self._lock:
+                line = self._sent.get(result.index) or {}
+            self._write(dataclasses.replace(result, key=_label(line.get("match") or {}) or None))
 
         return record
 
