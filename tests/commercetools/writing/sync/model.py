@@ -63,6 +63,14 @@ SIMPLE: dict[str, tuple[str, str]] = {
     "setMetaTitle": ("metaTitle", "metaTitle"),
     "setMetaDescription": ("metaDescription", "metaDescription"),
     "setMetaKeywords": ("metaKeywords", "metaKeywords"),
+    "changeDescription": ("description", "description"),
+    "setRoles": ("roles", "roles"),
+    "setAddress": ("address", "address"),
+    "setGeoLocation": ("geoLocation", "geoLocation"),
+    "changeType": ("type", "type"),
+    "setName": ("name", "name"),
+    "changeInitial": ("initial", "initial"),
+    "setTransitions": ("transitions", "transitions"),
 }
 
 
@@ -110,8 +118,32 @@ def _asset(resource: dict[str, Any], action: dict[str, Any], ctx: KeyContext) ->
     return True
 
 
+def _lists(resource: dict[str, Any], action: dict[str, Any], ctx: KeyContext) -> bool:
+    """Tax rates (ids assigned by the API) and zone locations."""
+    name = action["action"]
+    rates = resource.setdefault("rates", [])
+    if name in ("addTaxRate", "replaceTaxRate"):
+        # TaxRate.amount: the sub-rates' sum when the draft leaves it out (api-specs/.../tax-category/TaxRate.raml)
+        rate = dict(action["taxRate"])
+        rate.setdefault("amount", round(sum(s["amount"] for s in rate.get("subRates", [])), 12))
+    if name == "addTaxRate":
+        rates.append({**rate, "id": f"rate-{next(_ids)}"})
+    elif name == "removeTaxRate":
+        resource["rates"] = [r for r in rates if r["id"] != action["taxRateId"]]
+    elif name == "replaceTaxRate":
+        index = next(i for i, r in enumerate(rates) if r["id"] == action["taxRateId"])
+        rates[index] = {**rate, "id": rates[index]["id"]}
+    elif name == "addLocation":
+        resource.setdefault("locations", []).append(action["location"])
+    elif name == "removeLocation":
+        resource["locations"].remove(action["location"])
+    else:
+        return False
+    return True
+
+
 Rule = Callable[[dict[str, Any], dict[str, Any], KeyContext], bool]
-RULES: list[Rule] = [_asset]
+RULES: list[Rule] = [_asset, _lists]
 
 
 def apply_actions(current: dict[str, Any], actions: list[dict[str, Any]], ctx: KeyContext) -> dict[str, Any]:

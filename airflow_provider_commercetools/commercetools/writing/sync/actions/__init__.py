@@ -8,5 +8,12 @@ for :data:`~..types.SYNC_TYPES`. Shared parts: :mod:`.fields` (field-to-action t
 from __future__ import annotations
 
 from airflow_provider_commercetools.commercetools.writing.sync.actions.categories import CATEGORIES
+from airflow_provider_commercetools.commercetools.writing.sync.actions.reference_data import (
+    CHANNELS,
+    CUSTOMER_GROUPS,
+    STATES,
+    TAX_CATEGORIES,
+    ZONES,
+)
 
-ALL_TYPES = (CATEGORIES,)
+ALL_TYPES = (CATEGORIES, CUSTOMER_GROUPS, CHANNELS, TAX_CATEGORIES, ZONES, STATES)
