@@ -142,8 +142,66 @@ def _lists(resource: dict[str, Any], action: dict[str, Any], ctx: KeyContext) ->
     return True
 
 
+def _enum_type(field_type: dict[str, Any]) -> dict[str, Any]:
+    while field_type.get("name") in ("Set", "set"):
+        field_type = field_type["elementType"]
+    return field_type
+
+
+def _definitions(resource: dict[str, Any], action: dict[str, Any], ctx: KeyContext) -> bool:
+    """Field definitions of Types and attribute definitions of product types."""
+    name = action["action"]
+    list_field = "fieldDefinitions" if "fieldDefinitions" in resource or "fieldDefinition" in action else "attributes"
+    items = resource.setdefault(list_field, [])
+    if name in ("addFieldDefinition", "addAttributeDefinition"):
+        items.append(ctx.by_id(action.get("fieldDefinition") or action.get("attribute")))
+        return True
+    if name in ("removeFieldDefinition", "removeAttributeDefinition"):
+        gone = action.get("fieldName") or action.get("name")
+        resource[list_field] = [d for d in items if d["name"] != gone]
+        return True
+    if name in ("changeFieldDefinitionOrder", "changeAttributeOrderByName"):
+        by_name = {d["name"]: d for d in items}
+        order = action.get("fieldNames") or action["attributeNames"]
+        assert sorted(order) == sorted(by_name), "the order must list every definition"
+        resource[list_field] = [by_name[n] for n in order]
+        return True
+    target = action.get("fieldName") or action.get("attributeName")
+    if target is None:
+        return False
+    definition = next(d for d in items if d["name"] == target)
+    props = {
+        "changeLabel": ("label", "label"),
+        "changeInputHint": ("inputHint", "inputHint" if "fieldName" in action else "newValue"),
+        "setInputTip": ("inputTip", "inputTip"),
+        "changeIsSearchable": ("isSearchable", "isSearchable"),
+        "changeAttributeConstraint": ("attributeConstraint", "newValue"),
+    }
+    if name in props:
+        prop, param = props[name]
+        _set(definition, prop, action.get(param))
+        return True
+    enum = _enum_type(definition["type"])
+    values = enum.setdefault("values", [])
+    if name in ("addEnumValue", "addLocalizedEnumValue", "addPlainEnumValue"):
+        values.append(action["value"])
+    elif name == "removeEnumValues":
+        enum["values"] = [v for v in values if v["key"] not in action["keys"]]
+    elif name.endswith("EnumValueOrder"):
+        keys = action.get("keys") or [v["key"] for v in action["values"]]
+        by_key = {v["key"]: v for v in values}
+        assert sorted(keys) == sorted(by_key), "the order must list every enum value"
+        enum["values"] = [by_key[k] for k in keys]
+    elif name.endswith("EnumValueLabel"):
+        new = action.get("value") or action["newValue"]
+        next(v for v in values if v["key"] == new["key"])["label"] = new["label"]
+    else:
+        return False
+    return True
+
+
 Rule = Callable[[dict[str, Any], dict[str, Any], KeyContext], bool]
-RULES: list[Rule] = [_asset, _lists]
+RULES: list[Rule] = [_asset, _lists, _definitions]
 
 
 def apply_actions(current: dict[str, Any], actions: list[dict[str, Any]], ctx: KeyContext) -> dict[str, Any]:

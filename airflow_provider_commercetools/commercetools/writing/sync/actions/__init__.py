@@ -8,6 +8,7 @@ for :data:`~..types.SYNC_TYPES`. Shared parts: :mod:`.fields` (field-to-action t
 from __future__ import annotations
 
 from airflow_provider_commercetools.commercetools.writing.sync.actions.categories import CATEGORIES
+from airflow_provider_commercetools.commercetools.writing.sync.actions.definitions import PRODUCT_TYPES, TYPES
 from airflow_provider_commercetools.commercetools.writing.sync.actions.reference_data import (
     CHANNELS,
     CUSTOMER_GROUPS,
@@ -16,4 +17,4 @@ from airflow_provider_commercetools.commercetools.writing.sync.actions.reference
     ZONES,
 )
 
-ALL_TYPES = (CATEGORIES, CUSTOMER_GROUPS, CHANNELS, TAX_CATEGORIES, ZONES, STATES)
+ALL_TYPES = (CATEGORIES, CUSTOMER_GROUPS, CHANNELS, TAX_CATEGORIES, ZONES, STATES, TYPES, PRODUCT_TYPES)
