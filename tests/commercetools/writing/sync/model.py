@@ -121,6 +121,8 @@ def _asset(resource: dict[str, Any], action: dict[str, Any], ctx: KeyContext) ->
 def _lists(resource: dict[str, Any], action: dict[str, Any], ctx: KeyContext) -> bool:
     """Tax rates (ids assigned by the API) and zone locations."""
     name = action["action"]
+    if not name.endswith(("TaxRate", "Location")):
+        return False
     rates = resource.setdefault("rates", [])
     if name in ("addTaxRate", "replaceTaxRate"):
         # TaxRate.amount: the sub-rates' sum when the draft leaves it out (api-specs/.../tax-category/TaxRate.raml)
@@ -151,6 +153,8 @@ def _enum_type(field_type: dict[str, Any]) -> dict[str, Any]:
 def _definitions(resource: dict[str, Any], action: dict[str, Any], ctx: KeyContext) -> bool:
     """Field definitions of Types and attribute definitions of product types."""
     name = action["action"]
+    if not ("Definition" in name or "Attribute" in name or "fieldName" in action or "attributeName" in action):
+        return False
     list_field = "fieldDefinitions" if "fieldDefinitions" in resource or "fieldDefinition" in action else "attributes"
     items = resource.setdefault(list_field, [])
     if name in ("addFieldDefinition", "addAttributeDefinition"):
@@ -200,8 +204,90 @@ def _definitions(resource: dict[str, Any], action: dict[str, Any], ctx: KeyConte
     return True
 
 
+def _customer(resource: dict[str, Any], action: dict[str, Any], ctx: KeyContext) -> bool:
+    """Addresses (ids assigned by the API) and the address id lists, by key as the builders send them."""
+    name = action["action"]
+    if "Address" not in name and name != "setAuthenticationMode":
+        return False
+    addresses = resource.setdefault("addresses", [])
+    id_of = {a.get("key"): a["id"] for a in addresses}
+    if name == "addAddress":
+        addresses.append({**action["address"], "id": f"addr-{next(_ids)}"})
+    elif name == "removeAddress":
+        gone = id_of.get(action.get("addressKey"), action.get("addressId"))
+        resource["addresses"] = [a for a in addresses if a["id"] != gone]
+        for field in ("shippingAddressIds", "billingAddressIds"):
+            resource[field] = [i for i in resource.get(field, []) if i != gone]
+        for field in ("defaultShippingAddressId", "defaultBillingAddressId"):
+            if resource.get(field) == gone:
+                resource.pop(field)
+    elif name == "changeAddress":
+        index = next(i for i, a in enumerate(addresses) if a.get("key") == action["addressKey"])
+        addresses[index] = {**action["address"], "id": addresses[index]["id"]}
+    elif name in ("addShippingAddressId", "addBillingAddressId"):
+        field = "shippingAddressIds" if "Shipping" in name else "billingAddressIds"
+        resource.setdefault(field, []).append(id_of[action["addressKey"]])
+    elif name in ("removeShippingAddressId", "removeBillingAddressId"):
+        field = "shippingAddressIds" if "Shipping" in name else "billingAddressIds"
+        resource[field].remove(id_of[action["addressKey"]])
+    elif name in ("setDefaultShippingAddress", "setDefaultBillingAddress"):
+        kind = "Shipping" if "Shipping" in name else "Billing"
+        if "addressKey" not in action:
+            resource.pop(f"default{kind}AddressId", None)
+            return True
+        address_id = id_of[action["addressKey"]]
+        resource[f"default{kind}AddressId"] = address_id
+        ids = resource.setdefault(f"{kind.lower()}AddressIds", [])
+        if address_id not in ids:  # CustomerSetDefaultShippingAddressAction.raml: added if not contained
+            ids.append(address_id)
+    elif name == "setAuthenticationMode":
+        resource["authenticationMode"] = action["authMode"]
+    else:
+        return False
+    return True
+
+
+def _stock_and_prices(resource: dict[str, Any], action: dict[str, Any], ctx: KeyContext) -> bool:
+    name = action["action"]
+    if name == "changeQuantity":
+        resource["quantityOnStock"] = action["quantity"]
+        resource["availableQuantity"] = action["quantity"]
+    elif name == "setInventoryLimits":
+        for field in ("minCartQuantity", "maxCartQuantity"):
+            _set(resource, field, action.get(field))
+    elif name == "changeValue":
+        resource["value"] = {**action["value"], "type": "centPrecision", "fractionDigits": 2}
+    elif name == "setValidFromAndUntil":
+        _set(resource, "validFrom", action.get("validFrom"))
+        _set(resource, "validUntil", action.get("validUntil"))
+    elif name == "setPriceTiers":
+        _set(resource, "tiers", action.get("tiers") or None)
+    elif name == "setDiscountedPrice":
+        _set(resource, "discounted", action.get("discounted"))
+    elif name == "createOrUpdate":
+        resource.update(action["draft"])
+        resource["version"] = resource.get("version", 0) + 1
+    else:
+        return False
+    return True
+
+
+def _generic_set(resource: dict[str, Any], action: dict[str, Any], ctx: KeyContext) -> bool:
+    """``setFoo``/``changeFoo`` with the one parameter ``foo`` (or none: removed) sets the field ``foo``."""
+    name = action["action"]
+    for prefix in ("set", "change"):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            rest = name[len(prefix) :]
+            field = rest[0].lower() + rest[1:]
+            params = set(action) - {"action"}
+            if params <= {field}:
+                _set(resource, field, ctx.by_id(action.get(field)))
+                return True
+    return False
+
+
 Rule = Callable[[dict[str, Any], dict[str, Any], KeyContext], bool]
-RULES: list[Rule] = [_asset, _lists, _definitions]
+RULES: list[Rule] = [_asset, _lists, _definitions, _customer, _stock_and_prices, _generic_set]
 
 
 def apply_actions(current: dict[str, Any], actions: list[dict[str, Any]], ctx: KeyContext) -> dict[str, Any]:
