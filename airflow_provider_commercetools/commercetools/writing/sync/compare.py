@@ -132,7 +132,8 @@ def money_equal(draft: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
     return bool(draft.get("centAmount") == current.get("centAmount"))
 
 
-def _instant(text: str) -> datetime | None:
+def instant(text: str) -> datetime | None:
+    """A date-time string as an instant, None if it is not one."""
     if not _DATETIME.match(text):
         return None
     try:
@@ -163,7 +164,7 @@ def values_equal(draft: Any, current: Any, ctx: BuildContext) -> bool:
     if isinstance(draft, int | float) and isinstance(current, int | float):
         return draft == current
     if isinstance(draft, str) and isinstance(current, str) and draft != current:
-        a, b = _instant(draft), _instant(current)
+        a, b = instant(draft), instant(current)
         return a is not None and b is not None and a == b
     return bool(draft == current)
 

@@ -68,6 +68,8 @@ class SyncType:
     :param build_actions: (draft, current, ctx, groups or None for all) -> update actions
     :param draft_for_create: the create body from a draft
     :param options: type-specific options given to ``build_actions`` (see :meth:`with_options`)
+    :param secret_fields: top-level draft fields that are secrets (customers' ``password``): only
+        ever part of a create body, never of an update action, a plan, a log or a result file
     """
 
     name: str
@@ -78,6 +80,7 @@ class SyncType:
     build_actions: BuildActions
     draft_for_create: Callable[[dict[str, Any]], dict[str, Any]] = _without_nulls
     options: Mapping[str, Any] = field(default_factory=dict)
+    secret_fields: tuple[str, ...] = ()
 
     def with_options(self, **options: Any) -> SyncType:
         """This type with options its builder takes (products: ``staged``), checked by name."""

@@ -8,5 +8,30 @@ for :data:`~..types.SYNC_TYPES`. Shared parts: :mod:`.fields` (field-to-action t
 from __future__ import annotations
 
 from airflow_provider_commercetools.commercetools.writing.sync.actions.categories import CATEGORIES
+from airflow_provider_commercetools.commercetools.writing.sync.actions.custom_objects import CUSTOM_OBJECTS
+from airflow_provider_commercetools.commercetools.writing.sync.actions.customers import CUSTOMERS
+from airflow_provider_commercetools.commercetools.writing.sync.actions.definitions import PRODUCT_TYPES, TYPES
+from airflow_provider_commercetools.commercetools.writing.sync.actions.inventory import INVENTORY
+from airflow_provider_commercetools.commercetools.writing.sync.actions.prices import STANDALONE_PRICES
+from airflow_provider_commercetools.commercetools.writing.sync.actions.reference_data import (
+    CHANNELS,
+    CUSTOMER_GROUPS,
+    STATES,
+    TAX_CATEGORIES,
+    ZONES,
+)
 
-ALL_TYPES = (CATEGORIES,)
+ALL_TYPES = (
+    CATEGORIES,
+    CUSTOMER_GROUPS,
+    CHANNELS,
+    TAX_CATEGORIES,
+    ZONES,
+    STATES,
+    TYPES,
+    PRODUCT_TYPES,
+    CUSTOMERS,
+    INVENTORY,
+    STANDALONE_PRICES,
+    CUSTOM_OBJECTS,
+)

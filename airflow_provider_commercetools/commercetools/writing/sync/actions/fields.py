@@ -9,7 +9,9 @@ turns a table into the actions a draft needs. What a row says:
   draft leaving it out leaves it as it is;
 - ``default``: the value commercetools fills in when a draft leaves the field out (compared as if
   the draft had it, so a default the API filled in is no change);
-- ``as_set``: the list is order-insensitive (roles, search keywords...).
+- ``as_set``: the list is order-insensitive (roles, search keywords...);
+- ``current``: the resource's name of the field when it is not the draft's (customer groups'
+  ``groupName`` is ``name`` once created).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Field:
     unset: bool = True
     default: Any = _MISSING
     as_set: bool = False
+    current: str = ""
 
     @property
     def parameter(self) -> str:
@@ -75,7 +78,7 @@ def field_actions(
                 want = row.default
             elif not row.unset:
                 continue
-        have = current.get(row.name)
+        have = current.get(row.current or row.name)
         if field_equal(row, want, have, ctx):
             continue
         action: dict[str, Any] = {"action": row.action}
