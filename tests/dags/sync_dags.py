@@ -75,3 +75,26 @@ with DAG("sync_review_dag", schedule=None, start_date=START, catchup=False, para
         output_path="{{ params.output_dir }}/apply",
     )
     plan >> someone_edits() >> apply
+
+#: the resource types the conformance test syncs in one DAG run (feeds at <feed_dir>/<type>.jsonl)
+CONFORMANCE_TYPES = (
+    "categories",
+    "customer-groups",
+    "channels",
+    "tax-categories",
+    "zones",
+    "states",
+    "customers",
+    "custom-objects",
+)
+
+with DAG(
+    "sync_types_dag", schedule=None, start_date=START, catchup=False, params={"feed_dir": "/tmp/sync", "output_dir": ""}
+):
+    for name in CONFORMANCE_TYPES:
+        CommercetoolsSyncOperator(
+            task_id=name.replace("-", "_"),
+            resource_type=name,
+            drafts="{{ params.feed_dir }}/" + name + ".jsonl",
+            output_path="{{ params.output_dir }}/" + name,
+        )

@@ -23,6 +23,7 @@ from airflow_provider_commercetools.commercetools.checks import parse_json_strin
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.commercetools.files import check_location, is_url, read_json_lines
 from airflow_provider_commercetools.commercetools.results.files import ResultFiles
+from airflow_provider_commercetools.commercetools.results.redaction import Redactor
 from airflow_provider_commercetools.commercetools.results.report import BatchFailedError
 from airflow_provider_commercetools.commercetools.writing.sync.apply import Applier
 from airflow_provider_commercetools.commercetools.writing.sync.plan import (
@@ -159,6 +160,7 @@ class SyncRun:
                 batch_size=s.batch_size,
                 max_workers=s.max_workers,
                 match_by=s.match_by,
+                redactor=Redactor((*s.sync.secret_fields, *s.redact_fields)),
                 logger=self.log,
             )
             summary = planner.write(self._drafts(), self.plan_path)
@@ -196,7 +198,7 @@ class SyncRun:
             files=files,
             max_workers=s.max_workers,
             secrets=secrets,
-            redact_fields=s.redact_fields,
+            redact_fields=(*s.sync.secret_fields, *s.redact_fields),
             logger=self.log,
         )
         try:

@@ -1,0 +1,181 @@
+"""The sync operator in real DAG runs against the independent emulator (@labdigital/commercetools-mock).
+
+For every resource type that the emulator serves and the sync knows: apply a feed, read it back with
+plain HTTP and compare it with the drafts (references compared by key), then a second run plans and
+sends nothing and leaves every version as it was. Categories also: a feed whose children come before
+their parents, a dry run that changes nothing, prune.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_commercetools.commercetools.files import write_json_lines
+from airflow_provider_commercetools.commercetools.writing.sync import SYNC_TYPES
+from airflow_provider_commercetools.commercetools.writing.sync.references import ENDPOINTS
+from tests.airflow_runner import xcom_result
+from tests.dags.sync_dags import CONFORMANCE_TYPES
+
+
+def localized(text: str) -> dict[str, str]:
+    return {"en": text}
+
+
+def category(key: str, name: str) -> dict[str, Any]:
+    return {"key": key, "name": localized(name), "slug": localized(key), "externalId": f"ext-{key}"}
+
+
+RATE = {"name": "DE", "amount": 0.19, "includedInPrice": True, "country": "DE"}
+
+
+#: resource type -> (a feed, the same feed with changes): drafts as a PIM would export them
+FEEDS: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {
+    # Gaps of the emulator (4.4.0) the feeds step around: it stores "" for a category's absent externalId and
+    # has no setExternalId or changeOrderHint for categories, nor setRoles for channels (the real API has them).
+    "categories": (
+        [
+            {**category("shirts", "Shirts"), "parent": {"typeId": "category", "key": "clothes"}},
+            {**category("clothes", "Clothes"), "orderHint": "0.1"},
+            {**category("shoes", "Shoes"), "description": localized("Feet")},
+        ],
+        [
+            {**category("shirts", "Shirts!"), "parent": {"typeId": "category", "key": "shoes"}},
+            {**category("clothes", "Clothes"), "slug": localized("clothes-2"), "orderHint": "0.1"},
+            category("shoes", "Shoes"),
+        ],
+    ),
+    "customer-groups": (
+        [{"key": "b2b", "groupName": "B2B"}, {"key": "vip", "groupName": "VIP"}],
+        [{"key": "b2b", "groupName": "Business"}, {"key": "vip", "groupName": "VIP"}],
+    ),
+    "channels": (
+        [{"key": "store-1", "roles": ["InventorySupply"], "name": localized("Store 1")}],
+        [{"key": "store-1", "roles": ["InventorySupply"], "name": localized("Store one")}],
+    ),
+    "tax-categories": (
+        [{"key": "std", "name": "Standard", "rates": [RATE]}],
+        [{"key": "std", "name": "Standard rate", "rates": [RATE]}],
+    ),
+    "zones": (
+        [{"key": "eu", "name": "Europe", "locations": [{"country": "DE"}, {"country": "FR"}]}],
+        [{"key": "eu", "name": "Europe", "locations": [{"country": "DE"}, {"country": "NL"}]}],
+    ),
+    "states": (
+        [{"key": "open", "type": "OrderState", "name": localized("Open"), "initial": True}],
+        [{"key": "open", "type": "OrderState", "name": localized("Opened"), "initial": True}],
+    ),
+    "customers": (
+        [{"key": "c1", "email": "c1@example.com", "password": "s3cret-pass", "firstName": "Ada"}],
+        [{"key": "c1", "email": "c1@example.com", "password": "s3cret-pass", "firstName": "Ada", "lastName": "L"}],
+    ),
+    "custom-objects": (
+        [{"container": "settings", "key": "colours", "value": {"primary": "red", "list": [1, 2]}}],
+        [{"container": "settings", "key": "colours", "value": {"primary": "blue", "list": [1, 2]}}],
+    ),
+}
+
+
+def identity(draft: dict[str, Any]) -> str:
+    return draft["key"] if "container" not in draft else f"{draft['container']}/{draft['key']}"
+
+
+#: draft field -> the resource's field of the same value
+RESOURCE_FIELDS = {"groupName": "name"}
+
+
+def write_feed(path: Path, drafts: list[dict[str, Any]]) -> str:
+    with write_json_lines("drafts", str(path)) as writer:
+        writer.write_many(drafts)
+    return str(path)
+
+
+def stored_by_key(project: Any, endpoint: str) -> dict[str, dict[str, Any]]:
+    return {identity(r): r for r in project.api.all(endpoint) if "key" in r}
+
+
+def assert_matches(project: Any, endpoint: str, drafts: list[dict[str, Any]]) -> None:
+    """What the emulator stores equals the drafts, field by field (references by the key of what they name)."""
+    stored = stored_by_key(project, endpoint)
+    for draft in drafts:
+        resource = stored[identity(draft)]
+        for name, value in draft.items():
+            got = resource.get(RESOURCE_FIELDS.get(name, name))
+            if name == "password":
+                continue  # stored hashed
+            if isinstance(value, dict) and "typeId" in value:
+                referenced = project.api.get(f"{ENDPOINTS[value['typeId']]}/{got['id']}")  # by id
+                assert referenced["key"] == value["key"], (draft["key"], name)
+            elif name in ("roles",):
+                assert sorted(got) == sorted(value), (draft["key"], name)
+            elif name == "rates":
+                assert [{k: r[k] for k in value[0]} for r in got] == value, (draft["key"], name)
+            else:
+                assert got == value, (draft["key"], name, got)
+
+
+def test_every_type_applies_reads_back_equal_then_a_second_run_sends_nothing(project, run_dag, tmp_path):
+    """One DAG run per round syncs every type (a task each): the first feed, the changed feed, it again."""
+    assert set(FEEDS) == set(CONFORMANCE_TYPES) <= set(SYNC_TYPES)
+    for number in range(3):
+        versions = {name: versions_of(project, name) for name in FEEDS}
+        feed_dir = tmp_path / f"feeds{number}"
+        feed_dir.mkdir()
+        for name, feeds in FEEDS.items():
+            write_feed(feed_dir / f"{name}.jsonl", feeds[min(number, 1)])
+
+        dag_run = run_dag(
+            "sync_types_dag", run_conf={"feed_dir": str(feed_dir), "output_dir": str(tmp_path / f"run{number}")}
+        )
+
+        for name, feeds in FEEDS.items():
+            drafts = feeds[min(number, 1)]
+            summary = xcom_result(dag_run, name.replace("-", "_"))
+            assert summary is not None, (name, number, "the task failed")
+            assert_matches(project, SYNC_TYPES[name].entity, drafts)
+            if number == 0:
+                assert summary["created"] == len(drafts) == summary["requests"]["write"], (name, summary)
+            elif number == 1:
+                assert summary["updated"] >= 1 and summary["failed"] == summary["missing_references"] == 0, name
+            else:  # the same feed again: nothing planned, nothing sent, every version as it was
+                assert (summary["created"], summary["updated"], summary["unchanged"]) == (0, 0, len(drafts)), name
+                assert summary["requests"]["write"] == 0 and summary["actions"] == {}, name
+                assert versions_of(project, name) == versions[name], name
+        assert dag_run.state == "success"
+    # a customer's password reached commercetools (the first run created the customer with it) but no file
+    for path in tmp_path.rglob("*.jsonl"):
+        if "feeds" not in path.parts[-2]:
+            assert "s3cret-pass" not in path.read_text(), path
+
+
+def versions_of(project: Any, name: str) -> dict[str, int]:
+    return {k: r["version"] for k, r in stored_by_key(project, SYNC_TYPES[name].entity).items()}
+
+
+def test_categories_dry_run_changes_nothing_and_prune_deletes_what_left_the_feed(project, run_dag, tmp_path):
+    project.seed("category", [category(k, k) for k in ("a", "b", "c")])
+    before = {c["key"]: c["version"] for c in project.api.all("categories")}
+    drafts = [category("a", "A!"), category("n", "n")]
+    conf = {
+        "resource_type": "categories",
+        "drafts": write_feed(tmp_path / "feed.jsonl", drafts),
+        "output_dir": str(tmp_path / "dry"),
+    }
+
+    dry = run_dag("sync_dry_run_dag", run_conf=conf)
+
+    assert dry.state == "success"
+    planned = xcom_result(dry, "sync")
+    assert (planned["created"], planned["updated"], planned["deleted"]) == (1, 1, 2)
+    assert {c["key"]: c["version"] for c in project.api.all("categories")} == before
+    plan = [json.loads(line) for line in (tmp_path / "dry" / "plan.jsonl").read_text().splitlines()]
+    assert sorted(line["match"]["key"] for line in plan[1:-1] if line["op"] == "delete") == ["b", "c"]
+
+    pruned = run_dag("sync_prune_dag", run_conf={**conf, "output_dir": str(tmp_path / "prune")})
+
+    assert pruned.state == "success"
+    summary = xcom_result(pruned, "sync")
+    assert (summary["created"], summary["updated"], summary["deleted"]) == (1, 1, 2)
+    assert sorted(c["key"] for c in project.api.all("categories")) == ["a", "n"]
+    assert_matches(project, "categories", drafts)
