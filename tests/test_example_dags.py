@@ -124,11 +124,22 @@ def test_project_copy_creates_and_updates_by_key(two_projects, run_dag, tmp_path
     assert by_key["shoes"]["parent"] == {"typeId": "category", "key": "root"}
     assert by_key["hats"]["name"] == {"en": "Hats"} and by_key["hats"]["version"] == stale["version"] + 1
     assert by_key["root"]["version"] == same["version"]  # identical: not touched
-    summary = xcom_result(dag_run, "publish_to_target")
-    assert (summary["total"], summary["succeeded"], summary["failed"]) == (2, 2, 0)
-    records = list(read_json_lines("results", summary["output_path"]))
-    assert [r["status"] for r in records] == ["succeeded", "succeeded"]
-    assert list(read_json_lines("failures", summary["failures_path"])) == []
+    summary = xcom_result(dag_run, "sync_to_target")
+    assert {k: summary[k] for k in ("created", "updated", "unchanged", "failed", "missing_references")} == {
+        "created": 1,
+        "updated": 1,
+        "unchanged": 1,
+        "failed": 0,
+        "missing_references": 0,
+    }
+    assert summary["actions"] == {"changeName": 1, "changeParent": 1} and summary["requests"]["write"] == 2
+    records = {r["key"]: r["status"] for r in read_json_lines("results", summary["output_path"])}
+    assert records == {"root": "skipped", "shoes": "succeeded", "hats": "succeeded"}
+
+    again = run_dag("example_commercetools_project_copy", folder=EXAMPLES, run_conf={"work_dir": str(tmp_path)})
+    assert again.state == "success"
+    second = xcom_result(again, "sync_to_target")
+    assert (second["unchanged"], second["requests"]["write"]) == (3, 0)  # nothing differs any more
 
 
 def test_bulk_stock_update_from_csv(commercetools_connection, run_dag, tmp_path):
