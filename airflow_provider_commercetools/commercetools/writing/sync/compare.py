@@ -11,8 +11,9 @@ normalizations (each one a case commercetools-sync-java's users met, see issue 2
   (``type``, ``fractionDigits`` filled in by the API,
   api-specs/api/types/common/CentPrecisionMoney.raml); high-precision money compares
   ``preciseAmount`` and ``fractionDigits``;
-- absent, ``null``, ``{}`` and ``[]`` are the same "no value" (a LocalizedString without locales, a
-  list without entries: commercetools leaves such fields out of what it returns);
+- absent, ``null``, ``""``, ``{}`` and ``[]`` are the same "no value" (a LocalizedString without
+  locales, a list without entries: commercetools leaves such fields out of what it returns; a
+  feed, or the emulator, may write an empty string for a text it has not);
 - date-times compare as instants (``2026-01-01T00:00:00Z`` = ``2026-01-01T00:00:00.000Z``);
 - numbers compare by value (``1`` = ``1.0``);
 - server-only fields (``id``, ``version``, timestamps, ``createdBy``...) are never compared.
@@ -51,8 +52,9 @@ _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\
 
 
 def is_empty(value: Any) -> bool:
-    """Absent, ``null``, ``{}`` and ``[]``: commercetools leaves such fields out of what it returns."""
-    return value is None or (isinstance(value, dict | list | tuple) and not value)
+    """Absent, ``null``, ``""``, ``{}`` and ``[]``: no value (commercetools leaves such fields out of
+    what it returns; feeds and some servers write an empty string for a missing text)."""
+    return value is None or (isinstance(value, str | dict | list | tuple) and not value)
 
 
 def is_reference(value: Any) -> bool:

@@ -13,6 +13,8 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from tests.commercetools.writing.sync.model_products import apply_product_action
+
 _ids = itertools.count(1)
 
 
@@ -295,7 +297,9 @@ def apply_actions(current: dict[str, Any], actions: list[dict[str, Any]], ctx: K
     resource = copy.deepcopy(current)
     for action in actions:
         name = action["action"]
-        if name in SIMPLE:
+        if "masterData" in resource or "masterVariant" in resource:
+            apply_product_action(resource, action, ctx, _asset)
+        elif name in SIMPLE:
             field, param = SIMPLE[name]
             _set(resource, field, ctx.by_id(action.get(param)))
         elif _custom(resource, action, ctx, name) if name in ("setCustomType", "setCustomField") else False:

@@ -13,6 +13,7 @@ from airflow_provider_commercetools.commercetools.writing.sync.actions.customers
 from airflow_provider_commercetools.commercetools.writing.sync.actions.definitions import PRODUCT_TYPES, TYPES
 from airflow_provider_commercetools.commercetools.writing.sync.actions.inventory import INVENTORY
 from airflow_provider_commercetools.commercetools.writing.sync.actions.prices import STANDALONE_PRICES
+from airflow_provider_commercetools.commercetools.writing.sync.actions.products import PRODUCTS
 from airflow_provider_commercetools.commercetools.writing.sync.actions.reference_data import (
     CHANNELS,
     CUSTOMER_GROUPS,
@@ -34,4 +35,5 @@ ALL_TYPES = (
     INVENTORY,
     STANDALONE_PRICES,
     CUSTOM_OBJECTS,
+    PRODUCTS,
 )

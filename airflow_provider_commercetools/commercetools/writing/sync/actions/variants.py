@@ -1,0 +1,171 @@
+"""Product variants: matched by key (or by sku when the draft variant has no key), each diffed.
+
+Order of the actions (the API applies them in order, in one request): new variants added
+(``addVariant`` with everything they hold), the master variant changed, variants the draft drops
+removed, then per kept variant its key or sku, attributes, prices, images and assets. A variant is
+named in actions by its sku when it has one, else by its id.
+
+Images (api-specs/api/types/common/Image.raml) are matched by ``url``: removed, added (at the end),
+moved to their draft position, and relabelled; other dimensions for the same url is a remove and add.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from airflow_provider_commercetools.commercetools.writing.sync.actions.attributes import attribute_actions
+from airflow_provider_commercetools.commercetools.writing.sync.actions.custom import asset_actions
+from airflow_provider_commercetools.commercetools.writing.sync.actions.fields import wanted
+from airflow_provider_commercetools.commercetools.writing.sync.actions.prices import embedded_price_actions
+from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext, RefusedChange
+
+Actions = list[dict[str, Any]]
+Groups = frozenset[str] | None
+
+
+def _identity(variant: Mapping[str, Any]) -> tuple[str, str] | None:
+    if variant.get("key"):
+        return ("key", str(variant["key"]))
+    if variant.get("sku"):
+        return ("sku", str(variant["sku"]))
+    return None
+
+
+def _draft_variants(draft: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    variants = [draft["masterVariant"]] if draft.get("masterVariant") else []
+    variants += list(draft.get("variants") or [])
+    seen: set[tuple[str, str]] = set()
+    for index, variant in enumerate(variants):
+        identity = _identity(variant)
+        where = "masterVariant" if index == 0 and draft.get("masterVariant") else f"variants[{index - 1}]"
+        if identity is None or identity in seen:
+            raise RefusedChange(
+                "products",
+                where,
+                "has neither key nor sku." if identity is None else f"repeats the {identity[0]} {identity[1]!r}.",
+                "Give every variant a unique key (or sku): variants are matched by them.",
+            )
+        seen.add(identity)
+    return variants
+
+
+def _match(want: Mapping[str, Any], have: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    kind, value = _identity(want) or ("", "")
+    for variant in have:
+        if variant.get(kind) == value:
+            return variant
+    if kind == "key" and want.get("sku"):
+        # a variant created without a key, matched by its sku: setProductVariantKey gives it the key
+        return next((v for v in have if not v.get("key") and v.get("sku") == want.get("sku")), None)
+    return None
+
+
+def _ref(variant: Mapping[str, Any]) -> dict[str, Any]:
+    return {"sku": variant["sku"]} if variant.get("sku") else {"variantId": variant.get("id")}
+
+
+def image_actions(want: list[Mapping[str, Any]], have: list[Mapping[str, Any]], ref: dict[str, Any]) -> Actions:
+    """removeImage / addExternalImage / moveImageToPosition / setImageLabel for one variant."""
+    want_by_url = {str(i.get("url")): i for i in want}
+    have_by_url = {str(i.get("url")): i for i in have}
+    actions: Actions = []
+    kept: list[str] = []
+    for url, image in have_by_url.items():
+        other = want_by_url.get(url)
+        if other is None or other.get("dimensions") != image.get("dimensions"):
+            actions.append({"action": "removeImage", **ref, "imageUrl": url})
+        else:
+            kept.append(url)
+    order = list(kept)
+    for url, image in want_by_url.items():
+        if url not in kept:
+            actions.append({"action": "addExternalImage", **ref, "image": dict(image)})
+            order.append(url)
+    for position, url in enumerate(want_by_url):
+        if order[position] != url:
+            actions.append({"action": "moveImageToPosition", **ref, "imageUrl": url, "position": position})
+            order.remove(url)
+            order.insert(position, url)
+    for url in kept:
+        label = want_by_url[url].get("label")
+        if label != have_by_url[url].get("label"):
+            change = {"action": "setImageLabel", **ref, "imageUrl": url}
+            if label is not None:
+                change["label"] = label
+            actions.append(change)
+    return actions
+
+
+def _variant_actions(
+    want: Mapping[str, Any], have: Mapping[str, Any], ctx: BuildContext, groups: Groups, staged: bool
+) -> Actions:
+    actions: Actions = []
+    if wanted(groups, "variants"):
+        if want.get("sku") != have.get("sku"):
+            change = {"action": "setSku", "variantId": have.get("id"), "staged": staged}
+            if want.get("sku"):
+                change["sku"] = want["sku"]
+            actions.append(change)
+        if want.get("key") != have.get("key"):
+            change = {"action": "setProductVariantKey", "variantId": have.get("id"), "staged": staged}
+            if want.get("key"):
+                change["key"] = want["key"]
+            actions.append(change)
+    # after a setSku in the same request the old sku no longer names the variant: its id does
+    ref = {"variantId": have.get("id")} if want.get("sku") != have.get("sku") else _ref(have)
+    with_staged = {**ref, "staged": staged}
+    if wanted(groups, "attributes"):
+        actions += attribute_actions(want.get("attributes"), have.get("attributes"), ctx, "setAttribute", with_staged)
+    if wanted(groups, "prices"):
+        actions += embedded_price_actions(want.get("prices"), have.get("prices"), ctx, ref, staged)
+    if wanted(groups, "images"):
+        actions += [
+            {**a, "staged": staged} for a in image_actions(want.get("images") or [], have.get("images") or [], ref)
+        ]
+    if wanted(groups, "assets"):
+        actions += asset_actions(want.get("assets"), have.get("assets"), ctx, "products", with_staged)
+    return actions
+
+
+def _new_variant(variant: Mapping[str, Any], staged: bool) -> dict[str, Any]:
+    fields = ("sku", "key", "prices", "images", "attributes", "assets")
+    return {"action": "addVariant", **{f: variant[f] for f in fields if variant.get(f)}, "staged": staged}
+
+
+def variants_actions(
+    draft: Mapping[str, Any], projection: Mapping[str, Any], ctx: BuildContext, groups: Groups, staged: bool
+) -> Actions:
+    """The actions that make a product's variants (master and others) match the draft's."""
+    want = _draft_variants(draft)
+    have = [projection["masterVariant"]] if projection.get("masterVariant") else []
+    have += list(projection.get("variants") or [])
+    pairs = [(w, _match(w, have)) for w in want]
+    matched_ids = {id(h) for _, h in pairs if h is not None}
+    actions: Actions = []
+    if wanted(groups, "variants"):
+        actions += [_new_variant(w, staged) for w, h in pairs if h is None]
+        if pairs:
+            master_want, master_have = pairs[0]
+            current_master = have[0] if have else None
+            if master_have is None or master_have is not current_master:
+                if master_have is not None:
+                    target = _ref(master_have)
+                elif master_want.get("sku"):
+                    target = {"sku": master_want["sku"]}
+                else:
+                    raise RefusedChange(
+                        "products",
+                        "masterVariant",
+                        "a new master variant without a sku cannot be named in changeMasterVariant.",
+                        "Give the new master variant a sku.",
+                    )
+                actions.append({"action": "changeMasterVariant", **target, "staged": staged})
+        for variant in have:
+            if id(variant) not in matched_ids:
+                gone = {"sku": variant["sku"]} if variant.get("sku") else {"id": variant.get("id")}
+                actions.append({"action": "removeVariant", **gone, "staged": staged})
+    for w, h in pairs:
+        if h is not None:
+            actions += _variant_actions(w, h, ctx, groups, staged)
+    return actions
