@@ -98,3 +98,13 @@ with DAG(
             drafts="{{ params.feed_dir }}/" + name + ".jsonl",
             output_path="{{ params.output_dir }}/" + name,
         )
+
+with DAG("sync_by_sku_dag", schedule=None, start_date=START, catchup=False, params=PARAMS):
+    CommercetoolsSyncOperator(
+        task_id="sync",
+        resource_type="products",
+        match_by="sku",
+        drafts="{{ params.drafts }}",
+        output_path="{{ params.output_dir }}",
+        on_error="skip",
+    )

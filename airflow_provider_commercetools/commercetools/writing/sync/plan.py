@@ -29,6 +29,7 @@ from typing import Any
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.commercetools.files import read_json_lines, write_json_lines_then_move
+from airflow_provider_commercetools.commercetools.results.records import UnreadableItem
 from airflow_provider_commercetools.commercetools.results.redaction import Redactor
 from airflow_provider_commercetools.commercetools.writing.sync.references import (
     DEFAULT_BATCH_SIZE,
@@ -198,6 +199,9 @@ class Planner:
         """The plan lines of a chunk of (index, draft); waiting ones are held back (see :meth:`resolve_waiting`)."""
         valid: list[tuple[int, dict[str, Any], Identity]] = []
         for index, draft in drafts:
+            if isinstance(draft, UnreadableItem):
+                yield self._invalid(index, {}, f"cannot be read: {draft.problem}")
+                continue
             if not isinstance(draft, Mapping):
                 yield self._invalid(index, {}, f"is not a JSON object but {type(draft).__name__}")
                 continue
@@ -222,7 +226,14 @@ class Planner:
             if self.type_id:
                 self.context.note(self.type_id, resource)
         referenced = set().union(*(keys_referenced(draft) for _, draft, _ in valid))
-        self.context.load_keys(referenced)
+        # products' categoryOrderHints are keyed by category (by key in a feed): prefetched, not required
+        hinted = {
+            ("category", str(key))
+            for _, draft, _ in valid
+            if isinstance(draft.get("categoryOrderHints"), Mapping)
+            for key in draft["categoryOrderHints"]
+        }
+        self.context.load_keys(referenced | hinted)
         self.context.load_ids(set().union(*(ids_referenced(t) for t in targets.values())))
         for index, draft, identity in valid:
             target = next((targets[i] for i in self._all(draft, identity) if i in targets), None)

@@ -23,6 +23,7 @@ from airflow_provider_commercetools.commercetools.checks import parse_json_strin
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.commercetools.files import check_location, is_url, read_json_lines
 from airflow_provider_commercetools.commercetools.results.files import ResultFiles
+from airflow_provider_commercetools.commercetools.results.records import UnreadableItem
 from airflow_provider_commercetools.commercetools.results.redaction import Redactor
 from airflow_provider_commercetools.commercetools.results.report import BatchFailedError
 from airflow_provider_commercetools.commercetools.writing.sync.apply import Applier
@@ -231,7 +232,7 @@ class SyncRun:
         if isinstance(self.drafts, list):
             return self.drafts
         if isinstance(self.drafts, str):
-            return read_json_lines("drafts", self.drafts, on_bad_line=lambda text, problem: f"<{problem}>")
+            return read_json_lines("drafts", self.drafts, on_bad_line=UnreadableItem)
         raise ConfigurationError("drafts", "is missing.", "Give drafts, or plan= to apply an earlier plan.")
 
     def _planned(self, counts: Mapping[str, Any]) -> dict[str, Any]:
