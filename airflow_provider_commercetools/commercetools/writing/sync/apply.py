@@ -158,8 +158,8 @@ class Applier:
         self._send_rounds("POST", first_wave())
         for wave in sorted(later):
             self._send_rounds("POST", self._ready(later[wave]))
-        if deletes:
-            self._send_rounds("DELETE", iter(deletes))
+        for depth in sorted({int(line.get("depth", 0)) for line in deletes}, reverse=True):
+            self._send_rounds("DELETE", (line for line in deletes if int(line.get("depth", 0)) == depth))
         return self.report
 
     def _ready(self, lines: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -50,6 +50,8 @@ def plan_deletes(planner: Planner, *, start: int) -> tuple[list[dict[str, Any]],
                         "why": "absent from feed",
                         "id": resource.get("id"),
                         "version": resource.get("version"),
+                        # categories: children are deleted before their parents (deepest first)
+                        "depth": len(resource.get("ancestors") or ()),
                     }
                 )
     if total > planner.max_deletes:
@@ -61,4 +63,7 @@ def plan_deletes(planner: Planner, *, start: int) -> tuple[list[dict[str, Any]],
             f"{total:,} if these deletes are wanted.",
         )
         return [], refusal
+    deletes.sort(key=lambda line: -int(line["depth"]))
+    for number, line in enumerate(deletes):
+        line["index"] = start + number
     return deletes, None
