@@ -165,8 +165,21 @@ def build_actions(
 
 
 def draft_for_create(draft: dict[str, Any]) -> dict[str, Any]:
-    """A ProductDraft (categoryOrderHints keyed by category key are the operator's to map to ids)."""
+    """A ProductDraft: the draft without ``null`` fields."""
     return {k: v for k, v in draft.items() if v is not None}
+
+
+def resolve_create(body: dict[str, Any], ctx: BuildContext) -> dict[str, Any]:
+    """ProductDraft.categoryOrderHints is keyed by category id: a feed's keys become ids."""
+    hints = body.get("categoryOrderHints")
+    if not hints:
+        return body
+    categories = list(body.get("categories") or [])
+    resolved = {}
+    for key_or_id, hint in hints.items():
+        ids = {str(c["id"]) for c in categories if c.get("id")}
+        resolved[_category_id(str(key_or_id), ids, ctx)] = hint
+    return {**body, "categoryOrderHints": resolved}
 
 
 PRODUCTS = SyncType(
@@ -199,4 +212,5 @@ PRODUCTS = SyncType(
     build_actions=build_actions,
     draft_for_create=draft_for_create,
     options={"staged": True},
+    resolve_create=resolve_create,
 )
