@@ -7,7 +7,7 @@ actions per type. The operator's side (targets, references, plan, prune, apply) 
 
 from __future__ import annotations
 
-from airflow_provider_commercetools.commercetools.writing.sync.compare import differences, values_equal
+from airflow_provider_commercetools.commercetools.writing.sync.compare import differences, key_references, values_equal
 from airflow_provider_commercetools.commercetools.writing.sync.types import (
     CREATE_OR_UPDATE,
     SYNC_TYPES,
@@ -25,6 +25,7 @@ __all__ = [
     "RefusedChange",
     "SyncType",
     "differences",
+    "key_references",
     "select_groups",
     "sync_type",
     "values_equal",

@@ -26,7 +26,7 @@ Order-insensitive sets and API-filled defaults depend on the field: the action b
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -189,6 +189,20 @@ def sets_equal(
         else:
             return False
     return True
+
+
+def key_references(value: Any) -> Iterator[tuple[str, str]]:
+    """Every ``(typeId, key)`` a draft names by key, anywhere in it (attribute values and custom
+    fields included): what the reference cache must know before the builders compare the draft."""
+    if isinstance(value, Mapping):
+        if is_reference(value) and value.get("key") is not None and value.get("id") is None:
+            yield str(value["typeId"]), str(value["key"])
+            return
+        for item in value.values():
+            yield from key_references(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from key_references(item)
 
 
 def differences(draft: Mapping[str, Any], current: Mapping[str, Any], ctx: BuildContext, path: str = "") -> list[str]:

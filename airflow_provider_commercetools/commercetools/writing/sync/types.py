@@ -70,6 +70,8 @@ class SyncType:
     :param options: type-specific options given to ``build_actions`` (see :meth:`with_options`)
     :param secret_fields: top-level draft fields that are secrets (customers' ``password``): only
         ever part of a create body, never of an update action, a plan, a log or a result file
+    :param resolve_create: what :meth:`create_body` does to ``draft_for_create``'s body with the
+        reference context (a field that names resources by key where commercetools wants ids)
     """
 
     name: str
@@ -81,6 +83,12 @@ class SyncType:
     draft_for_create: Callable[[dict[str, Any]], dict[str, Any]] = _without_nulls
     options: Mapping[str, Any] = field(default_factory=dict)
     secret_fields: tuple[str, ...] = ()
+    resolve_create: Callable[[dict[str, Any], BuildContext], dict[str, Any]] | None = None
+
+    def create_body(self, draft: dict[str, Any], ctx: BuildContext) -> dict[str, Any]:
+        """The create body once references are resolved (products: order hints keyed by category id)."""
+        body = self.draft_for_create(draft)
+        return self.resolve_create(body, ctx) if self.resolve_create is not None else body
 
     def with_options(self, **options: Any) -> SyncType:
         """This type with options its builder takes (products: ``staged``), checked by name."""

@@ -73,6 +73,11 @@ SIMPLE: dict[str, tuple[str, str]] = {
     "setName": ("name", "name"),
     "changeInitial": ("initial", "initial"),
     "setTransitions": ("transitions", "transitions"),
+    "setLanguages": ("languages", "languages"),
+    "setCountries": ("countries", "countries"),
+    "setDistributionChannels": ("distributionChannels", "distributionChannels"),
+    "setSupplyChannels": ("supplyChannels", "supplyChannels"),
+    "setProductSelections": ("productSelections", "productSelections"),
 }
 
 

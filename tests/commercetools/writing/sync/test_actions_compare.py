@@ -132,3 +132,32 @@ def test_select_groups_allow_and_deny() -> None:
 def test_options_are_checked_by_name() -> None:
     with pytest.raises(ConfigurationError, match="options: 'staged' is not an option of resource_type 'categories'"):
         sync_type("categories").with_options(staged=False)
+
+
+def test_key_references_walk_the_whole_draft() -> None:
+    from airflow_provider_commercetools.commercetools.writing.sync.compare import key_references
+
+    draft = {
+        "parent": {"typeId": "category", "key": "p"},
+        "masterVariant": {"attributes": [{"name": "r", "value": [{"typeId": "product", "key": "x"}]}]},
+        "custom": {"type": {"typeId": "type", "key": "t"}, "fields": {"ref": {"typeId": "channel", "key": "c"}}},
+        "byId": {"typeId": "category", "id": "i"},
+    }
+    assert sorted(key_references(draft)) == [("category", "p"), ("channel", "c"), ("product", "x"), ("type", "t")]
+
+
+def test_products_create_body_keys_order_hints_by_category_id() -> None:
+    draft = {
+        "key": "p",
+        "categories": [{"typeId": "category", "key": "k1"}],
+        "categoryOrderHints": {"k1": "0.5"},
+        "description": None,
+    }
+    body = sync_type("products").create_body(draft, CTX)
+    assert body == {
+        "key": "p",
+        "categories": [{"typeId": "category", "key": "k1"}],
+        "categoryOrderHints": {"id-1": "0.5"},
+    }
+    plain = {"key": "c", "name": {"en": "C"}, "slug": {"en": "c"}, "parent": None}
+    assert sync_type("categories").create_body(plain, CTX) == {"key": "c", "name": {"en": "C"}, "slug": {"en": "c"}}

@@ -18,6 +18,7 @@ from airflow_provider_commercetools.commercetools.writing.sync.actions.reference
     CHANNELS,
     CUSTOMER_GROUPS,
     STATES,
+    STORES,
     TAX_CATEGORIES,
     ZONES,
 )
@@ -36,4 +37,5 @@ ALL_TYPES = (
     STANDALONE_PRICES,
     CUSTOM_OBJECTS,
     PRODUCTS,
+    STORES,
 )

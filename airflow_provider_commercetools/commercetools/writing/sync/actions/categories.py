@@ -34,7 +34,7 @@ def build_actions(
     if wanted(groups, "assets"):
         actions += asset_actions(draft.get("assets"), current.get("assets"), ctx, "categories")
     if wanted(groups, "custom"):
-        actions += custom_actions(draft.get("custom"), current.get("custom"), ctx)
+        actions += custom_actions(draft.get("custom"), current.get("custom"), ctx, resource_type="categories")
     return actions
 
 

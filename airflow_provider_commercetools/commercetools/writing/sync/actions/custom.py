@@ -20,6 +20,7 @@ from typing import Any
 
 from airflow_provider_commercetools.commercetools.writing.sync.compare import (
     is_empty,
+    is_reference,
     references_equal,
     sets_equal,
     values_equal,
@@ -40,6 +41,7 @@ def custom_actions(
     ctx: BuildContext,
     prefix: str = "",
     extra: Mapping[str, Any] | None = None,
+    resource_type: str = "resource",
 ) -> list[dict[str, Any]]:
     """``set<Prefix>CustomType`` / ``set<Prefix>CustomField`` actions (prefix "Asset", "Address"...)."""
     extra = dict(extra or {})
@@ -48,6 +50,13 @@ def custom_actions(
         return [] if is_empty(current) else [{"action": set_type, **extra}]
     assert draft is not None
     want_type = draft.get("type")
+    if not isinstance(want_type, Mapping) or not is_reference(want_type) or want_type.keys() <= {"typeId", "obj"}:
+        raise RefusedChange(
+            resource_type,
+            f"{prefix[:1].lower()}{prefix[1:]}{'.' if prefix else ''}custom.type",
+            f"{want_type!r} names no Type.",
+            'Give custom fields their Type: {"typeId": "type", "key": "<type key>"}.',
+        )
     want_fields = {k: v for k, v in (draft.get("fields") or {}).items() if v is not None}
     if is_empty(current) or not references_equal(want_type, (current or {}).get("type"), ctx):
         action: dict[str, Any] = {"action": set_type, "type": want_type, **extra}

@@ -136,7 +136,7 @@ def build_actions(
     if wanted(groups, "addresses"):
         actions += _address_actions(draft, current, ctx)
     if wanted(groups, "custom"):
-        actions += custom_actions(draft.get("custom"), current.get("custom"), ctx)
+        actions += custom_actions(draft.get("custom"), current.get("custom"), ctx, resource_type="customers")
     return actions
 
 

@@ -35,7 +35,7 @@ def build_actions(
                 {"action": "setInventoryLimits", **{f: draft[f] for f in limits if draft.get(f) is not None}}
             )
     if wanted(groups, "custom"):
-        actions += custom_actions(draft.get("custom"), current.get("custom"), ctx)
+        actions += custom_actions(draft.get("custom"), current.get("custom"), ctx, resource_type="inventory")
     return actions
 
 

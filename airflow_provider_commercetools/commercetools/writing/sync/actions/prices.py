@@ -159,7 +159,7 @@ def _standalone_actions(
     if wanted(groups, "tiers") and not _tiers_equal(draft.get("tiers"), current.get("tiers"), ctx):
         actions.append({"action": "setPriceTiers", "tiers": draft.get("tiers") or []})
     if wanted(groups, "custom"):
-        actions += custom_actions(draft.get("custom"), current.get("custom"), ctx)
+        actions += custom_actions(draft.get("custom"), current.get("custom"), ctx, resource_type="standalone-prices")
     return actions
 
 

@@ -88,6 +88,15 @@ def _category_actions(draft: Mapping[str, Any], data: Mapping[str, Any], ctx: Bu
     have = list(data.get("categories") or [])
     have_ids = {str(c.get("id")) for c in have}
     hints = {_category_id(str(k), have_ids, ctx): v for k, v in (draft.get("categoryOrderHints") or {}).items() if v}
+    for hinted in hints:
+        if not any(references_equal(w, {"typeId": "category", "id": hinted}, ctx) for w in want):
+            raise RefusedChange(
+                "products",
+                "categoryOrderHints",
+                f"has a hint for the category {ctx.key_of('category', hinted) or hinted!r}, "
+                "which is not one of the draft's categories.",
+                "Add the category to categories, or drop its hint.",
+            )
     have_hints = {k: v for k, v in (data.get("categoryOrderHints") or {}).items() if v}
     actions: Actions = []
     for category in have:
@@ -98,10 +107,10 @@ def _category_actions(draft: Mapping[str, Any], data: Mapping[str, Any], ctx: Bu
         if any(references_equal(category, h, ctx) for h in have):
             continue
         action = {"action": "addToCategory", "category": category, "staged": staged}
-        category_id = category.get("id") or ctx.id_of("category", str(reference_key(category, ctx)))
-        if category_id is not None and hints.get(category_id):
-            action["orderHint"] = hints[category_id]
-            added_ids.add(category_id)
+        added_id = category.get("id") or ctx.id_of("category", str(reference_key(category, ctx)))
+        if added_id is not None and hints.get(added_id):
+            action["orderHint"] = hints[added_id]
+            added_ids.add(added_id)
         actions.append(action)
     for category_id in sorted(set(hints) | set(have_hints)):
         if category_id in added_ids or hints.get(category_id) == have_hints.get(category_id):
@@ -156,8 +165,21 @@ def build_actions(
 
 
 def draft_for_create(draft: dict[str, Any]) -> dict[str, Any]:
-    """A ProductDraft (categoryOrderHints keyed by category key are the operator's to map to ids)."""
+    """A ProductDraft: the draft without ``null`` fields."""
     return {k: v for k, v in draft.items() if v is not None}
+
+
+def resolve_create(body: dict[str, Any], ctx: BuildContext) -> dict[str, Any]:
+    """ProductDraft.categoryOrderHints is keyed by category id: a feed's keys become ids."""
+    hints = body.get("categoryOrderHints")
+    if not hints:
+        return body
+    categories = list(body.get("categories") or [])
+    resolved = {}
+    for key_or_id, hint in hints.items():
+        ids = {str(c["id"]) for c in categories if c.get("id")}
+        resolved[_category_id(str(key_or_id), ids, ctx)] = hint
+    return {**body, "categoryOrderHints": resolved}
 
 
 PRODUCTS = SyncType(
@@ -190,4 +212,5 @@ PRODUCTS = SyncType(
     build_actions=build_actions,
     draft_for_create=draft_for_create,
     options={"staged": True},
+    resolve_create=resolve_create,
 )

@@ -183,3 +183,46 @@ STATES = SyncType(
     field_groups=(*(f.group_name for f in STATE_FIELDS), "transitions"),
     build_actions=_state_actions,
 )
+
+# Stores (asked for in sync-java #463): every list is a set; a product selection's ``active``
+# defaults to false (ProductSelectionSettingDraft.raml). ``storefront`` (URL settings) is not synced.
+STORE_FIELDS = (
+    Field("name", "setName"),
+    Field("languages", "setLanguages", as_set=True),
+    Field("countries", "setCountries", as_set=True),
+    Field("distributionChannels", "setDistributionChannels", as_set=True),
+    Field("supplyChannels", "setSupplyChannels", as_set=True),
+)
+
+
+def _selections(items: Any) -> list[dict[str, Any]]:
+    return [{"productSelection": i.get("productSelection"), "active": bool(i.get("active"))} for i in items or []]
+
+
+def _store_actions(draft: dict[str, Any], current: dict[str, Any], ctx: BuildContext, groups: Groups) -> Actions:
+    actions = field_actions(STORE_FIELDS, draft, current, ctx, groups)
+    if wanted(groups, "productSelections"):
+        want = _selections(draft.get("productSelections"))
+        if not sets_equal(want, _selections(current.get("productSelections")), ctx):
+            action: dict[str, Any] = {"action": "setProductSelections"}
+            if want:
+                action["productSelections"] = draft.get("productSelections")
+            actions.append(action)
+    if wanted(groups, "custom"):
+        actions += custom_actions(draft.get("custom"), current.get("custom"), ctx)
+    return actions
+
+
+STORES = SyncType(
+    name="stores",
+    entity="stores",
+    match=("key",),
+    references={
+        "distributionChannels.*": "channel",
+        "supplyChannels.*": "channel",
+        "productSelections.*.productSelection": "product-selection",
+        "custom.type": "type",
+    },
+    field_groups=(*(f.group_name for f in STORE_FIELDS), "productSelections", "custom"),
+    build_actions=_store_actions,
+)
