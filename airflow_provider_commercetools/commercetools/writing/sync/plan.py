@@ -261,7 +261,7 @@ class Planner:
         line: dict[str, Any] = {"index": index, "match": match}
         if target is None:
             try:
-                body = self.sync_type.draft_for_create(draft)
+                body = self.sync_type.create_body(draft, self.context)
             except (ValueError, TypeError, KeyError, ConfigurationError) as error:
                 return self._invalid(index, match, f"cannot be created: {error}")
             line.update(op=CREATE, why="new", draft=body)
