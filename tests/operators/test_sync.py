@@ -11,9 +11,13 @@ import pytest
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
 from airflow_provider_commercetools.commercetools.files import write_json_lines
+from airflow_provider_commercetools.commercetools.transport.client import CommercetoolsClient
+from airflow_provider_commercetools.commercetools.writing.sync.run import SyncFailedError, SyncRun, SyncSettings
+from airflow_provider_commercetools.commercetools.writing.sync.types import sync_type
 from airflow_provider_commercetools.operators.commercetools import CommercetoolsSyncOperator
 from airflow_provider_commercetools.testing import FakeCommercetools
 from tests.airflow_runner import xcom_result
+from tests.commercetools.clients import config_for
 
 
 def category(key: str, name: str | None = None, parent: str | None = None) -> dict[str, Any]:
@@ -258,3 +262,40 @@ def test_parameters_are_checked_before_any_request(commercetools_connection, tmp
     with pytest.raises(ConfigurationError, match=r"^drafts: must be a list of drafts or a JSON Lines file"):
         sync(resource_type="categories", drafts=42).execute({})
     assert [r for r in ct.requests if r.path.startswith(f"/{ct.project_key}/")] == []
+
+
+def test_a_stopped_run_is_resumed_by_running_it_again_and_nothing_is_created_twice(commercetools_connection, tmp_path):
+    """on_kill stops the apply after a few creates; the next run plans against what is there and sends the rest."""
+    ct = commercetools_connection
+    drafts = [category(f"c{i:02d}") for i in range(12)]
+    client = CommercetoolsClient(config_for(ct))
+    settings = SyncSettings(sync=sync_type("categories"), max_workers=1)
+    first = SyncRun(client, settings, drafts=drafts, output_path=str(tmp_path / "out"))
+    posts = []
+
+    def stop_after_three(method: str, path: str) -> None:
+        if method == "POST" and path.endswith("/categories"):
+            posts.append(path)
+            if len(posts) == 3:
+                first.stop("the task was stopped")
+
+    ct.on_request(stop_after_three)
+    with pytest.raises(SyncFailedError, match=r"^the task was stopped\. Run the task again: it plans again") as stopped:
+        first.run()
+    created_first = stopped.value.summary["created"]
+    assert 3 <= created_first < 12 and len(by_key(ct)) == created_first
+    assert not (tmp_path / "out" / "results.jsonl").exists()  # the records stay under .partial-* names
+    assert any(p.name.startswith("results.jsonl.partial-") for p in (tmp_path / "out").iterdir())
+
+    again = SyncRun(client, settings, drafts=drafts, output_path=str(tmp_path / "out")).run()
+
+    assert (again["created"], again["unchanged"]) == (12 - created_first, created_first)
+    assert again["requests"]["write"] == 12 - created_first
+    keys = [c["key"] for c in ct.entities("categories")]
+    assert sorted(keys) == [d["key"] for d in drafts]  # each once
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "plan.jsonl",
+        "results.failures.jsonl",
+        "results.jsonl",
+    ]
+    client.close()

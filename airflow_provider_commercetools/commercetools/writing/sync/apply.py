@@ -252,7 +252,8 @@ class Applier:
         if op == DELETE:
             return {"path": {"id": line["id"]}, "query": {"version": line["version"]}}
         draft = self._original(line, "draft")
-        self.redactor.check_item(f"plan line {index} (draft)", draft)
+        if op == CREATE or self.upsert:  # the draft is sent (an update sends only its actions)
+            self.redactor.check_item(f"plan line {index} (draft)", draft)
         if op == CREATE:
             return {"payload": draft}
         if self.upsert:  # custom objects: the whole value (the createOrUpdate action's body), guarded by the version

@@ -188,8 +188,9 @@ class Planner:
         redacted: dict[str, Any] = {
             name: self.redactor.redact(line[name], found) for name in ("draft", "source") if name in line
         }
-        if found:  # the file gets the redacted drafts; this task's apply the originals
-            self.secrets[int(line["index"])] = {name: line[name] for name in redacted}
+        if found:  # the file gets the redacted drafts; this task's apply the originals of its creates
+            if line["op"] == CREATE:  # (only a create sends a secret: the memory held is the creates')
+                self.secrets[int(line["index"])] = {name: line[name] for name in redacted}
             line = {**line, **redacted}
         writer.write(line)
 
