@@ -14,10 +14,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.writing.sync.actions.attributes import attribute_actions
+from airflow_provider_commercetools.commercetools.writing.sync.actions.attributes import (
+    attribute_actions,
+    attribute_values_equal,
+    attributes_by_name,
+)
 from airflow_provider_commercetools.commercetools.writing.sync.actions.custom import asset_actions
 from airflow_provider_commercetools.commercetools.writing.sync.actions.fields import wanted
 from airflow_provider_commercetools.commercetools.writing.sync.actions.prices import embedded_price_actions
+from airflow_provider_commercetools.commercetools.writing.sync.compare import is_empty
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext, RefusedChange
 
 Actions = list[dict[str, Any]]
@@ -190,7 +195,37 @@ def variants_actions(
                 actions.append({"action": "changeMasterVariant", **target, "staged": staged})
         if current_master is not None and any(v is current_master for v in removed):
             actions.append(_removal(current_master, staged))
+    per_variant: Actions = []
     for w, h in pairs:
         if h is not None:
-            actions += _variant_actions(w, h, ctx, groups, staged)
-    return actions
+            per_variant += _variant_actions(w, h, ctx, groups, staged)
+    return actions + _in_all_variants(per_variant, want, ctx, staged)
+
+
+def _in_all_variants(actions: Actions, want: list[Mapping[str, Any]], ctx: BuildContext, staged: bool) -> Actions:
+    """One ``setAttributeInAllVariants`` for an attribute every draft variant gives the same value
+    (or none gives), instead of a ``setAttribute`` per variant: what a ``SameForAll`` attribute
+    needs, and fewer actions for any other (the variants the draft adds already hold the value)."""
+    if len(want) < 2:
+        return actions
+    names = {a["name"] for a in actions if a["action"] == "setAttribute"}
+    shared: dict[str, Any] = {}
+    for name in names:
+        values = [attributes_by_name(v.get("attributes")).get(name) for v in want]
+        if all(attribute_values_equal(values[0], other, ctx) for other in values[1:]):
+            shared[name] = values[0]
+    if not shared:
+        return actions
+    result: Actions = []
+    sent: set[str] = set()
+    for action in actions:
+        name = action.get("name")
+        if action["action"] != "setAttribute" or name not in shared:
+            result.append(action)
+        elif name not in sent:
+            sent.add(name)
+            change: dict[str, Any] = {"action": "setAttributeInAllVariants", "name": name}
+            if not is_empty(shared[name]):
+                change["value"] = shared[name]
+            result.append({**change, "staged": staged})
+    return result
