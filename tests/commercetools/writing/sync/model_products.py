@@ -79,6 +79,12 @@ def _on_data(data: dict[str, Any], action: dict[str, Any], ctx: Any, asset_rule:
         data.get("categoryOrderHints", {}).pop(gone, None)
     elif name == "setCategoryOrderHint":
         _set(data.setdefault("categoryOrderHints", {}), action["categoryId"], action.get("orderHint"))
+    elif name == "setAttributeInAllVariants":
+        for variant in _variants(data):
+            attrs = [a for a in variant.get("attributes", []) if a["name"] != action["name"]]
+            if "value" in action:
+                attrs.append({"name": action["name"], "value": ctx.by_id(action["value"])})
+            variant["attributes"] = attrs
     elif name == "setProductAttribute":
         attrs = [a for a in data.get("attributes", []) if a["name"] != action["name"]]
         if "value" in action:

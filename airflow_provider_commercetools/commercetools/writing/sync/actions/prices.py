@@ -53,11 +53,13 @@ def _tiers_equal(want: Any, have: Any, ctx: BuildContext) -> bool:
 
 
 def prices_equal(want: Mapping[str, Any], have: Mapping[str, Any], ctx: BuildContext) -> bool:
-    """An embedded price equals the draft's (scope aside): value, tiers, discounted, key and custom fields."""
+    """An embedded price equals the draft's (scope aside): value, tiers, custom fields, and the key and
+    discounted price when the draft gives them (a price keyed elsewhere, or discounted by a product
+    discount, is not changed back and forth by a feed that knows neither)."""
     return (
         values_equal(want.get("value"), have.get("value"), ctx)
         and _tiers_equal(want.get("tiers"), have.get("tiers"), ctx)
-        and values_equal(want.get("key"), have.get("key"), ctx)
+        and (want.get("key") is None or want.get("key") == have.get("key"))
         and (is_empty(want.get("discounted")) or values_equal(want.get("discounted"), have.get("discounted"), ctx))
         and not custom_actions(want.get("custom"), have.get("custom"), ctx)
     )

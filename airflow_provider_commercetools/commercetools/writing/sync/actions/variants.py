@@ -14,10 +14,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.writing.sync.actions.attributes import attribute_actions
+from airflow_provider_commercetools.commercetools.writing.sync.actions.attributes import (
+    attribute_actions,
+    attribute_values_equal,
+    attributes_by_name,
+)
 from airflow_provider_commercetools.commercetools.writing.sync.actions.custom import asset_actions
 from airflow_provider_commercetools.commercetools.writing.sync.actions.fields import wanted
 from airflow_provider_commercetools.commercetools.writing.sync.actions.prices import embedded_price_actions
+from airflow_provider_commercetools.commercetools.writing.sync.compare import is_empty
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext, RefusedChange
 
 Actions = list[dict[str, Any]]
@@ -37,28 +42,42 @@ def _draft_variants(draft: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     variants += list(draft.get("variants") or [])
     seen: set[tuple[str, str]] = set()
     for index, variant in enumerate(variants):
-        identity = _identity(variant)
         where = "masterVariant" if index == 0 and draft.get("masterVariant") else f"variants[{index - 1}]"
-        if identity is None or identity in seen:
+        if _identity(variant) is None:
             raise RefusedChange(
                 "products",
                 where,
-                "has neither key nor sku." if identity is None else f"repeats the {identity[0]} {identity[1]!r}.",
-                "Give every variant a unique key (or sku): variants are matched by them.",
+                "has neither key nor sku.",
+                "Give every variant a key (or a sku): they are matched by them.",
             )
-        seen.add(identity)
+        for field in ("key", "sku"):
+            if variant.get(field):
+                if (field, str(variant[field])) in seen:
+                    raise RefusedChange(
+                        "products",
+                        where,
+                        f"repeats the {field} {variant[field]!r}.",
+                        f"Give every variant a unique {field}.",
+                    )
+                seen.add((field, str(variant[field])))
     return variants
 
 
-def _match(want: Mapping[str, Any], have: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    kind, value = _identity(want) or ("", "")
-    for variant in have:
-        if variant.get(kind) == value:
-            return variant
-    if kind == "key" and want.get("sku"):
-        # a variant created without a key, matched by its sku: setProductVariantKey gives it the key
-        return next((v for v in have if not v.get("key") and v.get("sku") == want.get("sku")), None)
-    return None
+def _pair(want: list[Mapping[str, Any]], have: list[Mapping[str, Any]]) -> list[Mapping[str, Any] | None]:
+    """The current variant of each draft variant, one to one: by key first, then by sku (a sku is
+    unique in the project, so a variant with the draft's sku is that variant, whatever its key)."""
+    matched: list[Mapping[str, Any] | None] = [None] * len(want)
+    taken: set[int] = set()
+    for field in ("key", "sku"):
+        for index, variant in enumerate(want):
+            if matched[index] is not None or not variant.get(field):
+                continue
+            for candidate in have:
+                if id(candidate) not in taken and candidate.get(field) == variant[field]:
+                    matched[index] = candidate
+                    taken.add(id(candidate))
+                    break
+    return matched
 
 
 def _ref(variant: Mapping[str, Any]) -> dict[str, Any]:
@@ -97,21 +116,22 @@ def image_actions(want: list[Mapping[str, Any]], have: list[Mapping[str, Any]], 
     return actions
 
 
+def _identity_actions(want: Mapping[str, Any], have: Mapping[str, Any], staged: bool) -> Actions:
+    """setSku / setProductVariantKey of a kept variant (named by id: its sku may be the one changing)."""
+    actions: Actions = []
+    for field, action in (("sku", "setSku"), ("key", "setProductVariantKey")):
+        if want.get(field) != have.get(field):
+            change = {"action": action, "variantId": have.get("id"), "staged": staged}
+            if want.get(field):
+                change[field] = want[field]
+            actions.append(change)
+    return actions
+
+
 def _variant_actions(
     want: Mapping[str, Any], have: Mapping[str, Any], ctx: BuildContext, groups: Groups, staged: bool
 ) -> Actions:
     actions: Actions = []
-    if wanted(groups, "variants"):
-        if want.get("sku") != have.get("sku"):
-            change = {"action": "setSku", "variantId": have.get("id"), "staged": staged}
-            if want.get("sku"):
-                change["sku"] = want["sku"]
-            actions.append(change)
-        if want.get("key") != have.get("key"):
-            change = {"action": "setProductVariantKey", "variantId": have.get("id"), "staged": staged}
-            if want.get("key"):
-                change["key"] = want["key"]
-            actions.append(change)
     # after a setSku in the same request the old sku no longer names the variant: its id does
     ref = {"variantId": have.get("id")} if want.get("sku") != have.get("sku") else _ref(have)
     with_staged = {**ref, "staged": staged}
@@ -128,6 +148,10 @@ def _variant_actions(
     return actions
 
 
+def _removal(variant: Mapping[str, Any], staged: bool) -> dict[str, Any]:
+    return {"action": "removeVariant", "id": variant.get("id"), "staged": staged}
+
+
 def _new_variant(variant: Mapping[str, Any], staged: bool) -> dict[str, Any]:
     fields = ("sku", "key", "prices", "images", "attributes", "assets")
     return {"action": "addVariant", **{f: variant[f] for f in fields if variant.get(f)}, "staged": staged}
@@ -140,17 +164,25 @@ def variants_actions(
     want = _draft_variants(draft)
     have = [projection["masterVariant"]] if projection.get("masterVariant") else []
     have += list(projection.get("variants") or [])
-    pairs = [(w, _match(w, have)) for w in want]
+    pairs = list(zip(want, _pair(want, have), strict=True))
     matched_ids = {id(h) for _, h in pairs if h is not None}
+    current_master = have[0] if have else None
     actions: Actions = []
     if wanted(groups, "variants"):
+        # identities first (a new variant may take a sku or key a kept one gives up), then the
+        # removals (a removed variant's sku may be reused), the additions, the master, and last the
+        # old master's removal (the master cannot be removed while it is the master)
+        for w, h in pairs:
+            if h is not None:
+                actions += _identity_actions(w, h, staged)
+        removed = [v for v in have if id(v) not in matched_ids]
+        actions += [_removal(v, staged) for v in removed if v is not current_master]
         actions += [_new_variant(w, staged) for w, h in pairs if h is None]
         if pairs:
             master_want, master_have = pairs[0]
-            current_master = have[0] if have else None
             if master_have is None or master_have is not current_master:
                 if master_have is not None:
-                    target = _ref(master_have)
+                    target: dict[str, Any] = {"variantId": master_have.get("id")}
                 elif master_want.get("sku"):
                     target = {"sku": master_want["sku"]}
                 else:
@@ -161,11 +193,39 @@ def variants_actions(
                         "Give the new master variant a sku.",
                     )
                 actions.append({"action": "changeMasterVariant", **target, "staged": staged})
-        for variant in have:
-            if id(variant) not in matched_ids:
-                gone = {"sku": variant["sku"]} if variant.get("sku") else {"id": variant.get("id")}
-                actions.append({"action": "removeVariant", **gone, "staged": staged})
+        if current_master is not None and any(v is current_master for v in removed):
+            actions.append(_removal(current_master, staged))
+    per_variant: Actions = []
     for w, h in pairs:
         if h is not None:
-            actions += _variant_actions(w, h, ctx, groups, staged)
-    return actions
+            per_variant += _variant_actions(w, h, ctx, groups, staged)
+    return actions + _in_all_variants(per_variant, want, ctx, staged)
+
+
+def _in_all_variants(actions: Actions, want: list[Mapping[str, Any]], ctx: BuildContext, staged: bool) -> Actions:
+    """One ``setAttributeInAllVariants`` for an attribute every draft variant gives the same value
+    (or none gives), instead of a ``setAttribute`` per variant: what a ``SameForAll`` attribute
+    needs, and fewer actions for any other (the variants the draft adds already hold the value)."""
+    if len(want) < 2:
+        return actions
+    names = {a["name"] for a in actions if a["action"] == "setAttribute"}
+    shared: dict[str, Any] = {}
+    for name in names:
+        values = [attributes_by_name(v.get("attributes")).get(name) for v in want]
+        if all(attribute_values_equal(values[0], other, ctx) for other in values[1:]):
+            shared[name] = values[0]
+    if not shared:
+        return actions
+    result: Actions = []
+    sent: set[str] = set()
+    for action in actions:
+        name = action.get("name")
+        if action["action"] != "setAttribute" or name not in shared:
+            result.append(action)
+        elif name not in sent:
+            sent.add(name)
+            change: dict[str, Any] = {"action": "setAttributeInAllVariants", "name": name}
+            if not is_empty(shared[name]):
+                change["value"] = shared[name]
+            result.append({**change, "staged": staged})
+    return result
