@@ -16,6 +16,7 @@ from airflow_provider_commercetools.commercetools.files import write_json_lines
 from airflow_provider_commercetools.commercetools.writing.sync import SYNC_TYPES
 from airflow_provider_commercetools.commercetools.writing.sync.references import ENDPOINTS
 from tests.airflow_runner import xcom_result
+from tests.conformance.support import CONNECTION_ENV, Project, connection_json
 from tests.dags.sync_dags import CONFORMANCE_TYPES
 
 
@@ -179,3 +180,48 @@ def test_categories_dry_run_changes_nothing_and_prune_deletes_what_left_the_feed
     assert (summary["created"], summary["updated"], summary["deleted"]) == (1, 1, 2)
     assert sorted(c["key"] for c in project.api.all("categories")) == ["a", "n"]
     assert_matches(project, "categories", drafts)
+
+
+def test_the_project_copy_example_on_the_emulator_then_a_second_run_sends_nothing(
+    emulator, project, run_dag, tmp_path, monkeypatch
+):
+    """The demo's project copy: A's categories (children by parent id) into B, which has two of them already."""
+    target = Project(emulator, project.key + "-b")
+    monkeypatch.setenv("AIRFLOW_CONN_COMMERCETOOLS_SOURCE", connection_json(emulator, project.key))
+    monkeypatch.setenv("AIRFLOW_CONN_COMMERCETOOLS_TARGET", connection_json(emulator, target.key))
+    monkeypatch.delenv(CONNECTION_ENV)
+    roots = project.seed(
+        "category",
+        [{"key": k, "name": localized(k), "slug": localized(k), "orderHint": "0.1"} for k in ("women", "men")],
+    )
+    project.seed(
+        "category",
+        [
+            {
+                "key": f"{k}-shirts",
+                "name": localized(f"{k} shirts"),
+                "slug": localized(f"{k}-shirts"),
+                "parent": {"typeId": "category", "id": root},
+            }
+            for k, root in zip(("women", "men"), roots, strict=True)
+        ],
+    )
+    target.seed(
+        "category", [{"key": "women", "name": localized("Ladies"), "slug": localized("women"), "orderHint": "0.1"}]
+    )
+    examples = Path(__file__).parents[2] / "example_dags"
+
+    first = run_dag("example_commercetools_project_copy", folder=examples, run_conf={"work_dir": str(tmp_path / "1")})
+
+    assert first.state == "success"
+    summary = xcom_result(first, "sync_to_target")
+    assert (summary["created"], summary["updated"], summary["failed"]) == (3, 1, 0)
+    stored = {c["key"]: c for c in target.api.all("categories")}
+    assert stored["women"]["name"] == localized("women")
+    assert stored["men-shirts"]["parent"]["id"] == stored["men"]["id"]  # the parent by key became B's id
+
+    again = run_dag("example_commercetools_project_copy", folder=examples, run_conf={"work_dir": str(tmp_path / "2")})
+
+    assert again.state == "success"
+    second = xcom_result(again, "sync_to_target")
+    assert (second["unchanged"], second["requests"]["write"]) == (4, 0)
