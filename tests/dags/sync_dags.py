@@ -86,18 +86,26 @@ CONFORMANCE_TYPES = (
     "states",
     "customers",
     "custom-objects",
+    "types",
+    "product-types",
+    "stores",
+    "inventory",
+    "products",
 )
 
 with DAG(
     "sync_types_dag", schedule=None, start_date=START, catchup=False, params={"feed_dir": "/tmp/sync", "output_dir": ""}
 ):
-    for name in CONFORMANCE_TYPES:
-        CommercetoolsSyncOperator(
+    tasks = {
+        name: CommercetoolsSyncOperator(
             task_id=name.replace("-", "_"),
             resource_type=name,
             drafts="{{ params.feed_dir }}/" + name + ".jsonl",
             output_path="{{ params.output_dir }}/" + name,
         )
+        for name in CONFORMANCE_TYPES
+    }
+    tasks["product-types"] >> tasks["products"]  # a product references its product type by key
 
 with DAG("sync_by_sku_dag", schedule=None, start_date=START, catchup=False, params=PARAMS):
     CommercetoolsSyncOperator(
