@@ -137,8 +137,9 @@ class ReferenceCache:
                 ids[key] = id_
 
     def exists(self, type_id: str, key: str) -> bool:
-        """Whether a resource with this key is known to exist (after :meth:`load_keys`)."""
-        return self._ids.get(type_id, {}).get(key) is not None
+        """Whether a resource with this key is known to exist (after :meth:`load_keys`); a type the cache cannot
+        look up by key (not in :data:`ENDPOINTS`) counts as existing: commercetools checks it on the write."""
+        return type_id not in ENDPOINTS or self._ids.get(type_id, {}).get(key) is not None
 
     def load_keys(self, references: Iterable[Reference]) -> None:
         """Look up, in batches, the ids of the referenced keys not cached yet (missing ones are cached as None)."""
