@@ -47,6 +47,7 @@ SERVER_FIELDS = frozenset(
     }
 )
 
+_SCALARS = (str, int, float, bool)
 _REFERENCE_FIELDS = frozenset({"typeId", "id", "key", "obj"})
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
 
@@ -60,7 +61,7 @@ def is_empty(value: Any) -> bool:
 def is_reference(value: Any) -> bool:
     """A Reference or ResourceIdentifier: ``typeId`` plus ``id`` and/or ``key`` (and ``obj`` when expanded)."""
     return (
-        isinstance(value, Mapping)
+        isinstance(value, dict)
         and isinstance(value.get("typeId"), str)
         and ("id" in value or "key" in value)
         and set(value) <= _REFERENCE_FIELDS
@@ -70,7 +71,7 @@ def is_reference(value: Any) -> bool:
 def is_money(value: Any) -> bool:
     """Money or TypedMoney (api-specs/api/types/common/Money.raml, TypedMoney.raml)."""
     return (
-        isinstance(value, Mapping)
+        isinstance(value, dict)
         and isinstance(value.get("currencyCode"), str)
         and ("centAmount" in value or "preciseAmount" in value)
     )
@@ -150,14 +151,17 @@ def values_equal(draft: Any, current: Any, ctx: BuildContext) -> bool:
     Lists compare in order (a builder that knows a list is a set uses :func:`sets_equal`); a dict
     compares every key either side has, server-only fields aside.
     """
+    kind = type(draft)
+    if kind is type(current) and kind in _SCALARS and draft == current:
+        return True  # the common case, first
     if is_empty(draft) or is_empty(current):
         return is_empty(draft) and is_empty(current)
     if is_reference(draft) and is_reference(current):
         return references_equal(draft, current, ctx)
     if is_money(draft) and is_money(current):
         return money_equal(draft, current)
-    if isinstance(draft, Mapping) and isinstance(current, Mapping):
-        keys = (set(draft) | set(current)) - SERVER_FIELDS
+    if isinstance(draft, dict) and isinstance(current, dict):
+        keys = (draft.keys() | current.keys()) - SERVER_FIELDS
         return all(values_equal(draft.get(k), current.get(k), ctx) for k in keys)
     if isinstance(draft, list | tuple) and isinstance(current, list | tuple):
         return len(draft) == len(current) and all(values_equal(d, c, ctx) for d, c in zip(draft, current, strict=True))

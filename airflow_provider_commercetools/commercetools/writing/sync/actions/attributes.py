@@ -29,17 +29,19 @@ from airflow_provider_commercetools.commercetools.writing.sync.compare import (
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext
 
 Actions = list[dict[str, Any]]
+_ENUM_FIELDS = frozenset({"key", "label"})
+_NESTED_FIELDS = frozenset({"name", "value"})
 
 
 def _is_enum(value: Any) -> bool:
-    return isinstance(value, Mapping) and "key" in value and set(value) <= {"key", "label"} and not is_reference(value)
+    return isinstance(value, dict) and "key" in value and value.keys() <= _ENUM_FIELDS and not is_reference(value)
 
 
 def _is_nested(value: Any) -> bool:
     return (
         isinstance(value, list)
         and bool(value)
-        and all(isinstance(v, Mapping) and set(v) == {"name", "value"} for v in value)
+        and all(isinstance(v, dict) and v.keys() == _NESTED_FIELDS for v in value)
     )
 
 
