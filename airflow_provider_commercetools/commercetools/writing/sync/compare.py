@@ -149,8 +149,19 @@ def values_equal(draft: Any, current: Any, ctx: BuildContext) -> bool:
     """Deep equality of a draft's value and a resource's, with the normalizations of this module.
 
     Lists compare in order (a builder that knows a list is a set uses :func:`sets_equal`); a dict
-    compares every key either side has, server-only fields aside.
+    compares every key either side has, server-only fields aside (the ``id`` of an address, an
+    asset, a price).
     """
+    return _equal(draft, current, ctx, SERVER_FIELDS)
+
+
+def data_equal(draft: Any, current: Any, ctx: BuildContext) -> bool:
+    """:func:`values_equal` for the users' own data (a custom object's value, a custom field's or an
+    attribute's value), where a key named ``id`` or ``version`` is data like any other."""
+    return _equal(draft, current, ctx, frozenset())
+
+
+def _equal(draft: Any, current: Any, ctx: BuildContext, ignored: frozenset[str]) -> bool:
     kind = type(draft)
     if kind is type(current) and kind in _SCALARS and draft == current:
         return True  # the common case, first
@@ -161,10 +172,11 @@ def values_equal(draft: Any, current: Any, ctx: BuildContext) -> bool:
     if is_money(draft) and is_money(current):
         return money_equal(draft, current)
     if isinstance(draft, dict) and isinstance(current, dict):
-        keys = (draft.keys() | current.keys()) - SERVER_FIELDS
-        return all(values_equal(draft.get(k), current.get(k), ctx) for k in keys)
+        keys = (draft.keys() | current.keys()) - ignored
+        return all(_equal(draft.get(k), current.get(k), ctx, ignored) for k in keys)
     if isinstance(draft, list | tuple) and isinstance(current, list | tuple):
-        return len(draft) == len(current) and all(values_equal(d, c, ctx) for d, c in zip(draft, current, strict=True))
+        pairs = zip(draft, current, strict=False)
+        return len(draft) == len(current) and all(_equal(d, c, ctx, ignored) for d, c in pairs)
     if isinstance(draft, bool) or isinstance(current, bool):
         return draft is current
     if isinstance(draft, int | float) and isinstance(current, int | float):

@@ -161,3 +161,11 @@ def test_products_create_body_keys_order_hints_by_category_id() -> None:
     }
     plain = {"key": "c", "name": {"en": "C"}, "slug": {"en": "c"}, "parent": None}
     assert sync_type("categories").create_body(plain, CTX) == {"key": "c", "name": {"en": "C"}, "slug": {"en": "c"}}
+
+
+def test_users_data_has_no_server_fields() -> None:
+    from airflow_provider_commercetools.commercetools.writing.sync.compare import data_equal
+
+    assert values_equal({"id": "a", "x": 1}, {"id": "b", "x": 1}, CTX)  # an address's or a price's id
+    assert not data_equal({"id": "a", "x": 1}, {"id": "b", "x": 1}, CTX)  # a custom object's value
+    assert data_equal({"x": [1, {"y": "2026-01-01T00:00:00Z"}]}, {"x": [1.0, {"y": "2026-01-01T00:00:00.000Z"}]}, CTX)

@@ -20,11 +20,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.writing.sync.compare import (
+    data_equal,
     is_empty,
-    is_money,
     is_reference,
     sets_equal,
-    values_equal,
 )
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext
 
@@ -57,11 +56,7 @@ def attribute_values_equal(want: Any, have: Any, ctx: BuildContext) -> bool:
         return attributes_equal(want, have, ctx) if isinstance(want, list) and isinstance(have, list) else False
     if isinstance(want, list) and isinstance(have, list):
         return sets_equal(want, have, ctx, attribute_values_equal)
-    if is_reference(want) or is_money(want):
-        return values_equal(want, have, ctx)
-    if isinstance(want, Mapping) and isinstance(have, Mapping):
-        return values_equal(want, have, ctx)
-    return values_equal(want, have, ctx)
+    return data_equal(want, have, ctx)
 
 
 def attributes_by_name(attributes: list[Mapping[str, Any]] | None) -> dict[str, Any]:
