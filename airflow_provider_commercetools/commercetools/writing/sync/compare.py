@@ -225,7 +225,7 @@ def differences(draft: Mapping[str, Any], current: Mapping[str, Any], ctx: Build
     """The field paths where a resource differs from what a draft asks for (empty: it matches).
 
     Only the fields the draft names are looked at (a draft that leaves a field out does not care
-    about it here), server-only fields never. Nested objects are walked so that the path names the
+    about it here), the resource's server-only fields never. Nested objects are walked so that the path names the
     differing leaf (``name.de``, ``custom.fields.color``); lists, references and money are compared
     whole with :func:`values_equal`. A :class:`SyncType`'s ``build_actions`` is the full desired-state
     comparison (it also knows sets, defaults and what an absent field means); this is for checking
@@ -233,8 +233,8 @@ def differences(draft: Mapping[str, Any], current: Mapping[str, Any], ctx: Build
     """
     found: list[str] = []
     for name in sorted(draft):
-        if name in SERVER_FIELDS:
-            continue
+        if name in SERVER_FIELDS and not path:
+            continue  # the resource's own; nested, an "id" may be data (a custom object's value)
         want, have = draft[name], current.get(name)
         where = f"{path}.{name}" if path else name
         if (

@@ -169,3 +169,9 @@ def test_users_data_has_no_server_fields() -> None:
     assert values_equal({"id": "a", "x": 1}, {"id": "b", "x": 1}, CTX)  # an address's or a price's id
     assert not data_equal({"id": "a", "x": 1}, {"id": "b", "x": 1}, CTX)  # a custom object's value
     assert data_equal({"x": [1, {"y": "2026-01-01T00:00:00Z"}]}, {"x": [1.0, {"y": "2026-01-01T00:00:00.000Z"}]}, CTX)
+
+
+def test_differences_inside_a_value_see_ids() -> None:
+    draft = {"container": "c", "key": "k", "value": {"id": "a", "n": 1}, "version": 1}
+    current = {"id": "x", "version": 5, "container": "c", "key": "k", "value": {"id": "b", "n": 1}}
+    assert differences(draft, current, CTX) == ["value.id"]
