@@ -199,7 +199,10 @@ def variants_actions(
     for w, h in pairs:
         if h is not None:
             per_variant += _variant_actions(w, h, ctx, groups, staged)
-    return actions + _in_all_variants(per_variant, want, ctx, staged)
+    # all variants are the draft's only when variants are synced (added, removed) or all matched
+    if wanted(groups, "variants") or len(matched_ids) == len(have):
+        per_variant = _in_all_variants(per_variant, want, ctx, staged)
+    return actions + per_variant
 
 
 def _in_all_variants(actions: Actions, want: list[Mapping[str, Any]], ctx: BuildContext, staged: bool) -> Actions:
