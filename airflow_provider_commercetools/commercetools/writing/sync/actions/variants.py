@@ -1,9 +1,10 @@
-"""Product variants: matched by key (or by sku when the draft variant has no key), each diffed.
+"""Product variants: paired one to one with the draft's, by key then by sku, each diffed.
 
-Order of the actions (the API applies them in order, in one request): new variants added
-(``addVariant`` with everything they hold), the master variant changed, variants the draft drops
-removed, then per kept variant its key or sku, attributes, prices, images and assets. A variant is
-named in actions by its sku when it has one, else by its id.
+Order of the actions (the API applies them in order, in one request): kept variants' sku and key
+(named by id), variants the draft drops removed, new variants added (``addVariant`` with
+everything they hold), the master variant changed, the old master removed if the draft drops it;
+then per kept variant its attributes (one ``setAttributeInAllVariants`` for a value every variant
+shares), prices, images and assets. A variant is named by its sku when it has one, else by its id.
 
 Images (api-specs/api/types/common/Image.raml) are matched by ``url``: removed, added (at the end),
 moved to their draft position, and relabelled; other dimensions for the same url is a remove and add.
