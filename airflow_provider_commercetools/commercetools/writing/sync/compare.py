@@ -14,7 +14,8 @@ normalizations (each one a case commercetools-sync-java's users met, see issue 2
 - absent, ``null``, ``""``, ``{}`` and ``[]`` are the same "no value" (a LocalizedString without
   locales, a list without entries: commercetools leaves such fields out of what it returns; a
   feed, or the emulator, may write an empty string for a text it has not);
-- date-times compare as instants (``2026-01-01T00:00:00Z`` = ``2026-01-01T00:00:00.000Z``);
+- date-times compare as instants (``2026-01-01T00:00:00Z`` = ``2026-01-01T00:00:00.000Z``), times
+  of day alike (``10:00`` = ``10:00:00.000``, the API's form of a ``time`` attribute);
 - numbers compare by value (``1`` = ``1.0``);
 - server-only fields (``id``, ``version``, timestamps, ``createdBy``...) are never compared.
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext
@@ -49,6 +50,7 @@ SERVER_FIELDS = frozenset(
 
 _SCALARS = (str, int, float, bool)
 _REFERENCE_FIELDS = frozenset({"typeId", "id", "key", "obj"})
+_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
 
 
@@ -183,8 +185,20 @@ def _equal(draft: Any, current: Any, ctx: BuildContext, ignored: frozenset[str])
         return draft == current
     if isinstance(draft, str) and isinstance(current, str) and draft != current:
         a, b = instant(draft), instant(current)
-        return a is not None and b is not None and a == b
+        if a is not None and b is not None:
+            return a == b
+        if _TIME.match(draft) and _TIME.match(current):
+            t, u = _time(draft), _time(current)
+            return t is not None and t == u
+        return False
     return bool(draft == current)
+
+
+def _time(text: str) -> time | None:
+    try:
+        return time.fromisoformat(text if text.count(":") == 2 else f"{text}:00")
+    except ValueError:
+        return None
 
 
 def sets_equal(
