@@ -161,7 +161,18 @@ def _new_variant(variant: Mapping[str, Any], staged: bool) -> dict[str, Any]:
 def variants_actions(
     draft: Mapping[str, Any], projection: Mapping[str, Any], ctx: BuildContext, groups: Groups, staged: bool
 ) -> Actions:
-    """The actions that make a product's variants (master and others) match the draft's."""
+    """The actions that make a product's variants (master and others) match the draft's.
+
+    A draft without ``masterVariant`` and ``variants`` leaves the variants alone (a product always
+    has a master variant); ``variants`` without ``masterVariant`` is refused, as ProductDraft.raml
+    requires the master when variants are given.
+    """
+    if not draft.get("masterVariant"):
+        if draft.get("variants"):
+            raise RefusedChange(
+                "products", "masterVariant", "is missing while variants are given.", "Give the master variant too."
+            )
+        return []
     want = _draft_variants(draft)
     have = [projection["masterVariant"]] if projection.get("masterVariant") else []
     have += list(projection.get("variants") or [])
