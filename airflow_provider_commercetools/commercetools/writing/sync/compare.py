@@ -14,7 +14,8 @@ normalizations (each one a case commercetools-sync-java's users met, see issue 2
 - absent, ``null``, ``""``, ``{}`` and ``[]`` are the same "no value" (a LocalizedString without
   locales, a list without entries: commercetools leaves such fields out of what it returns; a
   feed, or the emulator, may write an empty string for a text it has not);
-- date-times compare as instants (``2026-01-01T00:00:00Z`` = ``2026-01-01T00:00:00.000Z``);
+- date-times compare as instants (``2026-01-01T00:00:00Z`` = ``2026-01-01T00:00:00.000Z``), times
+  of day alike (``10:00`` = ``10:00:00.000``, the API's form of a ``time`` attribute);
 - numbers compare by value (``1`` = ``1.0``);
 - server-only fields (``id``, ``version``, timestamps, ``createdBy``...) are never compared.
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext
@@ -47,7 +48,9 @@ SERVER_FIELDS = frozenset(
     }
 )
 
+_SCALARS = (str, int, float, bool)
 _REFERENCE_FIELDS = frozenset({"typeId", "id", "key", "obj"})
+_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$")
 
 
@@ -60,7 +63,7 @@ def is_empty(value: Any) -> bool:
 def is_reference(value: Any) -> bool:
     """A Reference or ResourceIdentifier: ``typeId`` plus ``id`` and/or ``key`` (and ``obj`` when expanded)."""
     return (
-        isinstance(value, Mapping)
+        isinstance(value, dict)
         and isinstance(value.get("typeId"), str)
         and ("id" in value or "key" in value)
         and set(value) <= _REFERENCE_FIELDS
@@ -70,7 +73,7 @@ def is_reference(value: Any) -> bool:
 def is_money(value: Any) -> bool:
     """Money or TypedMoney (api-specs/api/types/common/Money.raml, TypedMoney.raml)."""
     return (
-        isinstance(value, Mapping)
+        isinstance(value, dict)
         and isinstance(value.get("currencyCode"), str)
         and ("centAmount" in value or "preciseAmount" in value)
     )
@@ -148,27 +151,54 @@ def values_equal(draft: Any, current: Any, ctx: BuildContext) -> bool:
     """Deep equality of a draft's value and a resource's, with the normalizations of this module.
 
     Lists compare in order (a builder that knows a list is a set uses :func:`sets_equal`); a dict
-    compares every key either side has, server-only fields aside.
+    compares every key either side has, server-only fields aside (the ``id`` of an address, an
+    asset, a price).
     """
+    return _equal(draft, current, ctx, SERVER_FIELDS)
+
+
+def data_equal(draft: Any, current: Any, ctx: BuildContext) -> bool:
+    """:func:`values_equal` for the users' own data (a custom object's value, a custom field's or an
+    attribute's value), where a key named ``id`` or ``version`` is data like any other."""
+    return _equal(draft, current, ctx, frozenset())
+
+
+def _equal(draft: Any, current: Any, ctx: BuildContext, ignored: frozenset[str]) -> bool:
+    kind = type(draft)
+    if kind is type(current) and kind in _SCALARS and draft == current:
+        return True  # the common case, first
     if is_empty(draft) or is_empty(current):
         return is_empty(draft) and is_empty(current)
     if is_reference(draft) and is_reference(current):
         return references_equal(draft, current, ctx)
     if is_money(draft) and is_money(current):
         return money_equal(draft, current)
-    if isinstance(draft, Mapping) and isinstance(current, Mapping):
-        keys = (set(draft) | set(current)) - SERVER_FIELDS
-        return all(values_equal(draft.get(k), current.get(k), ctx) for k in keys)
+    if isinstance(draft, dict) and isinstance(current, dict):
+        keys = (draft.keys() | current.keys()) - ignored
+        return all(_equal(draft.get(k), current.get(k), ctx, ignored) for k in keys)
     if isinstance(draft, list | tuple) and isinstance(current, list | tuple):
-        return len(draft) == len(current) and all(values_equal(d, c, ctx) for d, c in zip(draft, current, strict=True))
+        pairs = zip(draft, current, strict=False)
+        return len(draft) == len(current) and all(_equal(d, c, ctx, ignored) for d, c in pairs)
     if isinstance(draft, bool) or isinstance(current, bool):
         return draft is current
     if isinstance(draft, int | float) and isinstance(current, int | float):
         return draft == current
     if isinstance(draft, str) and isinstance(current, str) and draft != current:
         a, b = instant(draft), instant(current)
-        return a is not None and b is not None and a == b
+        if a is not None and b is not None:
+            return a == b
+        if _TIME.match(draft) and _TIME.match(current):
+            t, u = _time(draft), _time(current)
+            return t is not None and t == u
+        return False
     return bool(draft == current)
+
+
+def _time(text: str) -> time | None:
+    try:
+        return time.fromisoformat(text if text.count(":") == 2 else f"{text}:00")
+    except ValueError:
+        return None
 
 
 def sets_equal(
@@ -209,7 +239,7 @@ def differences(draft: Mapping[str, Any], current: Mapping[str, Any], ctx: Build
     """The field paths where a resource differs from what a draft asks for (empty: it matches).
 
     Only the fields the draft names are looked at (a draft that leaves a field out does not care
-    about it here), server-only fields never. Nested objects are walked so that the path names the
+    about it here), the resource's server-only fields never. Nested objects are walked so that the path names the
     differing leaf (``name.de``, ``custom.fields.color``); lists, references and money are compared
     whole with :func:`values_equal`. A :class:`SyncType`'s ``build_actions`` is the full desired-state
     comparison (it also knows sets, defaults and what an absent field means); this is for checking
@@ -217,8 +247,8 @@ def differences(draft: Mapping[str, Any], current: Mapping[str, Any], ctx: Build
     """
     found: list[str] = []
     for name in sorted(draft):
-        if name in SERVER_FIELDS:
-            continue
+        if name in SERVER_FIELDS and not path:
+            continue  # the resource's own; nested, an "id" may be data (a custom object's value)
         want, have = draft[name], current.get(name)
         where = f"{path}.{name}" if path else name
         if (

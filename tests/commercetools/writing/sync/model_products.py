@@ -7,7 +7,12 @@ import itertools
 from typing import Any
 
 _ids = itertools.count(1000)
-_PRODUCT_LEVEL = {"setTaxCategory": "taxCategory", "transitionState": "state", "setPriceMode": "priceMode"}
+_PRODUCT_LEVEL = {
+    "setKey": "key",
+    "setTaxCategory": "taxCategory",
+    "transitionState": "state",
+    "setPriceMode": "priceMode",
+}
 _DATA_FIELDS = {
     "changeName": "name",
     "changeSlug": "slug",

@@ -67,6 +67,9 @@ CTX = KeyContext({"category": {"id-1": "k1"}, "type": {"t-1": "tk"}})
         pytest.param("2026-01-01T00:00:00Z", "2026-01-01T00:00:00.000Z", True, id="datetime-instant"),
         pytest.param("2026-01-01T01:00:00+01:00", "2026-01-01T00:00:00.000Z", True, id="datetime-offset"),
         pytest.param("2026-01-01", "2026-01-01T00:00:00.000Z", False, id="date-is-not-datetime"),
+        pytest.param("10:00", "10:00:00.000", True, id="time-of-day"),
+        pytest.param("10:00:01", "10:00:00.000", False, id="other-time-of-day"),
+        pytest.param("99:00", "99:00:00", False, id="not-a-time-compares-as-text"),
         pytest.param(1, 1.0, True, id="int-float"),
         pytest.param(True, 1, False, id="bool-not-int"),
         pytest.param({"id": "x", "version": 3, "a": 1}, {"a": 1}, True, id="server-fields-ignored"),
@@ -161,3 +164,17 @@ def test_products_create_body_keys_order_hints_by_category_id() -> None:
     }
     plain = {"key": "c", "name": {"en": "C"}, "slug": {"en": "c"}, "parent": None}
     assert sync_type("categories").create_body(plain, CTX) == {"key": "c", "name": {"en": "C"}, "slug": {"en": "c"}}
+
+
+def test_users_data_has_no_server_fields() -> None:
+    from airflow_provider_commercetools.commercetools.writing.sync.compare import data_equal
+
+    assert values_equal({"id": "a", "x": 1}, {"id": "b", "x": 1}, CTX)  # an address's or a price's id
+    assert not data_equal({"id": "a", "x": 1}, {"id": "b", "x": 1}, CTX)  # a custom object's value
+    assert data_equal({"x": [1, {"y": "2026-01-01T00:00:00Z"}]}, {"x": [1.0, {"y": "2026-01-01T00:00:00.000Z"}]}, CTX)
+
+
+def test_differences_inside_a_value_see_ids() -> None:
+    draft = {"container": "c", "key": "k", "value": {"id": "a", "n": 1}, "version": 1}
+    current = {"id": "x", "version": 5, "container": "c", "key": "k", "value": {"id": "b", "n": 1}}
+    assert differences(draft, current, CTX) == ["value.id"]

@@ -7,7 +7,8 @@ run plans nothing) and the first must not be (the test could fail). This checks 
 and shapes against an implementation that is not ours, and the equality against what a server
 returns (its defaults, money and reference shapes). The scenarios use the actions the emulator
 implements (4.4.0; it lacks e.g. ``changeOrderHint``, ``setExternalId`` of categories, ``setRoles``,
-``changeLabel`` of Types, ``setCategoryOrderHint``, ``setPriceTiers``, price validity actions);
+``changeLabel`` of Types, ``setCategoryOrderHint``, ``setPriceTiers``, price validity actions,
+``setSupplyChannels``, ``setProductSelections``);
 the others are covered by the golden cases and their model.
 
 One emulator process for the module; each test has a project of its own.
@@ -36,6 +37,7 @@ _PATHS = {
     "state": "states",
     "tax-category": "tax-categories",
     "product": "products",
+    "store": "stores",
 }
 _projects = itertools.count(1)
 
@@ -343,3 +345,35 @@ def test_products(api: RawApi) -> None:
     product = api.get("products/key=shirt-1")
     assert product["masterData"]["published"] is True
     assert differences({"name": after["name"]}, product["masterData"]["current"], None) == []  # type: ignore[arg-type]
+
+
+def test_stores(api: RawApi) -> None:
+    for key in ("berlin", "munich"):
+        api.post("channels", {"key": key, "roles": ["ProductDistribution"]})
+    before = {"key": "de", "name": {"en": "Germany"}, "languages": ["de"], "countries": [{"code": "DE"}]}
+    after = {
+        **before,
+        "name": {"en": "Deutschland"},
+        "languages": ["en", "de"],
+        "countries": [{"code": "AT"}, {"code": "DE"}],
+        "distributionChannels": [{"typeId": "channel", "key": "munich"}, {"typeId": "channel", "key": "berlin"}],
+    }
+    names = [a["action"] for a in _sync(api, "stores", before, after)]
+    assert names == ["setName", "setLanguages", "setCountries", "setDistributionChannels"]
+
+
+def test_products_attribute_in_all_variants(api: RawApi) -> None:
+    api.post("product-types", {"key": "shirt", "name": "Shirt", "description": "Shirts", "attributes": []})
+    variant = {"attributes": [{"name": "brand", "value": "Old"}]}
+    before = {
+        "key": "shirt-2",
+        "productType": {"typeId": "product-type", "key": "shirt"},
+        "name": {"en": "Shirt"},
+        "slug": {"en": "shirt-2"},
+        "masterVariant": {"sku": "A1", **variant},
+        "variants": [{"sku": "A2", **variant}],
+    }
+    brand = {"attributes": [{"name": "brand", "value": "ACME"}]}
+    after = {**before, "masterVariant": {"sku": "A1", **brand}, "variants": [{"sku": "A2", **brand}]}
+    actions = _sync(api, "products", before, after)
+    assert actions == [{"action": "setAttributeInAllVariants", "name": "brand", "value": "ACME", "staged": True}]

@@ -20,26 +20,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.writing.sync.compare import (
+    data_equal,
     is_empty,
-    is_money,
     is_reference,
     sets_equal,
-    values_equal,
 )
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext
 
 Actions = list[dict[str, Any]]
+_ENUM_FIELDS = frozenset({"key", "label"})
+_NESTED_FIELDS = frozenset({"name", "value"})
 
 
 def _is_enum(value: Any) -> bool:
-    return isinstance(value, Mapping) and "key" in value and set(value) <= {"key", "label"} and not is_reference(value)
+    return isinstance(value, dict) and "key" in value and value.keys() <= _ENUM_FIELDS and not is_reference(value)
 
 
 def _is_nested(value: Any) -> bool:
     return (
         isinstance(value, list)
         and bool(value)
-        and all(isinstance(v, Mapping) and set(v) == {"name", "value"} for v in value)
+        and all(isinstance(v, dict) and v.keys() == _NESTED_FIELDS for v in value)
     )
 
 
@@ -55,11 +56,7 @@ def attribute_values_equal(want: Any, have: Any, ctx: BuildContext) -> bool:
         return attributes_equal(want, have, ctx) if isinstance(want, list) and isinstance(have, list) else False
     if isinstance(want, list) and isinstance(have, list):
         return sets_equal(want, have, ctx, attribute_values_equal)
-    if is_reference(want) or is_money(want):
-        return values_equal(want, have, ctx)
-    if isinstance(want, Mapping) and isinstance(have, Mapping):
-        return values_equal(want, have, ctx)
-    return values_equal(want, have, ctx)
+    return data_equal(want, have, ctx)
 
 
 def attributes_by_name(attributes: list[Mapping[str, Any]] | None) -> dict[str, Any]:

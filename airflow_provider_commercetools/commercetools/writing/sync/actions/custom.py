@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_commercetools.commercetools.writing.sync.compare import (
+    data_equal,
     is_empty,
     is_reference,
     references_equal,
@@ -31,8 +32,8 @@ from airflow_provider_commercetools.commercetools.writing.sync.types import Buil
 def field_value_equal(want: Any, have: Any, ctx: BuildContext) -> bool:
     """A custom field's value: lists are Sets (order-insensitive), the rest as :func:`values_equal`."""
     if isinstance(want, list) and isinstance(have, list):
-        return sets_equal(want, have, ctx)
-    return values_equal(want, have, ctx)
+        return sets_equal(want, have, ctx, data_equal)
+    return data_equal(want, have, ctx)
 
 
 def custom_actions(

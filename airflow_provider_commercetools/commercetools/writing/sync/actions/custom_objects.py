@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.writing.sync.compare import values_equal
+from airflow_provider_commercetools.commercetools.writing.sync.compare import data_equal
 from airflow_provider_commercetools.commercetools.writing.sync.types import CREATE_OR_UPDATE, BuildContext, SyncType
 
 
@@ -20,7 +20,7 @@ def build_actions(
     """``[]`` when the value is equal, else the one create-or-update action."""
     if groups is not None and "value" not in groups:
         return []
-    if values_equal(draft.get("value"), current.get("value"), ctx):
+    if data_equal(draft.get("value"), current.get("value"), ctx):
         return []
     body = {"container": draft.get("container"), "key": draft.get("key"), "value": draft.get("value")}
     if current.get("version") is not None:

@@ -43,6 +43,8 @@ STAGED_FIELDS = (
 )
 # not per projection: no "staged" parameter (ProductSetTaxCategoryAction.raml, ProductTransitionStateAction.raml)
 PRODUCT_FIELDS = (
+    # matched by key this never differs; matched by a variant's sku (match_by="sku") it may
+    Field("key", "setKey", unset=False),
     Field("taxCategory", "setTaxCategory"),
     Field("state", "transitionState", unset=False),
     Field("priceMode", "setPriceMode", unset=False),

@@ -1,9 +1,10 @@
-"""Product variants: matched by key (or by sku when the draft variant has no key), each diffed.
+"""Product variants: paired one to one with the draft's, by key then by sku, each diffed.
 
-Order of the actions (the API applies them in order, in one request): new variants added
-(``addVariant`` with everything they hold), the master variant changed, variants the draft drops
-removed, then per kept variant its key or sku, attributes, prices, images and assets. A variant is
-named in actions by its sku when it has one, else by its id.
+Order of the actions (the API applies them in order, in one request): kept variants' sku and key
+(named by id), variants the draft drops removed, new variants added (``addVariant`` with
+everything they hold), the master variant changed, the old master removed if the draft drops it;
+then per kept variant its attributes (one ``setAttributeInAllVariants`` for a value every variant
+shares), prices, images and assets. A variant is named by its sku when it has one, else by its id.
 
 Images (api-specs/api/types/common/Image.raml) are matched by ``url``: removed, added (at the end),
 moved to their draft position, and relabelled; other dimensions for the same url is a remove and add.
@@ -160,7 +161,18 @@ def _new_variant(variant: Mapping[str, Any], staged: bool) -> dict[str, Any]:
 def variants_actions(
     draft: Mapping[str, Any], projection: Mapping[str, Any], ctx: BuildContext, groups: Groups, staged: bool
 ) -> Actions:
-    """The actions that make a product's variants (master and others) match the draft's."""
+    """The actions that make a product's variants (master and others) match the draft's.
+
+    A draft without ``masterVariant`` and ``variants`` leaves the variants alone (a product always
+    has a master variant); ``variants`` without ``masterVariant`` is refused, as ProductDraft.raml
+    requires the master when variants are given.
+    """
+    if not draft.get("masterVariant"):
+        if draft.get("variants"):
+            raise RefusedChange(
+                "products", "masterVariant", "is missing while variants are given.", "Give the master variant too."
+            )
+        return []
     want = _draft_variants(draft)
     have = [projection["masterVariant"]] if projection.get("masterVariant") else []
     have += list(projection.get("variants") or [])
@@ -199,7 +211,10 @@ def variants_actions(
     for w, h in pairs:
         if h is not None:
             per_variant += _variant_actions(w, h, ctx, groups, staged)
-    return actions + _in_all_variants(per_variant, want, ctx, staged)
+    # all variants are the draft's only when variants are synced (added, removed) or all matched
+    if wanted(groups, "variants") or len(matched_ids) == len(have):
+        per_variant = _in_all_variants(per_variant, want, ctx, staged)
+    return actions + per_variant
 
 
 def _in_all_variants(actions: Actions, want: list[Mapping[str, Any]], ctx: BuildContext, staged: bool) -> Actions:
