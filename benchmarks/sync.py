@@ -1,7 +1,7 @@
 """Benchmark: the sync operator's requests and plan time, against the publisher sending every draft.
 
-``python benchmarks/sync.py [N]`` (default N=10,000) seeds an in-process fake with N categories and N
-products, builds feeds of the same N drafts where 1% differ, and measures:
+``python benchmarks/sync.py [N] [builders]`` (default N=10,000; ``builders``: section 2 alone) seeds an
+in-process fake with N categories and N products, builds feeds of the same N drafts where 1% differ, and measures:
 
 1. requests: the sync (``SyncRun``: plan + apply) against the publisher updating every draft with
    ``on_conflict="latest"`` (a GET of the version and a POST per draft: what a feed job without a diff
@@ -308,6 +308,7 @@ def plan_peak(n: int, workdir: Path) -> tuple[float, int, float]:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    only_builders = sys.argv[2:] == ["builders"]  # section 2 alone: `benchmarks/sync.py 10000 builders`
     workdir = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     print(f"sync benchmark: {n:,} categories and {n:,} products, 1% changed, {WORKERS} workers, in-process fake")
     with FakeCommercetools() as ct:
@@ -328,6 +329,8 @@ def main() -> None:
         for resource_type in ("categories", "products"):
             pairs_, context = pairs(ct, resource_type, feeds[resource_type])
             timing[resource_type] = (builder_seconds(resource_type, pairs_, context), node_pairs(resource_type, pairs_))
+            if only_builders:
+                continue
             synced = sync_requests(ct, resource_type, feeds[resource_type], workdir)
             s = synced["summary"]
             print(
@@ -354,6 +357,8 @@ def main() -> None:
                 line += "; @commercetools/sync-actions: npm install failed, not measured"
             print(line)
 
+    if only_builders:
+        return
     print("\n3. memory of the plan (tracemalloc peak; categories streamed from a JSON Lines file)")
     for size in (n // 4, n // 2, n):
         peak, feed_bytes, seconds = plan_peak(size, workdir)
