@@ -46,6 +46,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_commercetools.operators.commercetools",
                     "airflow_provider_commercetools.operators.deletions",
                     "airflow_provider_commercetools.operators.imports",
+                    "airflow_provider_commercetools.operators.sync",
                 ],
             }
         ],

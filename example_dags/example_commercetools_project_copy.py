@@ -1,12 +1,13 @@
-"""Project-to-project copy: the categories of project A created or updated in project B.
+"""Project-to-project copy: project B's categories made to match project A's, with the sync operator.
 
-1. Both projects' categories are exported (keyset pagination) to JSON Lines files.
-2. A ``@task`` plans the changes, matching categories by ``key``: a category missing in B becomes a
-   create (parents first, the parent referenced by key); one that differs becomes an update with
-   B's current version and only the actions needed; identical ones are left alone.
-3. The publisher sends the plan to B with ``on_error="continue"``: every item is sent, each result is
-   written to ``results.jsonl`` and the failed ones to ``results.failures.jsonl``, and the task fails
-   naming them. Re-running the publisher with ``items`` set to the failures file finishes the job.
+1. Project A's categories are exported (keyset pagination) to a JSON Lines file.
+2. A ``@task`` turns them into drafts, streamed file to file: the copied fields, and the parent by its
+   key (B's ids differ from A's). A category without a key cannot be matched and is counted, not copied.
+3. ``CommercetoolsSyncOperator`` makes B match the drafts: B's categories are read by key in batches,
+   only what differs is sent (a create for a new category, parents first; an update with only the
+   changed fields' actions; nothing for an equal one), and ``sync_fields`` limits it to the copied
+   fields. ``plan.jsonl`` says per category what was done and why, ``results.jsonl`` what became of
+   each write. Run it again: it sends nothing.
 
 Connections: ``commercetools_source`` (project A, ``view_categories``) and ``commercetools_target``
 (project B, ``manage_categories``).
@@ -17,10 +18,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.files import read_json_lines
+from airflow_provider_commercetools.commercetools.files import read_json_lines, write_json_lines
 from airflow_provider_commercetools.operators.commercetools import (
-    CommercetoolsPublisherOperator,
     CommercetoolsSubscriberOperator,
+    CommercetoolsSyncOperator,
 )
 
 try:
@@ -32,49 +33,19 @@ except ImportError:  # Airflow 2.11
 SOURCE_CONN = "commercetools_source"
 TARGET_CONN = "commercetools_target"
 COPIED_FIELDS = ("name", "slug", "description", "orderHint", "metaTitle", "metaDescription")
-#: update action per field, for categories that exist in both projects
-ACTIONS = {
-    "name": "changeName",
-    "slug": "changeSlug",
-    "description": "setDescription",
-    "orderHint": "changeOrderHint",
-    "metaTitle": "setMetaTitle",
-    "metaDescription": "setMetaDescription",
-}
 WORK_DIR = "{{ params.work_dir }}/{{ run_id | replace(':', '_') }}"
 
 
-def plan_category_changes(source: list[dict[str, Any]], target: list[dict[str, Any]]) -> dict[str, Any]:
-    """Creates (parents first) and updates that make the target's categories match the source's."""
-    key_of = {c["id"]: c.get("key") for c in source}
-    existing = {c["key"]: c for c in target if c.get("key")}
-    target_key_of = {c["id"]: c.get("key") for c in target}
-    creates: list[tuple[int, dict[str, Any]]] = []
-    updates: list[dict[str, Any]] = []
-    without_key: list[str] = []
-    for category in source:
-        key = category.get("key")
-        if not key:
-            without_key.append(category["id"])
-            continue
-        fields = {f: category[f] for f in COPIED_FIELDS if category.get(f) is not None}
-        parent_key = key_of.get((category.get("parent") or {}).get("id"))
-        parent = {"typeId": "category", "key": parent_key} if parent_key else None
-        current = existing.get(key)
-        if current is None:
-            draft = {"key": key, **fields}
-            if parent:
-                draft["parent"] = parent
-            creates.append((len(category.get("ancestors") or []), {"payload": draft}))
-            continue
-        actions = [{"action": ACTIONS[f], f: value} for f, value in fields.items() if current.get(f) != value]
-        current_parent_key = target_key_of.get((current.get("parent") or {}).get("id"))
-        if parent and parent_key != current_parent_key:
-            actions.append({"action": "changeParent", "parent": parent})
-        if actions:
-            updates.append({"path": {"key": key}, "payload": {"version": current["version"], "actions": actions}})
-    creates.sort(key=lambda pair: pair[0])
-    return {"items": [item for _, item in creates] + updates, "without_key": without_key}
+def category_draft(category: dict[str, Any], key_of: dict[str, str | None]) -> dict[str, Any] | None:
+    """The draft of an exported category for another project (None without a key: it cannot be matched)."""
+    key = category.get("key")
+    if not key:
+        return None
+    draft = {"key": key, **{f: category[f] for f in COPIED_FIELDS if category.get(f) not in (None, "")}}
+    parent_key = key_of.get((category.get("parent") or {}).get("id", ""))
+    if parent_key:
+        draft["parent"] = {"typeId": "category", "key": parent_key}
+    return draft
 
 
 with DAG(
@@ -92,34 +63,29 @@ with DAG(
         entity="categories",
         output_path=WORK_DIR + "/source.jsonl",
     )
-    read_target = CommercetoolsSubscriberOperator(
-        task_id="read_target_categories",
-        commercetools_conn_id=TARGET_CONN,
-        entity="categories",
-        output_path=WORK_DIR + "/target.jsonl",
-    )
 
     @task
-    def plan(source: dict[str, Any], target: dict[str, Any]) -> list[dict[str, Any]]:
-        """Creates and updates for the target (categories are few: the plan travels by XCom)."""
-        result = plan_category_changes(
-            list(read_json_lines("source", source["path"])), list(read_json_lines("target", target["path"]))
-        )
-        if result["without_key"]:
-            print(
-                f"{len(result['without_key'])} source categories have no key and cannot be matched: "
-                f"{result['without_key'][:20]}"
-            )
-        print(f"planned {len(result['items'])} changes")
-        return result["items"]
+    def to_drafts(source: dict[str, Any]) -> dict[str, Any]:
+        """Drafts for the target, streamed (only the id -> key map of the source is held)."""
+        key_of = {c["id"]: c.get("key") for c in read_json_lines("source", source["path"])}
+        target = source["path"].replace("source.jsonl", "drafts.jsonl")
+        without_key = 0
+        with write_json_lines("drafts", target) as writer:
+            for category in read_json_lines("source", source["path"]):
+                draft = category_draft(category, key_of)
+                if draft is None:
+                    without_key += 1
+                else:
+                    writer.write(draft)
+        if without_key:
+            print(f"{without_key} source categories have no key and cannot be matched: not copied")
+        return {"path": target, "count": writer.count}
 
-    CommercetoolsPublisherOperator(
-        task_id="publish_to_target",
+    CommercetoolsSyncOperator(
+        task_id="sync_to_target",
         commercetools_conn_id=TARGET_CONN,
-        method="POST",
-        entity="categories",
-        items=plan(read_source.output, read_target.output),
-        on_error="continue",
-        max_workers=1,  # creates go parents first
-        output_path=WORK_DIR + "/results.jsonl",
+        resource_type="categories",
+        drafts=to_drafts(read_source.output),
+        sync_fields=[*COPIED_FIELDS, "parent"],
+        output_path=WORK_DIR,
     )

@@ -25,6 +25,7 @@ def test_example_dags_load(airflow_db):
         "example_commercetools_bulk_stock_update",
         "example_commercetools_partitioned_export",
         "example_commercetools_order_sync",
+        "example_commercetools_pim_sync",
     }
     for dag_id in ids:
         assert load_dag(dag_id, EXAMPLES).doc_md
@@ -124,11 +125,98 @@ def test_project_copy_creates_and_updates_by_key(two_projects, run_dag, tmp_path
     assert by_key["shoes"]["parent"] == {"typeId": "category", "key": "root"}
     assert by_key["hats"]["name"] == {"en": "Hats"} and by_key["hats"]["version"] == stale["version"] + 1
     assert by_key["root"]["version"] == same["version"]  # identical: not touched
-    summary = xcom_result(dag_run, "publish_to_target")
-    assert (summary["total"], summary["succeeded"], summary["failed"]) == (2, 2, 0)
-    records = list(read_json_lines("results", summary["output_path"]))
-    assert [r["status"] for r in records] == ["succeeded", "succeeded"]
-    assert list(read_json_lines("failures", summary["failures_path"])) == []
+    summary = xcom_result(dag_run, "sync_to_target")
+    assert {k: summary[k] for k in ("created", "updated", "unchanged", "failed", "missing_references")} == {
+        "created": 1,
+        "updated": 1,
+        "unchanged": 1,
+        "failed": 0,
+        "missing_references": 0,
+    }
+    assert summary["actions"] == {"changeName": 1, "changeParent": 1} and summary["requests"]["write"] == 2
+    records = {r["key"]: r["status"] for r in read_json_lines("results", summary["output_path"])}
+    assert records == {"root": "skipped", "shoes": "succeeded", "hats": "succeeded"}
+
+    again = run_dag("example_commercetools_project_copy", folder=EXAMPLES, run_conf={"work_dir": str(tmp_path)})
+    assert again.state == "success"
+    second = xcom_result(again, "sync_to_target")
+    assert (second["unchanged"], second["requests"]["write"]) == (3, 0)  # nothing differs any more
+
+
+def pim_feed(folder: Path, shirt_name: str, price: int, stock: int) -> None:
+    """An hour's PIM export: products, standalone prices, stock."""
+    folder.mkdir(parents=True, exist_ok=True)
+    product_type = {"typeId": "product-type", "key": "tshirt"}
+    products = [
+        {
+            "key": f"shirt-{i}",
+            "productType": product_type,
+            "name": {"en": shirt_name if i == 0 else f"Shirt {i}"},
+            "slug": {"en": f"shirt-{i}"},
+            "masterVariant": {"sku": f"SHIRT-{i}", "key": f"shirt-{i}-m"},
+        }
+        for i in range(3)
+    ]
+    prices = [
+        {"key": f"price-{i}", "sku": f"SHIRT-{i}", "value": {"currencyCode": "EUR", "centAmount": price + i}}
+        for i in range(3)
+    ]
+    channel = {"typeId": "channel", "key": "warehouse"}
+    stock_lines = [{"sku": f"SHIRT-{i}", "supplyChannel": channel, "quantityOnStock": stock + i} for i in range(3)]
+    for name, lines in (("products", products), ("prices", prices), ("stock", stock_lines)):
+        (folder / f"{name}.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def test_pim_sync_products_then_prices_and_stock_and_an_unchanged_feed_sends_nothing(
+    commercetools_connection, run_dag, tmp_path
+):
+    ct = commercetools_connection
+    ct.add("product-types", {"key": "tshirt", "name": "T-shirt", "description": "", "attributes": []})
+    ct.add("channels", {"key": "warehouse", "roles": ["InventorySupply"]})
+    ct.add("standalone-prices", {"key": "price-old", "sku": "GONE", "value": {"currencyCode": "EUR", "centAmount": 1}})
+    conf = {"feed_dir": str(tmp_path / "feed1"), "output_dir": str(tmp_path / "out")}
+    pim_feed(tmp_path / "feed1", "Shirt 0", price=1000, stock=5)
+
+    first = run_dag("example_commercetools_pim_sync", folder=EXAMPLES, run_conf=conf)
+
+    assert first.state == "success"
+    assert xcom_result(first, "sync_products")["created"] == 3
+    prices = xcom_result(first, "sync_standalone_prices")
+    assert (prices["created"], prices["deleted"]) == (3, 1)  # price-old is absent from the feed: pruned
+    assert xcom_result(first, "sync_inventory")["created"] == 3
+    assert sorted(p["key"] for p in ct.entities("standalone-prices")) == ["price-0", "price-1", "price-2"]
+    assert {e["sku"]: e["quantityOnStock"] for e in ct.entities("inventory")} == {
+        "SHIRT-0": 5,
+        "SHIRT-1": 6,
+        "SHIRT-2": 7,
+    }
+
+    # the next hour: one product renamed, every price and stock level changed
+    pim_feed(tmp_path / "feed2", "Shirt zero", price=2000, stock=50)
+    second = run_dag(
+        "example_commercetools_pim_sync", folder=EXAMPLES, run_conf={**conf, "feed_dir": str(tmp_path / "feed2")}
+    )
+
+    assert second.state == "success"
+    products = xcom_result(second, "sync_products")
+    assert (products["updated"], products["unchanged"], products["actions"]) == (1, 2, {"changeName": 1})
+    # (the fake does not fill a standalone price's default active=true, so the sync also sends changeActive)
+    assert xcom_result(second, "sync_standalone_prices")["actions"]["changeValue"] == 3
+    assert xcom_result(second, "sync_inventory")["updated"] == 3
+    assert {e["sku"]: e["quantityOnStock"] for e in ct.entities("inventory")} == {
+        "SHIRT-0": 50,
+        "SHIRT-1": 51,
+        "SHIRT-2": 52,
+    }
+
+    # the same feed again: three tasks, no write
+    third = run_dag(
+        "example_commercetools_pim_sync", folder=EXAMPLES, run_conf={**conf, "feed_dir": str(tmp_path / "feed2")}
+    )
+    assert third.state == "success"
+    for task_id in ("sync_products", "sync_standalone_prices", "sync_inventory"):
+        summary = xcom_result(third, task_id)
+        assert summary["requests"]["write"] == 0 and summary["created"] == summary["updated"] == 0, task_id
 
 
 def test_bulk_stock_update_from_csv(commercetools_connection, run_dag, tmp_path):

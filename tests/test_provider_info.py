@@ -80,5 +80,6 @@ def test_sensor_and_trigger_modules_are_registered_and_import():
     modules = [m for kind in kinds for entry in info[kind] for m in entry["python-modules"]]
     assert "airflow_provider_commercetools.sensors.messages" in modules
     assert "airflow_provider_commercetools.triggers.messages" in modules
+    assert "airflow_provider_commercetools.operators.sync" in modules
     for module in modules:
         __import__(module)

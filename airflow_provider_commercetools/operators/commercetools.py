@@ -1,7 +1,7 @@
 """The commercetools operators, importable from one module (one operator per module behind it).
 
 ``from airflow_provider_commercetools.operators.commercetools import CommercetoolsSubscriberOperator``
-keeps working; the code lives in :mod:`.subscriber` and :mod:`.publisher`.
+keeps working; the code lives in :mod:`.subscriber`, :mod:`.publisher` and :mod:`.sync`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,14 @@ from airflow_provider_commercetools.operators.publisher import (
     PublishStoppedError,
 )
 from airflow_provider_commercetools.operators.subscriber import CommercetoolsSubscriberOperator, XComLimitError
+from airflow_provider_commercetools.operators.sync import CommercetoolsSyncOperator, SyncFailedError
 
 __all__ = [
     "CommercetoolsPublisherOperator",
     "CommercetoolsSubscriberOperator",
+    "CommercetoolsSyncOperator",
     "PublishPartlyAppliedError",
     "PublishStoppedError",
+    "SyncFailedError",
     "XComLimitError",
 ]
