@@ -30,7 +30,6 @@ from airflow_provider_commercetools.commercetools.results.records import FAILED,
 from airflow_provider_commercetools.commercetools.results.redaction import Redactor
 from airflow_provider_commercetools.commercetools.writing.building import PreparedRequest, PublishDefaults
 from airflow_provider_commercetools.commercetools.writing.publisher import Publisher
-from airflow_provider_commercetools.commercetools.writing.resume import journal_entry
 from airflow_provider_commercetools.commercetools.writing.sync.plan import (
     CREATE,
     DELETE,
@@ -208,13 +207,11 @@ class Applier:
             lines = iter([line for line in map(self._recompute, conflicts) if line is not None])
 
     def _send(self, method: str, lines: Iterator[dict[str, Any]], *, hold_conflicts: bool) -> list[dict[str, Any]]:
-        files = self.files
         publisher = Publisher(
             self.client,
             PublishDefaults.create(method=method, entity=self.sync_type.entity),
             max_workers=self.max_workers,
             stop_on_failure=False,
-            on_send=(lambda request: files.journal(journal_entry(request))) if files is not None else None,
             on_result=self._on_result(hold_conflicts),
             redact_fields=self.redact_fields,
             logger=self.log,
