@@ -104,7 +104,8 @@ def test_resend_unknown_that_is_not_a_flag_is_refused_when_the_dag_is_parsed():
 
 
 def test_a_reference_by_key_is_resolved_by_reading_the_referenced_resource(commercetools_connection, tmp_path):
-    """The draft names its parent by key, commercetools returns it by id: the parent is read (once) for its key."""
+    """The draft names its parent by key, commercetools returns it by id: the parent is looked up (once, by the
+    sync's reference cache: ``where=id in (...)``) for its key."""
     ct = commercetools_connection
     women, men = ct.add_many("categories", [{"key": "women", "name": {"en": "W"}}, {"key": "men", "name": {"en": "M"}}])
     ct.add_many(
@@ -124,5 +125,9 @@ def test_a_reference_by_key_is_resolved_by_reading_the_referenced_resource(comme
         ).execute({})  # type: ignore[arg-type]
     summary = failed.value.summary  # type: ignore[attr-defined]
     assert (summary["succeeded"], summary["failed"]) == (3, 1)
-    reads = [r.path for r in ct.requests if r.method == "GET" and r.path.endswith((women, men))]
-    assert sorted(reads) == sorted({f"/{ct.project_key}/categories/{women}", f"/{ct.project_key}/categories/{men}"})
+    lookups = [
+        r.query["where"][0]
+        for r in ct.requests
+        if r.method == "GET" and r.path == f"/{ct.project_key}/categories" and "where" in r.query
+    ]
+    assert sorted(lookups) == sorted([f'id in ("{women}")', f'id in ("{men}")']), lookups

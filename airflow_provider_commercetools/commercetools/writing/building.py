@@ -125,6 +125,8 @@ class PreparedRequest:
     #: for creates: the path reading the entity by the unique value the draft supplies, and its description
     lookup_path: str | None = None
     lookup_by: str = ""
+    #: for creates: the entity created (its name in the entity table), to compare a duplicate as the sync would
+    entity: str = ""
     #: an earlier attempt of this task sent it and did not learn its outcome (see ``resume``)
     sent_before: bool = False
 
@@ -198,7 +200,13 @@ def build_request(defaults: PublishDefaults, index: int, item: Any, *, label: st
         )
     lookup_path, lookup_by = lookup_by_unique_value(d.entity, path, payload)
     return PreparedRequest(
-        operation=CREATE, query=query, payload=payload, lookup_path=lookup_path, lookup_by=lookup_by, **common
+        operation=CREATE,
+        query=query,
+        payload=payload,
+        lookup_path=lookup_path,
+        lookup_by=lookup_by,
+        entity=d.entity.name,
+        **common,
     )
 
 

@@ -1,4 +1,5 @@
-"""compare.differences: a draft and the resource commercetools made from it are equal; a change is named by path."""
+"""duplicates.draft_differences: a draft and the resource commercetools made from it are equal (as the sync
+compares them, for the entities it knows; field by field for the others); a change is named by path."""
 
 from __future__ import annotations
 
@@ -6,9 +7,28 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_commercetools.commercetools.writing.compare import UNRESOLVED, differences
+from airflow_provider_commercetools.commercetools.writing.duplicates import draft_differences
 
 CATEGORY_ID = "8d4cbd8f-0000-4000-8000-000000000001"
+#: an entity the sync has no builder for: compared field by field
+OTHER = "shopping-lists"
+
+
+class Keys:
+    """A BuildContext that knows keys by id through ``key_of`` and no id by key."""
+
+    def __init__(self, key_of: Any = None) -> None:
+        self._key_of = key_of
+
+    def key_of(self, type_id: str, id: str) -> str | None:
+        return self._key_of(type_id, id) if self._key_of else None
+
+    def id_of(self, type_id: str, key: str) -> str | None:
+        return None
+
+
+def differences(draft: dict[str, Any], resource: dict[str, Any], key_of: Any = None, entity: str = OTHER) -> list[str]:
+    return draft_differences(entity, draft, resource, Keys(key_of))
 
 
 def created(draft: dict[str, Any], **filled: Any) -> dict[str, Any]:
@@ -74,7 +94,7 @@ def test_each_difference_is_named_by_its_path():
     [
         (lambda type_id, id: "women" if (type_id, id) == ("category", CATEGORY_ID) else None, []),
         (lambda type_id, id: "men", ["parent"]),
-        (None, ["parent" + UNRESOLVED]),
+        (None, ["parent"]),
     ],
     ids=["resolved-equal", "resolved-other", "unknown"],
 )
@@ -93,10 +113,10 @@ def test_a_product_is_compared_with_its_staged_projection():
         "productType": {"typeId": "product-type", "id": "pt"},
         "masterData": {"published": True, "staged": {"name": {"en": "P"}}, "current": {"name": {"en": "P"}}},
     }
-    assert differences(draft, product) == []
+    assert differences(draft, product, entity="products") == []
     product["masterData"]["staged"]["name"] = {"en": "Q"}
     product["masterData"]["published"] = False
-    assert differences(draft, product) == ["name.en", "publish"]
+    assert differences(draft, product, entity="products") == ["name.en", "publish"]
 
 
 def test_high_precision_money_and_missing_fields():
@@ -108,3 +128,14 @@ def test_high_precision_money_and_missing_fields():
     assert differences(draft, created(draft, value={**draft["value"], "preciseAmount": 1})) == ["value"]
     assert differences({"key": "k", "description": {"en": "d"}}, created({"key": "k"})) == ["description"]
     assert differences({"key": "k", "description": {}}, created({"key": "k"})) == []
+
+
+def test_a_category_is_equal_when_the_sync_would_send_no_action():
+    """For an entity the sync knows, equal means its action builder plans nothing (the same comparison)."""
+    parent = {"typeId": "category", "key": "p"}
+    draft = {"key": "c1", "name": {"en": "Shoes"}, "slug": {"en": "shoes"}, "parent": parent}
+    resource = created(draft, parent={"typeId": "category", "id": CATEGORY_ID}, orderHint="0.1", ancestors=[])
+    parent_key = lambda type_id, id: "p" if id == CATEGORY_ID else None  # noqa: E731
+    assert differences(draft, resource, parent_key, entity="categories") == []
+    changed = {**resource, "name": {"en": "Boots"}}
+    assert differences(draft, changed, parent_key, entity="categories") == ["name.en"]

@@ -295,7 +295,7 @@ class Planner:
     def changed(self, draft: dict[str, Any], target: dict[str, Any], actions: list[dict[str, Any]]) -> list[str]:
         """The changed fields (the comparison's paths), or the actions' names."""
         try:
-            from airflow_provider_commercetools.commercetools.writing.sync.compare import differences
+            from airflow_provider_commercetools.commercetools.writing.compare import differences
 
             found = differences(draft, target, self.context)
         except Exception:  # the reason is informative only: the actions are what is sent

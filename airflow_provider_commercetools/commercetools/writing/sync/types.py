@@ -13,24 +13,15 @@ import difflib
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.writing.compare import BuildContext
 
 #: The action of a custom object's sync: custom objects have no update actions; a changed value is
 #: written whole by ``POST /custom-objects`` with the draft (create or update, api-specs/api/resources/
 #: custom-objects.raml). The action carries that body as ``draft``; the operator sends it as such.
 CREATE_OR_UPDATE = "createOrUpdate"
-
-
-class BuildContext(Protocol):
-    """What a builder may ask about other resources (the operator's reference cache answers)."""
-
-    def key_of(self, type_id: str, id: str) -> str | None:
-        """The key of a referenced resource by id, None if unknown."""
-
-    def id_of(self, type_id: str, key: str) -> str | None:
-        """The id of a referenced resource by key, None if missing."""
 
 
 class RefusedChange(ValueError):
@@ -127,6 +118,14 @@ class _Registry(Mapping[str, SyncType]):
 
 
 SYNC_TYPES: Mapping[str, SyncType] = _Registry()
+
+
+def sync_type_of_entity(entity: str) -> SyncType | None:
+    """The sync type writing ``entity`` (an entity of the entity table, e.g. ``categories``), None if none."""
+    for candidate in SYNC_TYPES.values():
+        if candidate.entity == entity:
+            return candidate
+    return None
 
 
 def sync_type(name: str) -> SyncType:

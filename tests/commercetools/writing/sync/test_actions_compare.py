@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_commercetools.commercetools.errors import ConfigurationError
+from airflow_provider_commercetools.commercetools.writing.compare import sets_equal
 from airflow_provider_commercetools.commercetools.writing.sync import (
     SYNC_TYPES,
     differences,
@@ -12,7 +13,6 @@ from airflow_provider_commercetools.commercetools.writing.sync import (
     sync_type,
     values_equal,
 )
-from airflow_provider_commercetools.commercetools.writing.sync.compare import sets_equal
 from tests.commercetools.writing.sync.model import KeyContext
 
 CAT = {"typeId": "category", "id": "id-1"}
@@ -138,7 +138,7 @@ def test_options_are_checked_by_name() -> None:
 
 
 def test_key_references_walk_the_whole_draft() -> None:
-    from airflow_provider_commercetools.commercetools.writing.sync.compare import key_references
+    from airflow_provider_commercetools.commercetools.writing.compare import key_references
 
     draft = {
         "parent": {"typeId": "category", "key": "p"},
@@ -167,7 +167,7 @@ def test_products_create_body_keys_order_hints_by_category_id() -> None:
 
 
 def test_users_data_has_no_server_fields() -> None:
-    from airflow_provider_commercetools.commercetools.writing.sync.compare import data_equal
+    from airflow_provider_commercetools.commercetools.writing.compare import data_equal
 
     assert values_equal({"id": "a", "x": 1}, {"id": "b", "x": 1}, CTX)  # an address's or a price's id
     assert not data_equal({"id": "a", "x": 1}, {"id": "b", "x": 1}, CTX)  # a custom object's value

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_commercetools.commercetools.writing.compare import is_money, is_reference
 from airflow_provider_commercetools.commercetools.writing.sync import RefusedChange, sync_type
-from airflow_provider_commercetools.commercetools.writing.sync.compare import is_money, is_reference
 from tests.commercetools.writing.sync.model import KeyContext, apply_actions
 
 GOLDEN = Path(__file__).parent / "golden"

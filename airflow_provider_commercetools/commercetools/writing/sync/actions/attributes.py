@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.writing.sync.compare import (
+from airflow_provider_commercetools.commercetools.writing.compare import (
     data_equal,
     is_empty,
     is_reference,

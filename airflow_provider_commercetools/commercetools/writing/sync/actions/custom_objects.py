@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.writing.sync.compare import data_equal
+from airflow_provider_commercetools.commercetools.writing.compare import data_equal
 from airflow_provider_commercetools.commercetools.writing.sync.types import CREATE_OR_UPDATE, BuildContext, SyncType
 
 

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_commercetools.commercetools.writing.compare import is_empty, sets_equal, values_equal
 from airflow_provider_commercetools.commercetools.writing.sync.actions.fields import Field, field_actions, wanted
-from airflow_provider_commercetools.commercetools.writing.sync.compare import is_empty, sets_equal, values_equal
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext, RefusedChange, SyncType
 
 Actions = list[dict[str, Any]]

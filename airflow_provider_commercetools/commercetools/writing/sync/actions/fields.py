@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.writing.sync.compare import is_empty, sets_equal, values_equal
+from airflow_provider_commercetools.commercetools.writing.compare import is_empty, sets_equal, values_equal
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext
 
 _MISSING = object()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_commercetools.commercetools.writing.compare import values_equal
 from airflow_provider_commercetools.commercetools.writing.sync.actions.custom import custom_actions
 from airflow_provider_commercetools.commercetools.writing.sync.actions.fields import Field, field_actions, wanted
-from airflow_provider_commercetools.commercetools.writing.sync.compare import values_equal
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext, SyncType
 
 FIELDS = (

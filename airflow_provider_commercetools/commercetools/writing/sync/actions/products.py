@@ -19,15 +19,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_commercetools.commercetools.writing.sync.actions.attributes import attribute_actions
-from airflow_provider_commercetools.commercetools.writing.sync.actions.fields import Field, field_actions, wanted
-from airflow_provider_commercetools.commercetools.writing.sync.actions.variants import variants_actions
-from airflow_provider_commercetools.commercetools.writing.sync.compare import (
+from airflow_provider_commercetools.commercetools.writing.compare import (
     is_empty,
     reference_key,
     references_equal,
     sets_equal,
 )
+from airflow_provider_commercetools.commercetools.writing.sync.actions.attributes import attribute_actions
+from airflow_provider_commercetools.commercetools.writing.sync.actions.fields import Field, field_actions, wanted
+from airflow_provider_commercetools.commercetools.writing.sync.actions.variants import variants_actions
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext, RefusedChange, SyncType
 
 Actions = list[dict[str, Any]]

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_commercetools.commercetools.writing.compare import sets_equal, values_equal
 from airflow_provider_commercetools.commercetools.writing.sync.actions.custom import custom_actions
 from airflow_provider_commercetools.commercetools.writing.sync.actions.fields import Field, field_actions, wanted
-from airflow_provider_commercetools.commercetools.writing.sync.compare import sets_equal, values_equal
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext, RefusedChange, SyncType
 
 Actions = list[dict[str, Any]]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from airflow_provider_commercetools.commercetools.writing.compare import is_empty
 from airflow_provider_commercetools.commercetools.writing.sync.actions.attributes import (
     attribute_actions,
     attribute_values_equal,
@@ -23,7 +24,6 @@ from airflow_provider_commercetools.commercetools.writing.sync.actions.attribute
 from airflow_provider_commercetools.commercetools.writing.sync.actions.custom import asset_actions
 from airflow_provider_commercetools.commercetools.writing.sync.actions.fields import wanted
 from airflow_provider_commercetools.commercetools.writing.sync.actions.prices import embedded_price_actions
-from airflow_provider_commercetools.commercetools.writing.sync.compare import is_empty
 from airflow_provider_commercetools.commercetools.writing.sync.types import BuildContext, RefusedChange
 
 Actions = list[dict[str, Any]]
