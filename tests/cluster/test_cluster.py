@@ -128,13 +128,18 @@ def test_deferrable_import_and_messages_sensor_wait_in_the_triggerer(cluster: Cl
         text = logs[0].read_text()
         assert f'"logger":"{trigger}"' in text, text[:3000]  # the trigger's own log lines
         assert "Trigger fired event" in text, text[:3000]
-    summaries = f"/{source.project_key}/import-containers/cluster-categories/import-summaries"
+    # the trigger polls this run's operations with state queries (never the eventually consistent summary)
+    operations = f"/{source.project_key}/import-containers/cluster-categories/import-operations"
     trigger_polls = [
         r
         for r in source.requests
-        if r.path == summaries and r.headers.get("x-correlation-id", "").startswith("airflow-trigger-")
+        if r.path.startswith(f"/{source.project_key}/import-")
+        and r.headers.get("x-correlation-id", "").startswith("airflow-trigger-")
     ]
-    assert trigger_polls, "the import trigger never polled the container's summary"
+    assert trigger_polls, "the import trigger never polled the container's operations"
+    assert all(r.path == operations and "state" in r.query for r in trigger_polls), [
+        (r.path, r.query) for r in trigger_polls
+    ]
 
     # the import: every category imported, the results on object storage
     imported = {c["key"] for c in source.entities("categories")}
