@@ -11,22 +11,19 @@ implements (4.4.0; it lacks e.g. ``changeOrderHint``, ``setExternalId`` of categ
 ``setSupplyChannels``, ``setProductSelections``);
 the others are covered by the golden cases and their model.
 
-One emulator process for the module; each test has a project of its own.
+The conformance session's emulator (``tests/conformance/conftest.py``); each test has a project of its own.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from airflow_provider_commercetools.commercetools.writing.sync import CREATE_OR_UPDATE, differences, sync_type
-from emulator import Emulator, EmulatorError
+from emulator import Emulator
 from tests.conformance.support import RawApi
-
-pytestmark = pytest.mark.xdist_group("sync-actions-emulator")
 
 _PATHS = {
     "category": "categories",
@@ -40,22 +37,6 @@ _PATHS = {
     "store": "stores",
 }
 _projects = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    emu = Emulator(project_key="sync-actions")
-    try:
-        emu.start()
-        problem = ""
-    except EmulatorError as error:
-        problem = str(error)
-    if problem:
-        pytest.fail(f"the commercetools emulator could not start: {problem}", pytrace=False)
-    try:
-        yield emu
-    finally:
-        emu.stop()
 
 
 class EmulatorContext:
