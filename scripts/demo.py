@@ -247,7 +247,9 @@ def summary(emu: Emulator) -> None:
     def status_counts(records: list[dict[str, Any]]) -> str:
         counts: dict[str, int] = {}
         for record in records:
-            counts[record["status"]] = counts.get(record["status"], 0) + 1
+            # the sync records an equal resource as skipped with the note "unchanged: ...": say unchanged
+            status = "unchanged" if str(record.get("note", "")).startswith("unchanged") else record["status"]
+            counts[status] = counts.get(status, 0) + 1
         return ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing to do"
 
     rows = [
