@@ -62,7 +62,7 @@ WHERES = [
     "key = :one",
     'id in ("{a}", "{b}", "{c}", "unknown-id")',
     'id = "{a}" and key in ("k00", "k01", "k02", "k03", "k04", "k05", "k06")',
-    'key in ("k10", "k11", "k12", "k13", "k14", "k15") and id > "{a}"',
+    'key in ("k10", "k11", "k12", "k13", "k14", "k15") and id > "{lowest}"',
 ]
 PAGING = [
     {},
@@ -93,7 +93,7 @@ def test_key_and_id_lookups_answer_as_the_scan_does(
     assert victim is not None
     assert ct.project_api.delete("items", items[11], {"version": [str(victim["version"])]}).status == 200
     a, b, c = items[1], items[40], items[11]  # c: deleted
-    text = where.format(a=a, b=b, c=c)
+    text = where.format(a=a, b=b, c=c, lowest=min(items))  # all but the lowest id
     variables = {"var.keys": ["k01", "k02", "k04", "k40", "k44"], "var.one": "k40"}
     with ct.lock:
         coll = ct.store.get("items")

@@ -6,9 +6,11 @@ id map or unique ``key`` index instead of a scan. The conjunct stays in the quer
 candidate is still checked against the whole ``where``), and :meth:`Listing.page` lists candidates
 in the order a scan meets them, so results, sort, paging and ``total`` are those of the scan.
 
-commercetools indexes ``key`` and ``id`` (both strings: api-specs/api/types/common/BaseResource.raml
-and each resource's ``key?: string``), so these queries cost it a look-up, not a scan; the fake's
-scan made the sync's batched ``key in (...)`` reads O(collection) each (BENCHMARKS.md).
+``id`` and ``key`` are unique strings (api-specs/api/types/common/BaseResource.raml, each resource's
+``key?: string``), so a value names at most one entity; the index holds only string (and int) values,
+so an entity whose key is not a string (never one commercetools stores) is not found by it. The scan
+made the sync's batched ``key in (...)`` reads O(collection) each on the fake (BENCHMARKS.md); how
+commercetools answers them is not documented and not claimed here.
 """
 
 from __future__ import annotations
