@@ -1,6 +1,7 @@
 """Benchmark: the sync operator's requests and plan time, against the publisher sending every draft.
 
-``python benchmarks/sync.py [N] [builders]`` (default N=10,000; ``builders``: section 2 alone) seeds an
+``python benchmarks/sync.py [N] [builders|sync]`` (default N=10,000; ``builders``: section 2 alone;
+``sync``: section 1's two sync runs alone) seeds an
 in-process fake with N categories and N products, builds feeds of the same N drafts where 1% differ, and measures:
 
 1. requests: the sync (``SyncRun``: plan + apply) against the publisher updating every draft with
@@ -309,6 +310,7 @@ def plan_peak(n: int, workdir: Path) -> tuple[float, int, float]:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     only_builders = sys.argv[2:] == ["builders"]  # section 2 alone: `benchmarks/sync.py 10000 builders`
+    only_sync = sys.argv[2:] == ["sync"]  # section 1's sync rows alone: `benchmarks/sync.py 10000 sync`
     workdir = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     print(f"sync benchmark: {n:,} categories and {n:,} products, 1% changed, {WORKERS} workers, in-process fake")
     with FakeCommercetools() as ct:
@@ -324,6 +326,15 @@ def main() -> None:
 
         print("\n1. requests (the fake's request log)")
         print(f"  {'':<28}{'reads':>8}{'writes':>8}{'seconds':>9}")
+        if only_sync:
+            for resource_type in ("categories", "products"):
+                synced = sync_requests(ct, resource_type, feeds[resource_type], workdir)
+                s = synced["summary"]
+                print(
+                    f"  sync {resource_type:<23}{synced['reads']:>8,}{synced['writes']:>8,}{synced['seconds']:>9.1f}"
+                    f"   ({s['updated']} updated, {s['unchanged']:,} unchanged, {s['failed']} failed)"
+                )
+            return
         node_dir = sync_actions_dir()
         timing: dict[str, Any] = {}
         for resource_type in ("categories", "products"):

@@ -122,7 +122,9 @@ def test_project_copy_creates_and_updates_by_key(two_projects, run_dag, tmp_path
     assert dag_run.state == "success"
     by_key = {c["key"]: c for c in target.entities("categories")}
     assert set(by_key) == {"root", "shoes", "hats"}
-    assert by_key["shoes"]["parent"] == {"typeId": "category", "key": "root"}
+    # the draft's parent by key, stored by id as commercetools stores it
+    assert by_key["shoes"]["parent"] == {"typeId": "category", "id": same["id"]}
+    assert by_key["hats"]["parent"] == {"typeId": "category", "id": same["id"]}
     assert by_key["hats"]["name"] == {"en": "Hats"} and by_key["hats"]["version"] == stale["version"] + 1
     assert by_key["root"]["version"] == same["version"]  # identical: not touched
     summary = xcom_result(dag_run, "sync_to_target")

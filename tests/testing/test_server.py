@@ -357,7 +357,8 @@ def test_customers_create_is_wrapped(api: Api) -> None:
     assert updated.json()["email"] == "j@x.y"  # updates are not wrapped
 
 
-def test_generic_update_actions(api: Api) -> None:
+def test_generic_update_actions(ct: FakeCommercetools, api: Api) -> None:
+    type_id = ct.add("types", {"key": "t"})["id"]
     eid = api.post("inventory", {"sku": "s1", "quantityOnStock": 10}).json()["id"]
     actions = [
         {"action": "addQuantity", "quantity": 5},
@@ -374,7 +375,7 @@ def test_generic_update_actions(api: Api) -> None:
     assert body["quantityOnStock"] == body["availableQuantity"] == 13  # inventory keeps stock there
     assert "quantity" not in body
     assert body["restockableInDays"] == 3
-    assert body["custom"] == {"type": {"key": "t", "typeId": "type"}, "fields": {"b": "x"}}
+    assert body["custom"] == {"type": {"typeId": "type", "id": type_id}, "fields": {"b": "x"}}  # key -> id
     assert "expectedDelivery" not in body
     assert body["version"] == 2
     body = api.post(f"inventory/{eid}", {"version": 2, "actions": [{"action": "changeQuantity", "quantity": 7}]}).json()

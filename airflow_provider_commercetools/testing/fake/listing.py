@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
 from airflow_provider_commercetools.testing.fake.http import CLOCK, Response, bad_request, dumps, iso_at
-from airflow_provider_commercetools.testing.fake.store import Store
+from airflow_provider_commercetools.testing.fake.indexed import candidate_ids
+from airflow_provider_commercetools.testing.fake.store import Collection, Store
 from airflow_provider_commercetools.testing.predicate_eval import bind
 from airflow_provider_commercetools.testing.predicates import (
     Compare,
@@ -144,7 +145,8 @@ class Listing:
         lo_value: tuple[str, bool] | None = None  # (value, inclusive)
         hi_value: tuple[str, bool] | None = None
         residual: list[Node] = []
-        for node in (c for w in params.where for c in conjuncts(w)):
+        nodes = [c for w in params.where for c in conjuncts(w)]
+        for node in nodes:
             bound = _id_bound(node, params.variables) if id_sort else None
             if bound is None:
                 residual.append(node)
@@ -189,10 +191,12 @@ class Listing:
         matched = 0
         with self.store.lock:
             coll = self.store.get(resource)
+            # a where pinning key / id: only those entities, in the order a scan meets them (indexed.py)
+            found = None if coll is None else candidate_ids(coll, nodes, params.variables)
             if coll is None:
                 pass
             elif id_sort:
-                ids, by_id = coll.ids, coll.by_id
+                ids, by_id = coll.ids if found is None else sorted(found), coll.by_id
                 lo = 0
                 hi = len(ids)
                 if lo_value is not None:
@@ -210,7 +214,7 @@ class Listing:
                     if offset < matched <= need:
                         page.append(e)
             elif not sorts:
-                for e in coll.by_id.values():
+                for e in _in_creation_order(coll, found):
                     if matched >= need and not with_total:
                         break
                     if pred is not None and not pred(e):
@@ -219,7 +223,7 @@ class Listing:
                     if offset < matched <= need:
                         page.append(e)
             else:
-                items = [e for e in coll.by_id.values() if pred is None or pred(e)]
+                items = [e for e in _in_creation_order(coll, found) if pred is None or pred(e)]
                 matched = len(items)
                 page = _sort_entities(items, sorts)[offset:need]
         if head_only:
@@ -229,6 +233,14 @@ class Listing:
             result["total"] = matched
         result["results"] = page
         return Response(200, self.encode_page(result))
+
+
+def _in_creation_order(coll: Collection, found: list[str] | None) -> Iterable[dict[str, Any]]:
+    """The collection's entities in creation order (only those with the ``found`` ids, when given)."""
+    if found is None:
+        return coll.by_id.values()
+    by_id = coll.by_id
+    return [by_id[i] for i in sorted(found, key=coll.order.__getitem__)]
 
 
 def _id_bound(node: Node, variables: Mapping[str, list[str]]) -> tuple[str, str] | None:

@@ -23,8 +23,17 @@ from airflow_provider_commercetools.testing.fake.http import (
     now_iso,
 )
 from airflow_provider_commercetools.testing.fake.listing import Listing, Scope, in_scope, last_value, parse_int
+from airflow_provider_commercetools.testing.fake.references import resolve_keys
 from airflow_provider_commercetools.testing.fake.store import SYSTEM_FIELDS, Store, copy_json, type_id
 from airflow_provider_commercetools.testing.fake.update_actions import apply_action
+
+#: fields a draft may leave out that commercetools fills with a default on create
+_DRAFT_DEFAULTS: dict[str, dict[str, Any]] = {
+    # StandalonePriceDraft.active: "default: true"; StandalonePrice.active is required
+    # (api-specs/api/types/standalone-price/StandalonePriceDraft.raml and StandalonePrice.raml,
+    # commercetools/commercetools-api-reference commit 5867aa22abcab5a521bd5bf0bd3b332c5ad763ae)
+    "standalone-prices": {"active": True},
+}
 
 _SCOPED_PATHS = {"in-store": ("store", "store"), "in-business-unit": ("businessUnit", "business-unit")}
 
@@ -152,12 +161,15 @@ class ProjectApi:
         draft = self._parse_json_object(body)
         now = now_iso()
         entity: dict[str, Any] = {"id": str(uuid.uuid4()), "version": 1, "createdAt": now, "lastModifiedAt": now}
+        for k, v in _DRAFT_DEFAULTS.get(resource, {}).items():
+            entity[k] = v
         for k, v in draft.items():
             if k not in SYSTEM_FIELDS:
                 entity[k] = v
         if scoped is not None:
             entity[scoped[0]] = {"typeId": scoped[2], "key": scoped[1]}
         with self.store.lock:
+            entity = resolve_keys(self.store, entity)  # references by key -> by id (references.py)
             coll = self.store.collection(resource)
             dup = coll.duplicate(entity)
             if dup is not None:
@@ -193,7 +205,7 @@ class ProjectApi:
                 raise conflict(current["id"], version or 0, current["version"])
             new = copy_json(current)
             for i, action in enumerate(actions):
-                apply_action(new, action, i)
+                apply_action(new, resolve_keys(self.store, action), i)
             new["version"] = current["version"] + 1
             new["lastModifiedAt"] = now_iso()
             coll = self.store.collection(resource)

@@ -80,11 +80,14 @@ class Collection:
     the lock.
     """
 
-    __slots__ = ("by_id", "ids", "unique")
+    __slots__ = ("_next_rank", "by_id", "ids", "order", "unique")
 
     def __init__(self, unique_fields: tuple[tuple[str, ...], ...]) -> None:
         self.by_id: dict[str, dict[str, Any]] = {}
         self.ids: list[str] = []
+        # id -> creation rank: an index look-up lists its entities in by_id's (creation) order
+        self.order: dict[str, int] = {}
+        self._next_rank = 0
         # fields -> index; an index key is the value itself (one field) or a tuple (composite)
         self.unique: dict[tuple[str, ...], dict[Any, str]] = {f: {} for f in unique_fields}
 
@@ -135,8 +138,14 @@ class Collection:
         entity_id = index.get(value[0] if len(fields) == 1 else value)
         return None if entity_id is None else self.by_id.get(entity_id)
 
+    def rank(self, entity_id: str) -> None:
+        """Note ``entity_id`` as the newest entity (its place in creation order)."""
+        self.order[entity_id] = self._next_rank
+        self._next_rank += 1
+
     def insert(self, entity: dict[str, Any], *, sort_later: bool = False) -> None:
         self.by_id[entity["id"]] = entity
+        self.rank(entity["id"])
         self.index(entity)
         if not sort_later:
             bisect.insort(self.ids, entity["id"])
@@ -149,6 +158,7 @@ class Collection:
     def remove(self, entity: dict[str, Any]) -> None:
         self.unindex(entity)
         del self.by_id[entity["id"]]
+        self.order.pop(entity["id"], None)
         pos = bisect.bisect_left(self.ids, entity["id"])
         if pos < len(self.ids) and self.ids[pos] == entity["id"]:
             del self.ids[pos]
@@ -271,4 +281,5 @@ def _prepare(coll: Collection, entity: Mapping[str, Any], now: str, new_id: Call
         for _, index, key in keys:
             index[key] = entity_id
     coll.by_id[entity_id] = e
+    coll.rank(entity_id)
     return e
