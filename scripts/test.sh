@@ -21,7 +21,7 @@ run_pytest() {
   local venv=$1 start=$SECONDS status=0
   shift
   echo "== pytest, Airflow $("$venv/bin/python" -c 'import airflow; print(airflow.__version__)')"
-  "$venv/bin/python" -m pytest -n "$WORKERS" --dist loadgroup "$@" || status=$?
+  "$venv/bin/python" -m pytest -n "$WORKERS" --dist loadgroup --durations=20 "$@" || status=$?
   echo "== pytest in $venv: $((SECONDS - start)) s, exit status $status"
   if [ "$status" -eq 5 ]; then
     echo "pytest in $venv selected no test: that is a failure here (check the arguments)" >&2
