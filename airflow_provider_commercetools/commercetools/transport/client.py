@@ -82,14 +82,17 @@ def freeze_long_lived_objects() -> None:
 
     An export decodes thousands of dicts and lists per page; the collections they trigger would
     otherwise scan the whole Airflow-sized heap each time (about half of an export's time). The
-    collector stays on for everything created afterwards; garbage already pending is collected first.
+    collector stays on for everything created afterwards. The young generations' garbage is collected
+    first (about 2 ms); a full collection would scan the whole heap once more (about 130 ms in a task
+    process, for some 70 unreachable objects): the old generation's few unreachable objects are frozen
+    with the rest and freed when the task process ends.
     """
     global _frozen
     with _freeze_lock:
         if _frozen:
             return
         _frozen = True
-    gc.collect()
+    gc.collect(1)
     gc.freeze()
 
 
