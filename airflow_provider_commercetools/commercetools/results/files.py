@@ -110,9 +110,11 @@ class ResultFiles:
             ) from None
         return self
 
-    def write(self, result: ItemResult) -> None:
-        """Write one record (to the failures too, when it failed or was not sent)."""
-        line = _line(result.to_record())
+    def write(self, result: ItemResult, line: str | None = None) -> None:
+        """Write one record (to the failures too, when it failed or was not sent); ``line``: its JSON line, if
+        the caller made it already (:func:`record_line`)."""
+        if line is None:
+            line = record_line(result)
         with self._lock:
             if self._results is None or self._failed is None:
                 return
@@ -174,5 +176,6 @@ class ResultFiles:
         return ", ".join(self._own())
 
 
-def _line(document: Any) -> str:
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+def record_line(result: ItemResult) -> str:
+    """The record of ``result`` as one JSON line (without the newline), as the results files and the journal hold it."""
+    return json.dumps(result.to_record(), separators=(",", ":"), ensure_ascii=False)

@@ -87,6 +87,9 @@ class TokenProvider:
 
     def access_token(self) -> str:
         """Return a usable token, granting a new one when there is none or it is about to expire."""
+        token = self._usable()  # the token is replaced whole: read without the lock, as most calls find one
+        if token is not None:
+            return token.access_token
         failed_before = self.failed_grants
         with self._lock:
             token = self._usable()

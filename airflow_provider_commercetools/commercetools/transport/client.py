@@ -82,14 +82,17 @@ def freeze_long_lived_objects() -> None:
 
     An export decodes thousands of dicts and lists per page; the collections they trigger would
     otherwise scan the whole Airflow-sized heap each time (about half of an export's time). The
-    collector stays on for everything created afterwards; garbage already pending is collected first.
+    collector stays on for everything created afterwards. The young generations' garbage is collected
+    first (about 2 ms); a full collection would scan the whole heap once more (about 130 ms in a task
+    process, for some 70 unreachable objects): the old generation's few unreachable objects are frozen
+    with the rest and freed when the task process ends.
     """
     global _frozen
     with _freeze_lock:
         if _frozen:
             return
         _frozen = True
-    gc.collect()
+    gc.collect(1)
     gc.freeze()
 
 
@@ -167,6 +170,8 @@ class CommercetoolsClient(ClientCore):
         self.session.headers["Accept-Encoding"] = ACCEPT_ENCODING  # what read_body decodes
         self.auth = tokens or TokenProvider(self._grant_token, on_token=on_secret)
         self.bearer = BearerAuth(self.auth, self.log)
+        #: ``Session.request``'s settings from the session and the environment, per origin (see _settings)
+        self._environment: dict[str, dict[str, Any]] = {}
 
     # -- public --------------------------------------------------------------------------------
 
@@ -260,17 +265,22 @@ class CommercetoolsClient(ClientCore):
         seconds = attempt_seconds(self.config.timeout, CONNECT_TIMEOUT, limit)
         try:
             with bounded_attempt(seconds) as bound:
-                answer = self.session.request(
-                    request.method,
-                    request.url,
-                    params=request.params,
-                    data=request.body,
-                    headers=dict(request.headers),
-                    auth=_AS_GIVEN,
+                # what Session.request does, with the environment's settings read once per origin (see _settings)
+                prepared = self.session.prepare_request(
+                    requests.Request(
+                        request.method,
+                        request.url,
+                        headers=dict(request.headers),
+                        data=request.body or {},
+                        params=request.params,
+                        auth=_AS_GIVEN,
+                    )
+                )
+                answer = self.session.send(
+                    prepared,
                     timeout=(min(CONNECT_TIMEOUT, seconds), min(self.config.timeout, seconds)),
                     allow_redirects=False,
-                    verify=self._verify(),
-                    stream=True,
+                    **self._settings(request.url),
                 )
                 status = answer.status_code
                 try:
@@ -289,6 +299,23 @@ class CommercetoolsClient(ClientCore):
         self._observe_date(request, answer.headers)
         response = Response(answer.status_code, answer.headers, content, answer.reason or "")
         return read_response(request, response)
+
+    def _settings(self, url: str) -> dict[str, Any]:
+        """``proxies``, ``verify``, ``cert`` and ``stream`` for a request to ``url``, as ``Session.request`` merges
+        them from the session and the environment (HTTP(S)_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...), worked out
+        once per origin (scheme, host and port: all that the proxies and NO_PROXY depend on) of this client.
+
+        ``Session.request`` reads the whole environment (twice) on every request: about a fifth of the
+        client's CPU per create (BENCHMARKS.md, fix C and issue 23). A task's environment is set before its
+        client is made, so once per client is the same answer.
+        """
+        parts = url.split("/", 3)
+        origin = "/".join(parts[:3])
+        settings = self._environment.get(origin)
+        if settings is None:
+            settings = dict(self.session.merge_environment_settings(origin + "/", {}, True, self._verify(), None))
+            self._environment[origin] = settings
+        return {**settings, "proxies": dict(settings["proxies"])}
 
     def _verify(self) -> str | None:
         """requests reads REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE itself, but not OpenSSL's SSL_CERT_FILE

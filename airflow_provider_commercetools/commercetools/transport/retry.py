@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -69,13 +70,27 @@ class RetryPolicy:
         describe: str,
         logger: logging.Logger | Any,
     ) -> T:
-        """Run ``send(attempt_number)`` until it succeeds, fails for good, or the policy gives up."""
-        retrying = tenacity.Retrying(**self._options(idempotent, describe, logger))
+        """Run ``send(attempt_number)`` until it succeeds, fails for good, or the policy gives up.
+
+        The first attempt is made directly: most requests succeed at once, and tenacity's machinery (built per
+        request) costs a few percent of a write's CPU. Once it failed with a retryable error, tenacity takes
+        over with that failure as its attempt 1, timed from before it.
+        """
+        started = time.monotonic()
+        try:
+            return send(1)
+        except Exception as error:
+            if not self.is_retryable(error, idempotent):
+                raise
+            first = error
+        retrying = tenacity.Retrying(**self._options(idempotent, describe, logger, started))
         attempt = 0
 
         def once() -> T:
             nonlocal attempt
             attempt += 1
+            if attempt == 1:
+                raise first
             return send(attempt)
 
         try:
@@ -105,8 +120,15 @@ class RetryPolicy:
         except tenacity.RetryError as exhausted:
             raise self._exhausted(exhausted) from exhausted.last_attempt.exception()
 
-    def _options(self, idempotent: bool, describe: str, logger: logging.Logger | Any) -> dict[str, Any]:
+    def _options(
+        self, idempotent: bool, describe: str, logger: logging.Logger | Any, started: float | None = None
+    ) -> dict[str, Any]:
+        """tenacity's settings; ``started``: the ``time.monotonic()`` the first attempt began (default: now)."""
         planned: dict[int, float] = {}
+        begun = time.monotonic() if started is None else started
+
+        def elapsed() -> float:
+            return time.monotonic() - begun
 
         def wait(state: tenacity.RetryCallState) -> float:
             # one jittered value per attempt, whether tenacity asks ``stop`` or ``wait`` first
@@ -119,7 +141,13 @@ class RetryPolicy:
             """Give up now rather than wait past max_seconds."""
 
             def __call__(self, state: tenacity.RetryCallState) -> bool:
-                return (state.seconds_since_start or 0.0) + wait(state) >= policy.max_seconds
+                return elapsed() + wait(state) >= policy.max_seconds
+
+        class OutOfAttemptsOrTime(tenacity.stop.stop_base):
+            """``stop_after_attempt`` and ``stop_after_delay``, the delay counted from ``started``."""
+
+            def __call__(self, state: tenacity.RetryCallState) -> bool:
+                return state.attempt_number >= policy.max_attempts or elapsed() >= policy.max_seconds
 
         policy = self
 
@@ -136,11 +164,7 @@ class RetryPolicy:
             )
 
         return {
-            "stop": tenacity.stop_any(
-                tenacity.stop_after_attempt(self.max_attempts),
-                tenacity.stop_after_delay(self.max_seconds),
-                OutOfTime(),
-            ),
+            "stop": tenacity.stop_any(OutOfAttemptsOrTime(), OutOfTime()),
             "wait": wait,
             "retry": tenacity.retry_if_exception(lambda e: self.is_retryable(e, idempotent)),
             "before_sleep": log_retry,

@@ -40,6 +40,7 @@ from airflow_provider_commercetools.commercetools.files import (
     remove_folder,
     write_json_lines,
 )
+from airflow_provider_commercetools.commercetools.results.files import record_line
 from airflow_provider_commercetools.commercetools.results.records import ItemResult
 from airflow_provider_commercetools.commercetools.writing.building import PreparedRequest
 
@@ -104,9 +105,11 @@ class Journal:
                 remove(self.prefix + name)
         self._write(self.marker, [json.dumps({"attempt": self.attempt, "try": self.try_number})])
 
-    def note(self, result: ItemResult) -> None:
-        """A record completed (from the worker threads): it goes into the next object."""
-        line = json.dumps(result.to_record(), separators=(",", ":"), ensure_ascii=False)
+    def note(self, result: ItemResult, line: str | None = None) -> None:
+        """A record completed (from the worker threads): it goes into the next object. ``line``: its JSON line,
+        if the caller made it already (``results.files.record_line``)."""
+        if line is None:
+            line = record_line(result)
         with self._lock:
             self._pending.append(line)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from airflow_provider_commercetools.commercetools.checks import parse_json_string
 from airflow_provider_commercetools.commercetools.files import read_json_lines
-from airflow_provider_commercetools.commercetools.results.files import ResultFiles
+from airflow_provider_commercetools.commercetools.results.files import ResultFiles, record_line
 from airflow_provider_commercetools.commercetools.results.records import FAILED, ItemResult, UnreadableItem
 from airflow_provider_commercetools.commercetools.results.report import PublishReport, Report
 from airflow_provider_commercetools.commercetools.writing.building import PreparedRequest, PublishDefaults
@@ -99,11 +99,12 @@ class PublishRun:
         return self._publisher
 
     def _record(self, result: ItemResult) -> None:
-        """The publisher's ``on_result``: the results files, and the journal's next object."""
+        """The publisher's ``on_result``: the results files, and the journal's next object (one JSON line for both)."""
+        line = record_line(result)
         if self.files is not None:
-            self.files.write(result)
+            self.files.write(result, line)
         if self.journal is not None:
-            self.journal.note(result)
+            self.journal.note(result, line)
 
     def _superseded(self) -> None:
         if self._publisher is not None and self.journal is not None:

@@ -83,6 +83,8 @@ class TokenFailures:
             return self.reason
 
     def succeeded(self) -> None:
+        if not self.in_a_row:  # the common case, without taking the lock (every item calls this)
+            return
         with self._lock:
             self.in_a_row = 0
 
