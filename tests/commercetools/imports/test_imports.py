@@ -34,12 +34,8 @@ from airflow_provider_commercetools.commercetools.imports.resources import (
     container_key_for,
     get_resource_type,
 )
-from airflow_provider_commercetools.commercetools.transport.client import CommercetoolsClient
-from airflow_provider_commercetools.commercetools.transport.config import ClientConfig
-from airflow_provider_commercetools.commercetools.transport.retry import RetryPolicy
 from airflow_provider_commercetools.testing.fake.import_api import FakeImportApi
-
-PK = "test-project"
+from tests.commercetools.imports.support import PK, import_client
 
 
 @pytest.fixture
@@ -51,15 +47,7 @@ def imports(commercetools_server):
 
 @pytest.fixture
 def client(commercetools_server, imports):
-    config = ClientConfig.create(
-        project_key=PK,
-        client_id=commercetools_server.client_id,
-        client_secret=commercetools_server.client_secret,
-        api_url=imports.url,
-        auth_url=commercetools_server.url,
-        retry=RetryPolicy(initial_backoff=0.01, max_backoff=0.05),
-    )
-    return CommercetoolsClient(config)
+    return import_client(commercetools_server, imports)
 
 
 @pytest.fixture
@@ -282,15 +270,7 @@ def test_the_import_api_scopes():
         imports = FakeImportApi(ct, processing_delay=0, summary_delay=0)
 
         def api_with(scopes: list[str]) -> ImportApi:
-            config = ClientConfig.create(
-                project_key=PK,
-                client_id=ct.client_id,
-                client_secret=ct.client_secret,
-                api_url=imports.url,
-                auth_url=ct.url,
-                scopes=scopes,
-            )
-            return ImportApi(CommercetoolsClient(config))
+            return ImportApi(import_client(ct, imports, scopes=scopes))
 
         containers_only = api_with(granted[:2])
         containers_only.ensure_container("scoped", get_resource_type("category"))

@@ -27,12 +27,8 @@ from airflow_provider_commercetools.commercetools.imports.records import (
 )
 from airflow_provider_commercetools.commercetools.imports.resources import get_resource_type
 from airflow_provider_commercetools.commercetools.results.records import ItemResult
-from airflow_provider_commercetools.commercetools.transport.client import CommercetoolsClient
-from airflow_provider_commercetools.commercetools.transport.config import ClientConfig
-from airflow_provider_commercetools.commercetools.transport.retry import RetryPolicy
 from airflow_provider_commercetools.testing.fake.import_api import FakeImportApi
-
-PK = "test-project"
+from tests.commercetools.imports.support import PK, import_client
 
 
 @pytest.fixture
@@ -42,15 +38,7 @@ def imports(commercetools_server):
 
 @pytest.fixture
 def api(commercetools_server, imports):
-    config = ClientConfig.create(
-        project_key=PK,
-        client_id=commercetools_server.client_id,
-        client_secret=commercetools_server.client_secret,
-        api_url=imports.url,
-        auth_url=commercetools_server.url,
-        retry=RetryPolicy(initial_backoff=0.01, max_backoff=0.05),
-    )
-    return ImportApi(CommercetoolsClient(config))
+    return ImportApi(import_client(commercetools_server, imports))
 
 
 def category(i: int, **extra: Any) -> dict[str, Any]:
@@ -175,15 +163,7 @@ def test_the_container_limit_and_scopes_are_clear_errors(api, commercetools_serv
     granted = [f"manage_import_containers:{PK}", f"view_import_containers:{PK}", f"manage_products:{PK}"]
     with FakeCommercetools(scopes=granted) as ct:
         scoped_imports = FakeImportApi(ct, processing_delay=0, summary_delay=0)
-        config = ClientConfig.create(
-            project_key=PK,
-            client_id=ct.client_id,
-            client_secret=ct.client_secret,
-            api_url=scoped_imports.url,
-            auth_url=ct.url,
-            scopes=granted,
-        )
-        scoped = ImportApi(CommercetoolsClient(config))
+        scoped = ImportApi(import_client(ct, scoped_imports, scopes=granted))
         scoped.ensure_container("prices")
         importer = Importer(scoped, get_resource_type("standalone-price"), "prices")
         price = {"key": "sp1", "sku": "s1", "value": {"type": "centPrecision", "currencyCode": "EUR", "centAmount": 1}}
