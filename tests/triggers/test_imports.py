@@ -57,7 +57,9 @@ def test_run_polls_through_faults_until_the_container_is_done(commercetools_impo
 
 def test_a_summary_that_lags_does_not_end_the_wait(commercetools_import_api):
     imports = commercetools_import_api
-    imports.processing_delay = 0.5
+    # still processing at the trigger's first poll however late it comes (held for 2 reads, not for a time)
+    imports.processing_delay = 0
+    imports.reads_before_processing = 2
     imports.summary_delay = 30.0  # the summary shows the container as it was 30 s ago: empty
     imports.add_container("watched")
     _import(imports.fake, imports, [{"key": "c1", "name": {"en": "C"}, "slug": {"en": "c1"}}])
