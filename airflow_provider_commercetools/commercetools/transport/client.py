@@ -16,8 +16,12 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
+from requests.hooks import dispatch_hook
+from requests.structures import CaseInsensitiveDict
+from requests.utils import requote_uri
 from urllib3 import exceptions as urllib3_exceptions
 from urllib3.exceptions import NameResolutionError, NewConnectionError, ProtocolError, ReadTimeoutError
 
@@ -94,17 +98,6 @@ def freeze_long_lived_objects() -> None:
         _frozen = True
     gc.collect(1)
     gc.freeze()
-
-
-class _HeadersAsGiven(requests.auth.AuthBase):
-    """The request carries its own Authorization header; giving requests an auth object keeps it
-    from replacing that header with a ~/.netrc entry (it consults netrc only when no auth is given)."""
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        return r
-
-
-_AS_GIVEN = _HeadersAsGiven()
 
 
 def read_body(answer: requests.Response, request: Request, limit: int) -> bytes:
@@ -265,23 +258,14 @@ class CommercetoolsClient(ClientCore):
         seconds = attempt_seconds(self.config.timeout, CONNECT_TIMEOUT, limit)
         try:
             with bounded_attempt(seconds) as bound:
-                # what Session.request does, with the environment's settings read once per origin (see _settings)
-                prepared = self.session.prepare_request(
-                    requests.Request(
-                        request.method,
-                        request.url,
-                        headers=dict(request.headers),
-                        data=request.body or {},
-                        params=request.params,
-                        auth=_AS_GIVEN,
-                    )
-                )
-                answer = self.session.send(
+                prepared = self._prepare(request)
+                answer = self.session.get_adapter(request.url).send(
                     prepared,
                     timeout=(min(CONNECT_TIMEOUT, seconds), min(self.config.timeout, seconds)),
-                    allow_redirects=False,
                     **self._settings(request.url),
                 )
+                if self.session.hooks["response"]:  # e.g. a request log on a session passed in
+                    answer = dispatch_hook("response", self.session.hooks, answer)
                 status = answer.status_code
                 try:
                     content = read_body(answer, request, self.config.max_response_bytes)
@@ -299,6 +283,39 @@ class CommercetoolsClient(ClientCore):
         self._observe_date(request, answer.headers)
         response = Response(answer.status_code, answer.headers, content, answer.reason or "")
         return read_response(request, response)
+
+    def _prepare(self, request: Request) -> requests.PreparedRequest:
+        """The request as requests sends it, built directly instead of by ``Session.prepare_request``.
+
+        ``prepare_request`` merges and re-validates what ``build_request`` has already made valid (the
+        path quoted, the query encoded, the headers checked) and consults cookies, hooks and ~/.netrc:
+        about a fifth of the client's CPU per create (BENCHMARKS.md, issue 23). What it would add is
+        added here: the session's headers under the request's, its cookies when it has any,
+        ``Content-Length``, and the URL requoted as requests does (IDNA for a non-ASCII host).
+        ``Session.send`` is skipped too (redirects are never followed, cookies are not collected): the
+        session's adapters, proxies, ``verify``, ``cert`` and response hooks apply, ~/.netrc does not.
+        """
+        prepared = requests.PreparedRequest()
+        prepared.method = request.method
+        url = request.url
+        if request.params:
+            url += "?" + urlencode(request.params)
+        if url.isascii():
+            prepared.url = requote_uri(url)
+        else:
+            prepared.prepare_url(url, None)
+        headers: CaseInsensitiveDict[Any] = CaseInsensitiveDict(self.session.headers)
+        headers.update(request.headers)
+        body = request.body
+        if body is not None:
+            headers["Content-Length"] = str(len(body))
+        elif request.method not in ("GET", "HEAD"):
+            headers["Content-Length"] = "0"
+        prepared.headers = headers
+        prepared.body = body
+        if self.session.cookies:
+            prepared.prepare_cookies(self.session.cookies)
+        return prepared
 
     def _settings(self, url: str) -> dict[str, Any]:
         """``proxies``, ``verify``, ``cert`` and ``stream`` for a request to ``url``, as ``Session.request`` merges

@@ -330,3 +330,64 @@ def test_printable_ascii_only_in_what_was_sent(side, loop):
     side.request("GET", resolve_path("products", {"key": "ü é\t" + string.punctuation}).path)
     (line,) = loop.api_lines()
     assert line.isascii() and line.isprintable()
+
+
+# -- the requests client builds its PreparedRequest itself (issue 23: CPU per write) ---------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "query", "payload"),
+    [
+        ("GET", "products", {"where": 'key in ("a b", "ä+&=%41")', "limit": 500, "sort": ["id asc", "key desc"]}, None),
+        ("GET", "products/key=a%2Fb c", {"expand": ["productType"], "withTotal": False}, None),
+        ("POST", "categories", None, {"key": "k", "name": {"de": "Ä ö"}}),
+        ("POST", "carts/replicate", {"dataErasure": True}, None),
+        ("DELETE", "products/key=x", {"version": 3}, None),
+        ("HEAD", "products/key=x%41", None, None),
+    ],
+)
+def test_the_prepared_request_is_what_requests_would_prepare(loop, method, path, query, payload):
+    """``_prepare`` replaces ``Session.prepare_request``: the same URL, headers and body for every
+    kind of request the client sends (query encoding, quoted paths, bodies, no body)."""
+    import requests
+
+    from airflow_provider_commercetools.commercetools.transport.client import CommercetoolsClient
+
+    client = CommercetoolsClient(loop.config())
+    try:
+        client.session.cookies.set("lb", "one", domain="127.0.0.1")  # a session cookie is sent as requests sends it
+        request = client._build(
+            method, path, query=query, payload=payload, idempotent=None, correlation_id=None, decode=None
+        )
+        ours = client._prepare(request)
+        theirs = client.session.prepare_request(
+            requests.Request(
+                request.method,
+                request.url,
+                headers=dict(request.headers),
+                data=request.body or {},
+                params=request.params,
+            )
+        )
+        assert ours.url == theirs.url
+        assert dict(ours.headers) == dict(theirs.headers)
+        assert ours.body == theirs.body
+        assert ours.method == theirs.method
+    finally:
+        client.close()
+
+
+def test_a_sessions_response_hooks_see_every_answer(loop):
+    """The client sends through the session's adapter, not ``Session.send``, and still calls the
+    session's response hooks (a request log on a session passed in)."""
+    from airflow_provider_commercetools.commercetools.transport.client import CommercetoolsClient
+
+    client = CommercetoolsClient(loop.config())
+    seen: list[tuple[int, str]] = []
+    client.session.hooks["response"].append(lambda answer, **_: seen.append((answer.status_code, answer.request.url)))
+    try:
+        client.request("GET", "categories", query={"limit": 1})
+    finally:
+        client.close()
+    assert [status for status, _ in seen] == [200, 200]  # the token grant, then the read
+    assert seen[1][1].endswith("/categories?limit=1")
