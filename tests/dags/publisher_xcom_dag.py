@@ -26,7 +26,7 @@ with DAG(
     read = CommercetoolsSubscriberOperator(
         task_id="read_categories",
         entity="categories",
-        query={"where": ['color = "{{ params.color }}"']},
+        query={"where": ['externalId = "{{ params.color }}"']},
         page_size=2,
     )
 
@@ -38,7 +38,7 @@ with DAG(
                 "path": {"id": category["id"]},
                 "payload": {
                     "version": category["version"],
-                    "actions": [{"action": "setColor", "color": params["new_color"]}],
+                    "actions": [{"action": "setExternalId", "externalId": params["new_color"]}],
                 },
             }
             for category in categories

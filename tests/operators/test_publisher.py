@@ -482,13 +482,13 @@ def run(run_dag: Any, dag_id: str, conf: dict[str, Any] | None = None, state: st
 
 def test_dag_subscriber_transform_publisher_through_xcom(commercetools_connection, run_dag):
     ct = commercetools_connection
-    ct.add_many("categories", ({"key": f"c{i}", "color": "red" if i % 2 else "blue"} for i in range(10)))
+    ct.add_many("categories", ({"key": f"c{i}", "externalId": "red" if i % 2 else "blue"} for i in range(10)))
 
     dag_run = run(run_dag, "publisher_xcom_dag", {"color": "red", "new_color": "crimson"})
 
     summary = xcom_result(dag_run, "publish_categories")
     assert counts(summary) == dict.fromkeys(COUNT_KEYS, 0) | {"total": 5, "succeeded": 5}
-    colours = {e["key"]: (e["color"], e["version"]) for e in ct.entities("categories")}
+    colours = {e["key"]: (e["externalId"], e["version"]) for e in ct.entities("categories")}
     assert colours == {f"c{i}": ("crimson", 2) if i % 2 else ("blue", 1) for i in range(10)}
     assert ct.token_grants == 2  # one per task that talks to commercetools
 

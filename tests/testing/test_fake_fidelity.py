@@ -42,9 +42,9 @@ def api(ct: FakeCommercetools) -> Api:
 
 @pytest.fixture
 def items(ct: FakeCommercetools) -> list[str]:
-    """60 items in creation order (ids random, so id order differs), some updated, one deleted."""
-    ids = ct.add_many("items", [{"key": f"k{i:02d}", "n": i % 7, "even": i % 2 == 0} for i in range(60)])
-    ct.add("items", {"n": 99})  # no key
+    """60 inventory entries in creation order (ids random, so id order differs), some updated, one deleted."""
+    ids = ct.add_many("inventory", [{"key": f"k{i:02d}", "n": i % 7, "even": i % 2 == 0} for i in range(60)])
+    ct.add("inventory", {"n": 99})  # no key
     return ids
 
 
@@ -81,32 +81,33 @@ def test_key_and_id_lookups_answer_as_the_scan_does(
 ) -> None:
     # updates keep an entity's place in creation order; a delete removes it from the index
     for i in (3, 10, 40):
-        entity = ct.get_entity("items", items[i])
+        entity = ct.get_entity("inventory", items[i])
         assert entity is not None
         assert (
             api.post(
-                f"items/{items[i]}", {"version": entity["version"], "actions": [{"action": "setN", "n": 5}]}
+                f"inventory/{items[i]}",
+                {"version": entity["version"], "actions": [{"action": "setRestockableInDays", "restockableInDays": 5}]},
             ).status_code
             == 200
         )
-    victim = ct.get_entity("items", items[11])
+    victim = ct.get_entity("inventory", items[11])
     assert victim is not None
-    assert ct.project_api.delete("items", items[11], {"version": [str(victim["version"])]}).status == 200
+    assert ct.project_api.delete("inventory", items[11], {"version": [str(victim["version"])]}).status == 200
     a, b, c = items[1], items[40], items[11]  # c: deleted
     text = where.format(a=a, b=b, c=c, lowest=min(items))  # all but the lowest id
     variables = {"var.keys": ["k01", "k02", "k04", "k40", "k44"], "var.one": "k40"}
     with ct.lock:
-        coll = ct.store.get("items")
+        coll = ct.store.get("inventory")
         assert coll is not None
         pinned = candidate_ids(coll, conjuncts(parse_where(text)), {"keys": variables["var.keys"], "one": ["k40"]})
     assert pinned is not None and len(pinned) <= 7  # looked up, not scanned
     for paging in PAGING:
-        indexed = api.get("items", where=text, **paging, **variables)
-        scanned = api.get("items", where=_scan_form(text), **paging, **variables)
+        indexed = api.get("inventory", where=text, **paging, **variables)
+        scanned = api.get("inventory", where=_scan_form(text), **paging, **variables)
         assert indexed.status_code == scanned.status_code == 200, indexed.text
         assert indexed.json() == scanned.json(), (text, paging)
     # the answers are not all empty: the comparison proves something
-    assert api.get("items", where=text, **variables).json()["total"] > 0
+    assert api.get("inventory", where=text, **variables).json()["total"] > 0
 
 
 def test_pinning_predicates_only() -> None:

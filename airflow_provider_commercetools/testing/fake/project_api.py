@@ -205,7 +205,7 @@ class ProjectApi:
                 raise conflict(current["id"], version or 0, current["version"])
             new = copy_json(current)
             for i, action in enumerate(actions):
-                apply_action(new, resolve_keys(self.store, action), i)
+                apply_action(resource, new, resolve_keys(self.store, action), i)
             new["version"] = current["version"] + 1
             new["lastModifiedAt"] = now_iso()
             coll = self.store.collection(resource)

@@ -1,101 +1,153 @@
-"""Update actions in the fake: applied generically by their name (``set``/``change``/``add``/``remove`` + field).
+"""Update actions in the fake: the spec's actions per resource, each applied as the spec says or refused.
 
-Custom fields (``setCustomType``, ``setCustomField``) and inventory quantities are modelled; other
-actions (publish, recalculate, ...) are accepted without a change.
+For a resource the spec list covers (``spec_actions.json``, see spec_actions.py) an action is one of:
+
+- **not an action of the resource** in the spec (a typo, ``changeSlug`` on customers): refused with
+  400 ``InvalidJsonInput``, as commercetools refuses a body that does not match its types (the exact
+  ``detailedErrorMessage`` is our choice: the spec and docs do not give it);
+- **handled**: an explicit handler (action_handlers.py, definition_actions.py, product_actions.py),
+  each citing the action's RAML file;
+- **generic**: ``set<X>``/``change<X>`` whose only property is ``x`` and the resource has a field
+  ``x`` (checked against the spec's names): the field is set (a ``set`` without a value removes it);
+- **not modelled**: every other action of the spec: refused with 400 ``InvalidOperation`` "the fake
+  does not model action ...", so a test never passes on an effect the fake would get wrong.
+
+A refused action refuses the whole update: nothing is written (commercetools applies the actions of
+one update all or nothing). Updates of a resource the list does not cover are refused the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
-from airflow_provider_commercetools.testing.fake.http import bad_request
-from airflow_provider_commercetools.testing.fake.store import SYSTEM_FIELDS, copy_json
+from airflow_provider_commercetools.testing.fake import action_handlers as h
+from airflow_provider_commercetools.testing.fake.action_support import Handler, invalid_operation, set_field
+from airflow_provider_commercetools.testing.fake.definition_actions import PRODUCT_TYPES, TYPES
+from airflow_provider_commercetools.testing.fake.http import bad_request, invalid_json
+from airflow_provider_commercetools.testing.fake.product_actions import PRODUCTS
+from airflow_provider_commercetools.testing.fake.spec_actions import resource_actions
+from airflow_provider_commercetools.testing.fake.store import SYSTEM_FIELDS
+
+_INVENTORY: dict[str, Handler] = {
+    "addQuantity": h.quantity("add"),
+    "removeQuantity": h.quantity("remove"),
+    "changeQuantity": h.quantity("change"),
+    "setInventoryLimits": h.set_inventory_limits,
+}
+_STANDALONE_PRICES: dict[str, Handler] = {
+    "setValidFromAndUntil": h.set_valid_from_and_until,
+    "setPriceTiers": h.set_price_tiers,
+    "setDiscountedPrice": h.set_discounted_price,
+    "addPriceTier": h.add_price_tier,
+    "removePriceTier": h.remove_price_tier,
+    "changeValue": h.change_price_value,
+}
+_CUSTOMERS: dict[str, Handler] = {
+    "addAddress": h.add_address,
+    "changeAddress": h.change_address,
+    "removeAddress": h.remove_address,
+    "addShippingAddressId": h.address_ids("shippingAddressIds", add=True),
+    "removeShippingAddressId": h.address_ids("shippingAddressIds", add=False),
+    "addBillingAddressId": h.address_ids("billingAddressIds", add=True),
+    "removeBillingAddressId": h.address_ids("billingAddressIds", add=False),
+    "setDefaultShippingAddress": h.default_address("defaultShippingAddressId", "shippingAddressIds"),
+    "setDefaultBillingAddress": h.default_address("defaultBillingAddressId", "billingAddressIds"),
+    "setAuthenticationMode": h.set_authentication_mode,
+    "addStore": h.store_action(add=True),
+    "removeStore": h.store_action(add=False),
+}
+_ROLES: dict[str, Handler] = {
+    "addRoles": h.to_list("roles", "roles", add=True, many=True),
+    "removeRoles": h.to_list("roles", "roles", add=False, many=True),
+}
+_STORES: dict[str, Handler] = {
+    "addCountry": h.to_list("countries", "country", add=True),
+    "removeCountry": h.to_list("countries", "country", add=False),
+    "addDistributionChannel": h.to_list("distributionChannels", "distributionChannel", add=True),
+    "removeDistributionChannel": h.to_list("distributionChannels", "distributionChannel", add=False),
+    "addSupplyChannel": h.to_list("supplyChannels", "supplyChannel", add=True),
+    "removeSupplyChannel": h.to_list("supplyChannels", "supplyChannel", add=False),
+    "addProductSelection": h.product_selection("add"),
+    "removeProductSelection": h.product_selection("remove"),
+    "changeProductSelectionActive": h.product_selection("change"),
+}
+
+#: resource -> action -> handler (besides setCustomType / setCustomField, for every resource with them)
+HANDLERS: dict[str, dict[str, Handler]] = {
+    "inventory": _INVENTORY,
+    "standalone-prices": _STANDALONE_PRICES,
+    "customers": _CUSTOMERS,
+    "channels": _ROLES,
+    "states": _ROLES,
+    "stores": _STORES,
+    "tax-categories": {
+        "addTaxRate": h.add_tax_rate,
+        "removeTaxRate": h.remove_tax_rate,
+        "replaceTaxRate": h.replace_tax_rate,
+    },
+    "zones": {
+        "addLocation": h.to_list("locations", "location", add=True),
+        "removeLocation": h.to_list("locations", "location", add=False),
+    },
+    "categories": h.CATEGORY_ASSETS,
+    "types": TYPES,
+    "product-types": PRODUCT_TYPES,
+    "products": PRODUCTS,
+}
+
+Kind = Literal["unknown", "handled", "generic", "not modelled"]
 
 
-def _lower_camel(name: str) -> str:
-    return name[:1].lower() + name[1:]
+def handler_for(resource: str, name: str) -> Handler | None:
+    """The explicit handler of ``name`` on ``resource``, if it has one (and the spec has the action)."""
+    spec = resource_actions(resource)
+    if spec is None or name not in spec.actions:
+        return None
+    return HANDLERS.get(resource, {}).get(name) or h.COMMON.get(name)
 
 
-def _first_value(action: Mapping[str, Any], name: str) -> tuple[bool, Any]:
-    if name in action:
-        return True, action[name]
-    for k, v in action.items():
-        if k != "action":
-            return True, v
-    return False, None
+def kind_of(resource: str, name: str) -> Kind:
+    """How the fake treats the action ``name`` on ``resource`` (see the module's docstring)."""
+    spec = resource_actions(resource)
+    if spec is None or name not in spec.actions:
+        return "unknown"
+    if handler_for(resource, name) is not None:
+        return "handled"
+    if (field := spec.generic_field(name)) is not None and field not in SYSTEM_FIELDS:
+        return "generic"
+    return "not modelled"
 
 
-_INVENTORY_ACTIONS = frozenset({"changeQuantity", "addQuantity", "removeQuantity"})
-
-
-def apply_action(entity: dict[str, Any], action: Any, index: int) -> None:
-    """Apply one update action generically (mutates ``entity``, a private copy)."""
+def apply_action(resource: str, entity: dict[str, Any], action: Any, index: int) -> None:
+    """Apply one update action to ``entity`` (a private copy) or raise the 400 that refuses the update."""
     if not isinstance(action, dict) or not isinstance(action.get("action"), str) or not action["action"]:
-        raise bad_request("InvalidInput", f"actions[{index}]: an update action needs an 'action' name.")
+        raise invalid_json(f"actions[{index}] -> action: Missing required value (the update action's name).")
     name: str = action["action"]
-    if name in _INVENTORY_ACTIONS and "quantity" in action:
-        # Inventory entries keep their stock in quantityOnStock (and availableQuantity).
-        quantity = action["quantity"]
-        if not isinstance(quantity, int):
-            raise bad_request("InvalidInput", f"actions[{index}]: '{name}' needs an integer 'quantity'.")
-        current = entity.get("quantityOnStock", 0)
-        stock = {"changeQuantity": quantity, "addQuantity": current + quantity, "removeQuantity": current - quantity}
-        entity["quantityOnStock"] = entity["availableQuantity"] = stock[name]
-        return
-    if name == "setCustomType":
-        if action.get("type") is None:
-            entity.pop("custom", None)
-        else:
-            entity["custom"] = {"type": action["type"], "fields": copy_json(action.get("fields") or {})}
-        return
-    if name == "setCustomField":
-        field_name = action.get("name")
-        if not isinstance(field_name, str):
-            raise bad_request("InvalidInput", f"actions[{index}]: setCustomField needs a 'name'.")
-        custom = entity.setdefault("custom", {"fields": {}})
-        fields = custom.setdefault("fields", {})
-        if action.get("value") is None:
-            fields.pop(field_name, None)
-        else:
-            fields[field_name] = copy_json(action["value"])
-        return
-    for prefix in ("set", "change", "add", "remove"):
-        if name.startswith(prefix) and len(name) > len(prefix):
-            target = _lower_camel(name[len(prefix) :])
-            break
+    spec = resource_actions(resource)
+    if spec is None:
+        raise bad_request(
+            "InvalidOperation",
+            f"the fake does not model update actions of '{resource}' (spec_actions.json lists the resources it does).",
+        )
+    kind = kind_of(resource, name)
+    if kind == "unknown":
+        raise invalid_json(
+            f"actions[{index}] -> action: '{name}' is not an update action of {resource} "
+            f"(the spec's are in {spec.update_action})."
+        )
+    if kind == "handled":
+        handler = handler_for(resource, name)
+        assert handler is not None
+        handler(entity, action, index)
+    elif kind == "generic":
+        field = spec.generic_field(name)
+        assert field is not None
+        if name.startswith("change") and action.get(field) is None:
+            raise invalid_json(f"actions[{index}] -> {field}: Missing required value.")
+        set_field(entity, field, action.get(field))
     else:
-        return  # an action this fake does not model (publish, recalculate, ...): accepted, no change
-    if target in SYSTEM_FIELDS:
-        raise bad_request("InvalidOperation", f"actions[{index}]: '{name}' cannot change '{target}'.")
-    has_value, value = _first_value(action, target)
-    value = copy_json(value)
-    if prefix == "set":
-        if not has_value or value is None:
-            entity.pop(target, None)
-        else:
-            entity[target] = value
-    elif prefix == "change":
-        if not has_value:
-            raise bad_request("InvalidInput", f"actions[{index}]: '{name}' needs a value for '{target}'.")
-        entity[target] = value
-    elif prefix == "add":
-        current = entity.get(target)
-        is_num = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if is_num and (current is None or (isinstance(current, (int, float)) and not isinstance(current, bool))):
-            entity[target] = (current or 0) + value
-        elif isinstance(current, list):
-            current.append(value)
-        else:
-            plural = entity.setdefault(target + "s", [])
-            if isinstance(plural, list):
-                plural.append(value)
-    else:  # remove
-        current = entity.get(target)
-        is_num = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if is_num and isinstance(current, (int, float)) and not isinstance(current, bool):
-            entity[target] = current - value
-        else:
-            items = current if isinstance(current, list) else entity.get(target + "s")
-            if isinstance(items, list):
-                items[:] = [it for it in items if it != value and not (isinstance(it, dict) and it.get("id") == value)]
+        raise invalid_operation(
+            index,
+            f"the fake does not model action '{name}' of {resource}; test it against commercetools "
+            "or the emulator (docs/testing.md lists what the fake models).",
+        )

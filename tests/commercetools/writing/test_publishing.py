@@ -408,18 +408,18 @@ def test_latest_reads_the_version_and_converges_when_someone_writes_in_between(c
 
 
 def test_a_retried_update_whose_first_response_was_lost_is_not_applied_twice(ct, client):
-    ct.add("products", {"key": "a", "stock": 10})
+    ct.add("inventory", {"key": "a", "sku": "a", "quantityOnStock": 10, "availableQuantity": 10})
     ct.inject("drop_after", method="POST")  # applied, response lost; the client re-sends it (version-guarded)
     (result,) = publish(
         client,
-        [{"path": {"key": "a"}, "payload": {"version": 1, "actions": [{"action": "addStock", "stock": 5}]}}],
+        [{"path": {"key": "a"}, "payload": {"version": 1, "actions": [{"action": "addQuantity", "quantity": 5}]}}],
         method="POST",
-        entity="products",
+        entity="inventory",
         on_conflict="retry",
     )
     assert result.status == FAILED and result.error["type"] == "OutcomeUnknownError"
-    (stored,) = ct.entities("products")
-    assert (stored["stock"], stored["version"]) == (15, 2)  # applied exactly once
+    (stored,) = ct.entities("inventory")
+    assert (stored["quantityOnStock"], stored["version"]) == (15, 2)  # applied exactly once
     assert [m for m, _ in api(ct)] == ["POST", "POST"]  # no conflict retry after an unknown outcome
 
 
