@@ -45,6 +45,8 @@ else:
     (meta,) = [m for m in HookMetaService.hook_meta_data() if m.connection_type == "commercetools"]
     out["form"] = sorted(meta.extra_fields)
     out["labels"] = {k: v.title for k, v in meta.standard_fields if v is not None and getattr(v, "title", None)}
+from airflow_provider_commercetools.testing.fake.spec_actions import resource_actions
+out["category_actions"] = len(resource_actions("categories").actions)  # the fake's JSON ships in the wheel
 print(json.dumps(out))
 """
 
@@ -94,6 +96,7 @@ def test_sdist_and_wheel_metadata(dist: Path) -> None:
         entry_points = zf.read(f"{NAME}-{__version__}.dist-info/entry_points.txt").decode()
     assert f"{NAME}/py.typed" in names
     assert f"{NAME}/testing/server.py" in names  # the fake server ships (pytest plugin, docs)
+    assert f"{NAME}/testing/fake/spec_actions.json" in names  # the update actions the fake accepts
     assert not [n for n in names if n.startswith(("tests/", "example_dags/", "benchmarks/", "scripts/"))]
     assert "Requires-Dist: apache-airflow<4,>=2.11" in metadata
     assert "Description-Content-Type: text/markdown" in metadata
@@ -101,6 +104,7 @@ def test_sdist_and_wheel_metadata(dist: Path) -> None:
     with tarfile.open(sdist) as tf:
         members = {m.name.split("/", 1)[1] for m in tf.getmembers() if "/" in m.name}
     assert {"pyproject.toml", "README.md", f"{NAME}/py.typed", f"{NAME}/get_provider_info.py"} <= members
+    assert f"{NAME}/testing/fake/spec_actions.json" in members
     assert "example_dags/example_commercetools_partitioned_export.py" in members
     assert not [m for m in members if m.startswith("tests/") or m.endswith(".pyc")], "the sdist has test files"
 
@@ -121,6 +125,7 @@ def test_wheel_alone_in_a_new_virtualenv_is_discovered_by_airflow(dist: Path, tm
     assert found["airflow"].startswith("3." if AIRFLOW_V_3_0_PLUS else "2.11.")
     assert found["provider"] == __version__
     assert found["hook"] == "airflow_provider_commercetools.hooks.commercetools.CommercetoolsHook"
+    assert found["category_actions"] == 22  # CategoryUpdateAction has 22 actions at the spec commit
     assert set(found["form"]) == FORM_FIELDS
     assert found["labels"]["host"] == "API URL" and found["labels"]["password"] == "Client Secret"
     listed = run([str(venv / "bin" / "airflow"), "providers", "list", "-o", "json"], cwd=tmp_path, **env)

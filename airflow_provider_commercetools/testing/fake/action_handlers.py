@@ -241,6 +241,15 @@ def product_selection(kind: str) -> Handler:
     return handle
 
 
+def set_product_selections(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
+    """Stores' ``setProductSelections``: settings with ``active`` (default false); none given: an empty list."""
+    settings = action.get("productSelections") or []
+    entity["productSelections"] = [
+        {"productSelection": copy_json(s.get("productSelection")), "active": bool(s.get("active", False))}
+        for s in settings
+    ]
+
+
 # -------------------------------------------------------------------------------- tax categories
 
 

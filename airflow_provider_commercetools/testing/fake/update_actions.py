@@ -70,6 +70,7 @@ _STORES: dict[str, Handler] = {
     "addProductSelection": h.product_selection("add"),
     "removeProductSelection": h.product_selection("remove"),
     "changeProductSelectionActive": h.product_selection("change"),
+    "setProductSelections": h.set_product_selections,
 }
 
 #: resource -> action -> handler (besides setCustomType / setCustomField, for every resource with them)
