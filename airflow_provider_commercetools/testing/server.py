@@ -12,7 +12,9 @@ garbage bodies).
 The parts live in ``testing/fake/``, composed by the facade ``commercetools`` (:class:`FakeCommercetools`):
 ``http`` (answers and error bodies), ``faults``, ``listener`` and ``core`` (the shared HTTP core:
 listeners, request log, faults, latency), ``store`` (entities, indexes, seeding) with
-``update_actions``, ``auth`` (token grants, scopes), ``project_api`` (the project API) with
+``update_actions`` (the spec's update actions per resource, ``spec_actions.json``, applied by the
+handlers in ``action_handlers``, ``definition_actions`` and ``product_actions`` or refused),
+``auth`` (token grants, scopes), ``project_api`` (the project API) with
 ``listing`` (queries of collections), ``import_api`` (the Import API) and ``messages`` (Messages
 from the fake's own writes). Other APIs plug in with :meth:`FakeCommercetools.mount` (same address),
 :meth:`FakeCommercetools.listen` (an address of their own, like the Import API's host) and

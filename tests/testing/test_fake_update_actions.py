@@ -310,6 +310,13 @@ CASES = [
             == [{"productSelection": {"typeId": "product-selection", "id": "p"}, "active": False}]
         ),
     ),
+    # orders
+    Case(
+        "orders",
+        {"orderNumber": "o-1", "customerEmail": "old@example.com"},
+        [{"action": "setCustomerEmail", "email": "new@example.com"}],
+        lambda e: e["customerEmail"] == "new@example.com" and "email" not in e,
+    ),
     # tax categories
     Case(
         "tax-categories",

@@ -250,6 +250,11 @@ def set_product_selections(entity: dict[str, Any], action: dict[str, Any], index
     ]
 
 
+def set_customer_email(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
+    """Orders' ``setCustomerEmail``: the property is ``email``, the field ``customerEmail`` (removed without it)."""
+    set_field(entity, "customerEmail", action.get("email"))
+
+
 # -------------------------------------------------------------------------------- tax categories
 
 

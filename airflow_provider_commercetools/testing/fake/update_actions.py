@@ -91,6 +91,7 @@ HANDLERS: dict[str, dict[str, Handler]] = {
         "removeLocation": h.to_list("locations", "location", add=False),
     },
     "categories": h.CATEGORY_ASSETS,
+    "orders": {"setCustomerEmail": h.set_customer_email},
     "types": TYPES,
     "product-types": PRODUCT_TYPES,
     "products": PRODUCTS,
