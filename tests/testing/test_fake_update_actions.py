@@ -679,6 +679,12 @@ def test_a_generic_action_sets_the_field_it_names_and_a_change_needs_its_value(c
         ),
         ("products", PRODUCT, {"action": "removeVariant", "sku": "S-1"}, "master variant cannot be removed"),
         ("categories", {"key": "c"}, {"action": "setCustomField", "name": "a", "value": 1}, "needs a Custom Type set"),
+        (
+            "categories",
+            {"key": "c", "custom": {"type": {"typeId": "type", "id": "t"}, "fields": {}}},
+            {"action": "setCustomField", "name": "a"},
+            "no Custom Field 'a' to remove",
+        ),
     ],
 )
 def test_an_action_naming_what_the_resource_does_not_have_is_refused(ct, api, resource, seed, action, message):

@@ -38,12 +38,17 @@ def set_custom_type(entity: dict[str, Any], action: dict[str, Any], index: int) 
 
 
 def set_custom_field(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
-    """``setCustomField``: ``name`` = ``value``; without ``value`` the field is removed."""
+    """``setCustomField``: ``name`` = ``value``; without ``value`` the field is removed, and removing a
+    field that does not exist is an ``InvalidOperation`` (the RAML says so). Without a Custom Type set
+    the fake answers ``InvalidOperation`` too (the RAML does not say; our choice)."""
     name = require(action, "name", index)
     custom = entity.get("custom")
     if not isinstance(custom, dict) or custom.get("type") is None:
         raise invalid_operation(index, f"setCustomField '{name}' needs a Custom Type set (setCustomType) first.")
-    set_field(custom.setdefault("fields", {}), name, action.get("value"))
+    fields = custom.setdefault("fields", {})
+    if action.get("value") is None and name not in fields:
+        raise invalid_operation(index, f"setCustomField: there is no Custom Field '{name}' to remove.")
+    set_field(fields, name, action.get("value"))
 
 
 COMMON: dict[str, Handler] = {"setCustomType": set_custom_type, "setCustomField": set_custom_field}
