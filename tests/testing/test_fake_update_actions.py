@@ -690,3 +690,17 @@ def test_a_generic_action_sets_the_field_it_names_and_a_change_needs_its_value(c
 def test_an_action_naming_what_the_resource_does_not_have_is_refused(ct, api, resource, seed, action, message):
     error = refused(ct, api, resource, seed, [action])
     assert message in error["message"], error
+
+
+@pytest.mark.parametrize(
+    ("resource", "seed", "action"),
+    [
+        ("customers", {"email": "a@b.c"}, {"action": "addAddress", "address": "Main Street 1"}),
+        ("tax-categories", {"key": "t", "rates": []}, {"action": "addTaxRate", "taxRate": [1]}),
+        ("types", TYPE_SEED, {"action": "addEnumValue", "fieldName": "colour", "value": "g"}),
+        ("categories", {"key": "c", "assets": []}, {"action": "addAsset", "asset": {}, "position": "first"}),
+    ],
+)
+def test_a_value_of_another_type_than_the_specs_is_a_400_not_a_crash(ct, api, resource, seed, action):
+    error = refused(ct, api, resource, seed, [action])
+    assert error["code"] == "InvalidJsonInput" and "do not have the types of the spec" in error["message"]

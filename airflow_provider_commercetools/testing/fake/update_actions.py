@@ -140,7 +140,14 @@ def apply_action(resource: str, entity: dict[str, Any], action: Any, index: int)
     if kind == "handled":
         handler = handler_for(resource, name)
         assert handler is not None
-        handler(entity, action, index)
+        try:
+            handler(entity, action, index)
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError):
+            # a value of another JSON type than the spec's (an address that is a string, ...)
+            raise invalid_json(
+                f"actions[{index}]: the values of '{name}' do not have the types of the spec "
+                f"(the actions of {spec.update_action})."
+            ) from None
     elif kind == "generic":
         field = spec.generic_field(name)
         assert field is not None
