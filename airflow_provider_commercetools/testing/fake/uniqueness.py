@@ -123,11 +123,12 @@ def _variant_key_claims(entity: Mapping[str, Any]) -> Iterator[Claim]:
             here.add(key)
 
 
-def _ref_ident(ref: Any) -> str | None:
-    """A reference's id (or key: KeyReferences, and references the fake keeps by key)."""
+def _ref_ident(ref: Any, first: str = "id") -> str | None:
+    """A reference's ``id`` (or ``key``), or ``key`` first (``first="key"``: Stores, which commercetools
+    references by key: StoreKeyReference)."""
     if not isinstance(ref, Mapping):
         return None
-    ident = ref.get("id", ref.get("key"))
+    ident = ref.get(first, ref.get("key" if first == "id" else "id"))
     return ident if type(ident) is str else None
 
 
@@ -137,8 +138,8 @@ def _customer_stores(entity: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     stores = entity.get("stores")
     if isinstance(stores, list):
-        out.extend(s for s in (_ref_ident(r) for r in stores) if s is not None)
-    store = _ref_ident(entity.get("store"))
+        out.extend(s for s in (_ref_ident(r, "key") for r in stores) if s is not None)
+    store = _ref_ident(entity.get("store"), "key")
     if store is not None and store not in out:
         out.append(store)
     return out
