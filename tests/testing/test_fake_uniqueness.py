@@ -384,9 +384,13 @@ def test_the_import_api_applies_the_same_rules(ct: FakeCommercetools) -> None:
     api.create("customers", customer("ann@example.com", key="ann"))
     session, base = api.session, f"{imports.url}/{ct.project_key}"
     assert session.post(f"{base}/import-containers", json={"key": "c"}, timeout=5).status_code == 201
+    api.create("products", product("tee", ls("tee")))
+    tee = {"typeId": "product", "key": "tee"}
     for segment, resource_type, resource in [
         ("categories", "category", {"key": "boots", "name": ls("Boots"), "slug": ls("shoes")}),
         ("customers", "customer", {"key": "ann-2", "email": "ANN@example.com"}),
+        ("product-variants", "product-variant", {"key": "tee-s", "sku": "T", "product": tee}),
+        ("product-variants", "product-variant", {"key": "tee-m", "sku": "T", "product": tee}),
     ]:
         body = {"type": resource_type, "resources": [resource]}
         sent = session.post(f"{base}/{segment}/import-containers/c", json=body, timeout=5)
@@ -397,10 +401,14 @@ def test_the_import_api_applies_the_same_rules(ct: FakeCommercetools) -> None:
             operation = session.get(f"{base}/import-operations/{operation_id}", timeout=5).json()
             if operation["state"] != "processing" or time.monotonic() > deadline:
                 break
+        if resource["key"] == "tee-s":  # the first variant with its SKU is imported, the second refused
+            assert operation["state"] == "imported", operation
+            continue
         assert operation["state"] == "validationFailed", operation
         assert operation["errors"][0]["code"] == "DuplicateField"
     assert [c["key"] for c in ct.entities("categories")] == ["shoes"]
     assert [c["key"] for c in ct.entities("customers")] == ["ann"]
+    assert [v["key"] for v in ct.entities("product-variants")] == ["tee-s"]
 
 
 # -------------------------------------------------------------------------------- the table vs the spec

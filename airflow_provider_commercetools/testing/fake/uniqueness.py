@@ -225,6 +225,12 @@ RULES: tuple[Rule, ...] = (
         ("product", "ProductVariantDraft", "sku", "unique"), claims=_product_sku_claims,
     ),
     Rule(
+        # the fake Import API's product-variant imports (a collection of their own): SKUs among themselves
+        "product-variants", "sku", "the Import API's product-variant imports", "exact",
+        _T + "product/ProductVariantDraft.raml sku",
+        ("product", "ProductVariantDraft", "sku", "unique"), fields=("sku",),
+    ),
+    Rule(
         "products", "variants.key", "one Product", "exact", _T + "product/ProductVariantDraft.raml key",
         ("product", "ProductVariantDraft", "key", "unique"), claims=_variant_key_claims,
     ),
