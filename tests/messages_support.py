@@ -45,7 +45,7 @@ def random_changes(ct: FakeCommercetools, count: int, seed: int = 0) -> dict[str
             draft = (
                 {"orderNumber": f"o-{seed}-{n}", "orderState": "Open"}
                 if resource == "orders"
-                else {"key": f"p-{seed}-{n}", "slug": {"en": f"p-{n}"}}
+                else {"key": f"p-{seed}-{n}", "slug": {"en": f"p-{seed}-{n}"}}  # slugs are unique per locale
             )
             pool.append(create(ct, resource, draft))
             kinds["created"] += 1
@@ -56,7 +56,7 @@ def random_changes(ct: FakeCommercetools, count: int, seed: int = 0) -> dict[str
                 state = states[(states.index(entity["orderState"]) + 1) % len(states)]
                 action = {"action": "changeOrderState", "orderState": state}
             else:
-                action = {"action": "changeSlug", "slug": {"en": f"p-{n}-new"}}
+                action = {"action": "changeSlug", "slug": {"en": f"p-{seed}-{n}-new"}}
             pool[index] = update(ct, resource, entity, [action])
             kinds["updated"] += 1
         else:

@@ -18,7 +18,8 @@ TO_XCOM = [
     {"key": "taken", "email": "second@example.com", "password": PASSWORD, "firstName": "Ada"},
     {"key": "new-customer", "email": "third@example.com", "password": PASSWORD},
 ]
-TO_FILES = [{**TO_XCOM[0]}, {**TO_XCOM[1], "key": "new-customer-2"}]
+#: the same two to the files: the first fails again, the second is a new customer (its own email: emails are unique)
+TO_FILES = [{**TO_XCOM[0]}, {**TO_XCOM[1], "key": "new-customer-2", "email": "fourth@example.com"}]
 
 with DAG(
     "reliability_customer_secrets_dag",

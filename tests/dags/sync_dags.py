@@ -6,6 +6,7 @@ import datetime
 
 from airflow.providers.common.compat.sdk import DAG
 
+from airflow_provider_commercetools.commercetools.errors import NotFoundError
 from airflow_provider_commercetools.hooks.commercetools import CommercetoolsHook
 from airflow_provider_commercetools.operators.commercetools import CommercetoolsSyncOperator
 
@@ -59,9 +60,15 @@ with DAG("sync_review_dag", schedule=None, start_date=START, catchup=False, para
 
     @task
     def someone_edits(params=None) -> int:
-        """Another writer changes the category between the plan and its apply: the plan's version is stale."""
+        """Another writer changes the category between the plan and its apply: the plan's version is stale (or,
+        when it does not exist, creates it: the plan's create meets its key)."""
         client = CommercetoolsHook().client
-        current = client.request("GET", f"categories/key={params['edit_key']}")
+        key = params["edit_key"]
+        try:
+            current = client.request("GET", f"categories/key={key}")
+        except NotFoundError:
+            draft = {"key": key, "name": {"en": "Created elsewhere"}, "slug": {"en": f"{key}-elsewhere"}}
+            return int(client.request("POST", "categories", payload=draft)["version"])
         actions = [{"action": "changeName", "name": {"en": "Edited elsewhere"}}]
         body = client.request(
             "POST", f"categories/{current['id']}", payload={"version": current["version"], "actions": actions}

@@ -241,6 +241,55 @@ def test_a_conflict_between_plan_and_apply_is_read_again_and_recomputed(commerce
     assert record["status"] == "succeeded" and record["key"] == "chg"
 
 
+def test_a_create_meeting_its_key_created_meanwhile_is_read_again_and_becomes_an_update(
+    commercetools_connection, run_dag, tmp_path
+):
+    """Someone creates the category between the plan and its apply: the plan's create is answered DuplicateField
+    on ``key`` (what the draft is matched by), so the target is read and the draft applied as an update."""
+    ct = commercetools_connection
+    drafts = [category("race", "Feed name")]
+    conf = {"drafts": feed(tmp_path, drafts), "output_dir": str(tmp_path / "out"), "edit_key": "race"}
+    ct.reset_log()
+
+    dag_run = run_dag("sync_review_dag", run_conf=conf)
+
+    assert dag_run.state == "success"
+    planned = xcom_result(dag_run, "plan")
+    assert planned["created"] == 1 and planned["requests"]["write"] == 0  # a dry run: planned, not sent
+    applied = xcom_result(dag_run, "apply")
+    assert (applied["created"], applied["updated"], applied["failed"]) == (0, 1, 0)
+    assert applied["actions"] == {"changeName": 1, "changeSlug": 1}
+    entity = by_key(ct)["race"]
+    assert (entity["name"], entity["slug"]) == ({"en": "Feed name"}, {"en": "race"})
+    creates = [r for r in ct.requests if r.method == "POST" and r.path == f"/{ct.project_key}/categories"]
+    assert [r.status for r in creates] == [201, 400]  # someone's create, then the plan's
+    (record,) = lines(tmp_path / "out" / "apply" / "results.jsonl")
+    assert record["status"] == "succeeded" and record["key"] == "race"
+
+
+def test_a_create_clashing_on_another_unique_value_fails_once_and_names_the_field(
+    commercetools_connection, run_dag, tmp_path
+):
+    """A slug another category holds: DuplicateField on ``slug.en``, not on the key the draft is matched by, so
+    it is the draft's failure (not re-read and re-sent as a concurrent create would be), and the record says
+    which field clashed."""
+    ct = commercetools_connection
+    ct.add("categories", {**category("holder"), "slug": {"en": "taken"}})
+    drafts = [{**category("newcomer"), "slug": {"en": "taken"}}, category("fine")]
+    conf = {"drafts": feed(tmp_path, drafts), "output_dir": str(tmp_path / "out")}
+    ct.reset_log()
+
+    dag_run = run_dag("sync_apply_dag", run_conf=conf)
+
+    assert dag_run.state == "failed"  # on_error="continue": the rest applied, then the task fails
+    assert sorted(by_key(ct)) == ["fine", "holder"]
+    creates = [r for r in ct.requests if r.method == "POST" and r.path == f"/{ct.project_key}/categories"]
+    assert sorted((json.loads(r.body)["key"], r.status) for r in creates) == [("fine", 201), ("newcomer", 400)]
+    (failure,) = lines(tmp_path / "out" / "results.failures.jsonl")
+    assert failure["key"] == "newcomer"
+    assert failure["error"]["codes"] == ["DuplicateField"] and failure["error"]["duplicate_fields"] == ["slug.en"]
+
+
 def test_parameters_are_checked_before_any_request(commercetools_connection, tmp_path):
     ct = commercetools_connection
 

@@ -59,7 +59,8 @@ class UnreadableItem:
 
 
 def describe_error(error: BaseException) -> dict[str, Any]:
-    """What a result says about an error: type, HTTP status, codes, message, correlation id."""
+    """What a result says about an error: type, HTTP status, codes, message, correlation id, and the fields
+    of a ``DuplicateField`` answer (``duplicate_fields``; names only, never the values)."""
     summary: dict[str, Any] = {"type": type(error).__name__}
     if isinstance(error, RequestError):
         summary.update(status=error.status_code, codes=list(error.codes))
@@ -70,6 +71,13 @@ def describe_error(error: BaseException) -> dict[str, Any]:
     summary["message"] = str(error) or repr(error)
     if isinstance(error, RequestError):
         summary["correlation_id"] = error.correlation_id
+        duplicates = [
+            str(e["field"])[:256]
+            for e in error.errors
+            if isinstance(e, dict) and e.get("code") == "DuplicateField" and isinstance(e.get("field"), str)
+        ]
+        if duplicates:  # which unique value clashed: the key (created meanwhile) or another (a slug, an email...)
+            summary["duplicate_fields"] = duplicates
     return summary
 
 

@@ -12,7 +12,8 @@ Sources: ``api-specs/import/types/common.raml`` ``ProcessingState`` (the descrip
   request includes Master Variant data for the Product": a ``product-variant`` import for it; the
   Product is then created with that variant as its master variant, and both become ``imported``;
 - all references resolved -> stored in the HTTP API's collection: ``imported`` with
-  ``resourceVersion``; a uniqueness clash -> ``validationFailed`` with ``DuplicateField``; an Order
+  ``resourceVersion``; a clash with a uniqueness rule of the HTTP API (uniqueness.py: key, slug per
+  locale, SKU, email...) -> ``validationFailed`` with ``DuplicateField``; an Order
   whose ``orderNumber`` exists -> ``validationFailed`` with ``DuplicateField`` (the spec says orders
   are "to be created"; what commercetools answers for an existing one is not in the spec: the fake's
   choice, see docs/import-api.md);
@@ -227,6 +228,7 @@ class ImportProcessing:
                 "code": "DuplicateField",
                 "message": f"A duplicate value {value!r} exists for field '{field_name}'.",
                 "field": field_name,
+                "duplicateValue": value,
             }
         if existing is None:
             coll.insert(new, sort_later=True)  # its id joins coll.ids in _index_inserted

@@ -145,16 +145,16 @@ class ProjectApi:
         return data
 
     @staticmethod
-    def _duplicate_error(resource: str, dup: tuple[str, Any, str]) -> HttpError:
+    def _duplicate_error(resource: str, dup: tuple[str, Any, str | None]) -> HttpError:
+        """400 ``DuplicateField`` (api-specs/api/types/error/DuplicateFieldError.raml: ``field``,
+        ``duplicateValue``) for a clash with a rule of uniqueness.py; with ``conflictingResource`` (as
+        DuplicateFieldWithConflictingResourceError.raml has it) when the value is another entity's."""
         field_name, value, other = dup
         message = f"A duplicate value '{json.dumps(value)}' exists for field '{field_name}'."
-        return bad_request(
-            "DuplicateField",
-            message,
-            field=field_name,
-            duplicateValue=value,
-            conflictingResource={"typeId": type_id(resource), "id": other},
-        )
+        extra: dict[str, Any] = {}
+        if other is not None:
+            extra["conflictingResource"] = {"typeId": type_id(resource), "id": other}
+        return bad_request("DuplicateField", message, field=field_name, duplicateValue=value, **extra)
 
     def create(self, resource: str, body: bytes, scoped: Scope | None = None) -> Response:
         """Create from a JSON draft (``POST /{projectKey}/{resource}``); the write path without a socket."""
@@ -209,6 +209,8 @@ class ProjectApi:
             new["version"] = current["version"] + 1
             new["lastModifiedAt"] = now_iso()
             coll = self.store.collection(resource)
+            # the uniqueness rules (uniqueness.py) hold after the actions too: changeEmail, changeSlug,
+            # setSku... to another entity's value is refused, and nothing of the update is written
             dup = coll.duplicate(new, ignore_id=new["id"])
             if dup is not None:
                 raise self._duplicate_error(resource, dup)

@@ -10,15 +10,17 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from airflow_provider_commercetools.testing.fake.http import now_iso
+from airflow_provider_commercetools.testing.fake.uniqueness import (
+    CHECK,
+    MARK,
+    OWN,
+    SELF,
+    Claim,
+    derived_rules,
+    field_rules,
+)
 
 SYSTEM_FIELDS = ("id", "version", "createdAt", "lastModifiedAt")
-
-# resource -> the fields (tuples: composite) whose values must be unique within the resource
-_UNIQUE_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "orders": (("key",), ("orderNumber",)),
-    "custom-objects": (("container", "key"),),
-}
-_DEFAULT_UNIQUE: tuple[tuple[str, ...], ...] = (("key",),)
 
 _TYPE_IDS = {
     "inventory": "inventory-entry",
@@ -76,13 +78,19 @@ def type_id(resource: str) -> str:
 class Collection:
     """One resource's entities: dict id -> entity (creation order), sorted ids, unique indexes.
 
-    Stored entities are never mutated (updates replace them), so a page can be serialized outside
-    the lock.
+    The unique indexes follow the rules of :mod:`.uniqueness`: one index per field rule (``unique``), and
+    for the derived rules (slugs, SKUs, emails) ``claimed`` (a value one entity holds) and ``marked`` (a
+    value several hold, that others may not). Stored entities are never mutated (updates replace them),
+    so a page can be serialized outside the lock.
     """
 
-    __slots__ = ("_next_rank", "by_id", "ids", "order", "unique")
+    __slots__ = ("_next_rank", "by_id", "claimed", "derived", "ids", "marked", "order", "unique")
 
-    def __init__(self, unique_fields: tuple[tuple[str, ...], ...]) -> None:
+    def __init__(
+        self,
+        unique_fields: tuple[tuple[str, ...], ...],
+        derived: tuple[Callable[[Mapping[str, Any]], Iterable[Claim]], ...] = (),
+    ) -> None:
         self.by_id: dict[str, dict[str, Any]] = {}
         self.ids: list[str] = []
         # id -> creation rank: an index look-up lists its entities in by_id's (creation) order
@@ -90,9 +98,12 @@ class Collection:
         self._next_rank = 0
         # fields -> index; an index key is the value itself (one field) or a tuple (composite)
         self.unique: dict[tuple[str, ...], dict[Any, str]] = {f: {} for f in unique_fields}
+        self.derived = derived
+        self.claimed: dict[Any, str] = {}
+        self.marked: dict[Any, set[str]] = {}
 
     def unique_keys(self, entity: Mapping[str, Any]) -> list[tuple[tuple[str, ...], dict[Any, str], Any]]:
-        """(fields, index, key) for every unique constraint the entity has a value for."""
+        """(fields, index, key) for every field rule the entity has a value for."""
         out: list[tuple[tuple[str, ...], dict[Any, str], Any]] = []
         for fields, index in self.unique.items():
             if len(fields) == 1:
@@ -106,30 +117,72 @@ class Collection:
                     out.append((fields, index, key))
         return out
 
-    def duplicate(self, entity: Mapping[str, Any], ignore_id: str | None = None) -> tuple[str, Any, str] | None:
-        """(field, value, other id) of the first unique value another entity already has."""
-        return self.first_duplicate(self.unique_keys(entity), ignore_id)
+    def claims(self, entity: Mapping[str, Any]) -> list[Claim]:
+        """The derived rules' claims of ``entity`` (none for most resources)."""
+        if not self.derived:
+            return []
+        return [c for rule in self.derived for c in rule(entity)]
+
+    def duplicate(self, entity: Mapping[str, Any], ignore_id: str | None = None) -> tuple[str, Any, str | None] | None:
+        """(field, value, other id) of the first unique value another entity already has (other id None:
+        the entity holds the value twice itself)."""
+        return self.first_duplicate(self.unique_keys(entity), ignore_id) or self.claim_duplicate(
+            self.claims(entity), ignore_id
+        )
 
     @staticmethod
     def first_duplicate(
         keys: list[tuple[tuple[str, ...], dict[Any, str], Any]], ignore_id: str | None
-    ) -> tuple[str, Any, str] | None:
+    ) -> tuple[str, Any, str | None] | None:
         for fields, index, key in keys:
             other = index.get(key)
             if other is not None and other != ignore_id:
                 return ".".join(fields), key[-1] if isinstance(key, tuple) else key, other
         return None
 
+    def claim_duplicate(self, claims: list[Claim], ignore_id: str | None) -> tuple[str, Any, str | None] | None:
+        for kind, field_name, value, key in claims:
+            if kind == SELF:
+                return field_name, value, None
+            if kind == MARK:
+                continue
+            other = self.claimed.get(key)
+            if other is not None and other != ignore_id:
+                return field_name, value, other
+            if kind == CHECK:
+                for other in self.marked.get(key, ()):
+                    if other != ignore_id:
+                        return field_name, value, other
+        return None
+
+    def index_claims(self, claims: list[Claim], entity_id: str) -> None:
+        for kind, _, _, key in claims:
+            if kind == OWN:
+                self.claimed[key] = entity_id
+            elif kind == MARK:
+                self.marked.setdefault(key, set()).add(entity_id)
+
     def index(self, entity: Mapping[str, Any]) -> None:
         entity_id = entity["id"]
         for _, index, key in self.unique_keys(entity):
             index[key] = entity_id
+        if self.derived:
+            self.index_claims(self.claims(entity), entity_id)
 
     def unindex(self, entity: Mapping[str, Any]) -> None:
         entity_id = entity["id"]
         for _, index, key in self.unique_keys(entity):
             if index.get(key) == entity_id:
                 del index[key]
+        for kind, _, _, key in self.claims(entity):
+            if kind == OWN and self.claimed.get(key) == entity_id:
+                del self.claimed[key]
+            elif kind == MARK:
+                holders = self.marked.get(key)
+                if holders is not None:
+                    holders.discard(entity_id)
+                    if not holders:
+                        del self.marked[key]
 
     def find_unique(self, fields: tuple[str, ...], value: tuple[Any, ...]) -> dict[str, Any] | None:
         index = self.unique.get(fields)
@@ -186,7 +239,7 @@ class Store:
         """The collection of ``resource``, created empty on first use (lock held)."""
         coll = self._collections.get(resource)
         if coll is None:
-            coll = Collection(_UNIQUE_FIELDS.get(resource, _DEFAULT_UNIQUE))
+            coll = Collection(field_rules(resource), derived_rules(resource))
             self._collections[resource] = coll
         return coll
 
@@ -274,12 +327,14 @@ def _prepare(coll: Collection, entity: Mapping[str, Any], now: str, new_id: Call
             t = type(v)
             e[k] = copy_json(v) if t is dict or t is list else v
     keys = coll.unique_keys(e)
-    if keys:
-        dup = coll.first_duplicate(keys, None)
+    claims = coll.claims(e)
+    if keys or claims:
+        dup = coll.first_duplicate(keys, None) or coll.claim_duplicate(claims, None)
         if dup is not None:
-            raise ValueError(f"duplicate value {dup[1]!r} for unique field {dup[0]!r}")
+            raise ValueError(f"duplicate value {dup[1]!r} for unique field {dup[0]!r} (see testing/fake/uniqueness.py)")
         for _, index, key in keys:
             index[key] = entity_id
+        coll.index_claims(claims, entity_id)
     coll.by_id[entity_id] = e
     coll.rank(entity_id)
     return e

@@ -8,9 +8,10 @@ results file (``index`` is the plan line's, ``key`` the matched key); secrets ar
 does.
 
 **Conflicts are recomputed, never blindly re-sent.** A 409 ConcurrentModification (someone changed the
-target since it was read), or a create answered ``DuplicateField`` (someone created it meanwhile), is held
-back: the target is read again and the actions are computed again from the draft against it. Equal now:
-``unchanged``; otherwise the new actions are sent with the new version, at most :data:`MAX_ROUNDS` times.
+target since it was read), or a create answered ``DuplicateField`` on its match (key, sku...: someone
+created it meanwhile), is held back: the target is read again and the actions are computed again from the
+draft against it. Equal now: ``unchanged``; otherwise the new actions are sent with the new version, at
+most :data:`MAX_ROUNDS` times. A clash on another unique value (a slug, an email) fails the draft at once.
 A delete that conflicts is sent again with the current version (it is still absent from the feed); one
 whose target is gone already counts as deleted.
 """
@@ -237,7 +238,7 @@ class Applier:
         for result in publisher.publish(prepared()):
             with self._lock:
                 line = sent.pop(result.index)
-            if hold_conflicts and self._held(result, line):
+            if hold_conflicts and self._conflict(result, line):
                 conflicts.append(line)
             else:
                 self._count(result, line)
@@ -267,23 +268,29 @@ class Applier:
 
     def _on_result(self, hold_conflicts: bool) -> Callable[[ItemResult], None]:
         def record(result: ItemResult) -> None:
-            if hold_conflicts and self._conflict(result):
-                return  # recomputed and sent again: its record comes then
             with self._lock:
                 line = self._sent.get(result.index) or {}
+            if hold_conflicts and self._conflict(result, line):
+                return  # recomputed and sent again: its record comes then
             self._write(dataclasses.replace(result, key=_label(line.get("match") or {}) or None))
 
         return record
 
     @staticmethod
-    def _conflict(result: ItemResult) -> bool:
+    def _conflict(result: ItemResult, line: dict[str, Any]) -> bool:
+        """A 409, or a create answered ``DuplicateField`` on what the draft is matched by (someone created it
+        meanwhile): re-read and recomputed. A clash on another unique value (a slug, an email, a variant's
+        sku) is the draft's own failure: recomputing would only send the same create again."""
         error = result.error or {}
-        return result.status == FAILED and (
-            error.get("type") == CONFLICT or (error.get("status") == 400 and "DuplicateField" in error.get("codes", ()))
-        )
-
-    def _held(self, result: ItemResult, line: dict[str, Any]) -> bool:
-        return self._conflict(result)
+        if result.status != FAILED:
+            return False
+        if error.get("type") == CONFLICT:
+            return True
+        if error.get("status") != 400 or "DuplicateField" not in error.get("codes", ()):
+            return False
+        fields = error.get("duplicate_fields") or ()
+        match = line.get("match") or {}
+        return not fields or any(str(field).split(".")[0] in match for field in fields)
 
     def _count(self, result: ItemResult, line: dict[str, Any]) -> None:
         op = line["op"]
