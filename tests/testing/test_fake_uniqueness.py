@@ -317,7 +317,7 @@ UPDATE_CLASHES = [
         "slug.en",
         "tee",
     ),
-    ("setKey", "channels", {"key": "a"}, {"key": "b"}, [{"action": "setKey", "key": "a"}], "key", "a"),
+    ("changeKey", "channels", {"key": "a"}, {"key": "b"}, [{"action": "changeKey", "key": "a"}], "key", "a"),
     (
         "inventory-setSupplyChannel",
         "inventory",
