@@ -33,28 +33,55 @@ def _enum_type(definition: dict[str, Any], index: int, kinds: tuple[str, ...]) -
 # ----------------------------------------------------------------------------------------- Types
 
 
+def _add_definition(field: str, prop: str, what: str) -> Handler:
+    """``addFieldDefinition`` / ``addAttributeDefinition``: a new definition (its name not taken yet)."""
+
+    def handle(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
+        definition = require(action, prop, index)
+        definitions = entity.setdefault(field, [])
+        if any(d.get("name") == definition.get("name") for d in definitions):
+            raise invalid_operation(index, f"{what} named '{definition.get('name')}' exists.")
+        definitions.append(definition)
+
+    return handle
+
+
+def _remove_definition(field: str, prop: str, what: str) -> Handler:
+    """``removeFieldDefinition`` / ``removeAttributeDefinition``: the definition named by ``prop``."""
+
+    def handle(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
+        definitions = entity.get(field) or []
+        definitions.pop(named_index(definitions, require(action, prop, index), index, what))
+
+    return handle
+
+
+def _definition_order(field: str, prop: str, what: str) -> Handler:
+    """``changeFieldDefinitionOrder`` / ``changeAttributeOrderByName``: all names, in the new order."""
+
+    def handle(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
+        order = require_list(action, prop, index)
+        entity[field] = reorder(entity.get(field) or [], order, lambda d: d.get("name"), index, what)
+
+    return handle
+
+
+def _put_enum_value(values: list[dict[str, Any]], value: dict[str, Any], add: bool, index: int) -> None:
+    """Add an enum value (its key not taken yet), or replace the value with its key (it must exist)."""
+    position = next((i for i, v in enumerate(values) if v.get("key") == value.get("key")), None)
+    if add:
+        if position is not None:
+            raise invalid_operation(index, f"enum key '{value.get('key')}' exists.")
+        values.append(value)
+    elif position is None:
+        raise invalid_operation(index, f"no enum value with key '{value.get('key')}'.")
+    else:
+        values[position] = value
+
+
 def _field(entity: dict[str, Any], action: dict[str, Any], index: int) -> dict[str, Any]:
     fields = entity.get("fieldDefinitions") or []
     return fields[named_index(fields, require(action, "fieldName", index), index, "field definition")]  # type: ignore[no-any-return]
-
-
-def add_field_definition(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
-    definition = require(action, "fieldDefinition", index)
-    fields = entity.setdefault("fieldDefinitions", [])
-    if any(f.get("name") == definition.get("name") for f in fields):
-        raise invalid_operation(index, f"a field definition named '{definition.get('name')}' exists.")
-    fields.append(definition)
-
-
-def remove_field_definition(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
-    fields = entity.get("fieldDefinitions") or []
-    fields.pop(named_index(fields, require(action, "fieldName", index), index, "field definition"))
-
-
-def change_field_definition_order(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
-    order = require_list(action, "fieldNames", index)
-    fields = entity.get("fieldDefinitions") or []
-    entity["fieldDefinitions"] = reorder(fields, order, lambda f: f.get("name"), index, "field name")
 
 
 def _type_field_value(field: str, prop: str) -> Handler:
@@ -76,16 +103,7 @@ def _type_enum(kinds: tuple[str, ...], op: str) -> Handler:
             keys = require_list(action, "keys", index)
             kind["values"] = reorder(values, keys, lambda v: v.get("key"), index, "enum key")
             return
-        value = require(action, "value", index)
-        position = next((i for i, v in enumerate(values) if v.get("key") == value.get("key")), None)
-        if op == "add":
-            if position is not None:
-                raise invalid_operation(index, f"enum key '{value.get('key')}' exists.")
-            values.append(value)
-        elif position is None:
-            raise invalid_operation(index, f"no enum value with key '{value.get('key')}'.")
-        else:
-            values[position] = value
+        _put_enum_value(values, require(action, "value", index), op == "add", index)
 
     return handle
 
@@ -93,9 +111,9 @@ def _type_enum(kinds: tuple[str, ...], op: str) -> Handler:
 _ENUM, _LENUM = ("enum",), ("localizedenum",)
 
 TYPES: dict[str, Handler] = {
-    "addFieldDefinition": add_field_definition,
-    "removeFieldDefinition": remove_field_definition,
-    "changeFieldDefinitionOrder": change_field_definition_order,
+    "addFieldDefinition": _add_definition("fieldDefinitions", "fieldDefinition", "a field definition"),
+    "removeFieldDefinition": _remove_definition("fieldDefinitions", "fieldName", "field definition"),
+    "changeFieldDefinitionOrder": _definition_order("fieldDefinitions", "fieldNames", "field name"),
     "changeLabel": _type_field_value("label", "label"),
     "changeInputHint": _type_field_value("inputHint", "inputHint"),
     "addEnumValue": _type_enum(_ENUM, "add"),
@@ -113,25 +131,6 @@ def _attribute(entity: dict[str, Any], action: dict[str, Any], index: int) -> di
     attributes = entity.get("attributes") or []
     name = require(action, "attributeName", index)
     return attributes[named_index(attributes, name, index, "attribute definition")]  # type: ignore[no-any-return]
-
-
-def add_attribute_definition(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
-    definition = require(action, "attribute", index)
-    attributes = entity.setdefault("attributes", [])
-    if any(a.get("name") == definition.get("name") for a in attributes):
-        raise invalid_operation(index, f"an attribute definition named '{definition.get('name')}' exists.")
-    attributes.append(definition)
-
-
-def remove_attribute_definition(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
-    attributes = entity.get("attributes") or []
-    attributes.pop(named_index(attributes, require(action, "name", index), index, "attribute definition"))
-
-
-def change_attribute_order_by_name(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
-    order = require_list(action, "attributeNames", index)
-    attributes = entity.get("attributes") or []
-    entity["attributes"] = reorder(attributes, order, lambda a: a.get("name"), index, "attribute name")
 
 
 def change_attribute_name(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
@@ -168,16 +167,7 @@ def _attribute_enum(kinds: tuple[str, ...], op: str) -> Handler:
                 raise invalid_operation(index, f"no enum values with keys {missing}.")
             kind["values"] = [v for v in values if v.get("key") not in keys]
             return
-        value = require(action, "value" if op == "add" else "newValue", index)
-        position = next((i for i, v in enumerate(values) if v.get("key") == value.get("key")), None)
-        if op == "add":
-            if position is not None:
-                raise invalid_operation(index, f"enum key '{value.get('key')}' exists.")
-            values.append(value)
-        elif position is None:
-            raise invalid_operation(index, f"no enum value with key '{value.get('key')}'.")
-        else:
-            values[position] = value
+        _put_enum_value(values, require(action, "value" if op == "add" else "newValue", index), op == "add", index)
 
     return handle
 
@@ -195,9 +185,9 @@ def change_enum_key(entity: dict[str, Any], action: dict[str, Any], index: int) 
 _PLAIN, _LOCALIZED = ("enum",), ("lenum",)
 
 PRODUCT_TYPES: dict[str, Handler] = {
-    "addAttributeDefinition": add_attribute_definition,
-    "removeAttributeDefinition": remove_attribute_definition,
-    "changeAttributeOrderByName": change_attribute_order_by_name,
+    "addAttributeDefinition": _add_definition("attributes", "attribute", "an attribute definition"),
+    "removeAttributeDefinition": _remove_definition("attributes", "name", "attribute definition"),
+    "changeAttributeOrderByName": _definition_order("attributes", "attributeNames", "attribute name"),
     "changeAttributeName": change_attribute_name,
     "changeLabel": _attribute_value("label", "label"),
     "setInputTip": _attribute_value("inputTip", "inputTip", required=False),
