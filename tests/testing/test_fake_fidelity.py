@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-import requests
 
 from airflow_provider_commercetools.testing import FakeCommercetools
 from airflow_provider_commercetools.testing.fake.indexed import candidate_ids
 from airflow_provider_commercetools.testing.fake.store import Collection
 from airflow_provider_commercetools.testing.predicates import conjuncts, parse_where
-
-
-class Api:
-    def __init__(self, ct: FakeCommercetools) -> None:
-        self.base = f"{ct.url}/{ct.project_key}"
-        token = requests.post(
-            f"{ct.url}/oauth/token",
-            auth=(ct.client_id, ct.client_secret),
-            data={"grant_type": "client_credentials"},
-            timeout=5,
-        ).json()["access_token"]
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def get(self, path: str, **params: Any) -> requests.Response:
-        return self.session.get(f"{self.base}/{path}", params=params, timeout=5)
-
-    def post(self, path: str, body: Any) -> requests.Response:
-        return self.session.post(f"{self.base}/{path}", json=body, timeout=5)
+from tests.testing.plain_api import PlainApi
 
 
 @pytest.fixture
-def api(ct: FakeCommercetools) -> Api:
-    return Api(ct)
+def api(ct: FakeCommercetools) -> PlainApi:
+    return PlainApi(ct)
 
 
 # ----------------------------------------------------------------------------- key / id index
@@ -77,7 +56,7 @@ PAGING = [
 
 @pytest.mark.parametrize("where", WHERES)
 def test_key_and_id_lookups_answer_as_the_scan_does(
-    ct: FakeCommercetools, api: Api, items: list[str], where: str
+    ct: FakeCommercetools, api: PlainApi, items: list[str], where: str
 ) -> None:
     # updates keep an entity's place in creation order; a delete removes it from the index
     for i in (3, 10, 40):
@@ -127,7 +106,7 @@ def test_pinning_predicates_only() -> None:
     assert candidate_ids(Collection((("container", "key"),)), conjuncts(parse_where('key = "a"')), {}) is None
 
 
-def test_custom_objects_by_key_still_scan(ct: FakeCommercetools, api: Api) -> None:
+def test_custom_objects_by_key_still_scan(ct: FakeCommercetools, api: PlainApi) -> None:
     # a custom object's key is unique per container only: no key index, the scan answers
     for container in ("c1", "c2"):
         assert api.post("custom-objects", {"container": container, "key": "same", "value": 1}).status_code == 201
@@ -138,7 +117,7 @@ def test_custom_objects_by_key_still_scan(ct: FakeCommercetools, api: Api) -> No
 # ------------------------------------------------------------------------------ draft defaults
 
 
-def test_standalone_price_active_defaults_to_true(api: Api) -> None:
+def test_standalone_price_active_defaults_to_true(api: PlainApi) -> None:
     draft = {"sku": "SKU-1", "value": {"currencyCode": "EUR", "centAmount": 100}}
     created = api.post("standalone-prices", draft)
     assert created.status_code == 201, created.text
@@ -152,7 +131,7 @@ def test_standalone_price_active_defaults_to_true(api: Api) -> None:
 # -------------------------------------------------------------------------- references by key
 
 
-def test_references_by_key_are_stored_by_id(ct: FakeCommercetools, api: Api) -> None:
+def test_references_by_key_are_stored_by_id(ct: FakeCommercetools, api: PlainApi) -> None:
     parent = ct.add("categories", {"key": "parent", "name": {"en": "P"}})
     product_type = ct.add("product-types", {"key": "shirt", "name": "Shirt"})
     custom_type = ct.add("types", {"key": "extra"})
@@ -205,7 +184,7 @@ def test_references_by_key_are_stored_by_id(ct: FakeCommercetools, api: Api) -> 
     assert ct.get_entity("categories", child["id"])["parent"] == {"typeId": "category", "id": parent["id"]}
 
 
-def test_unknown_key_is_referenced_resource_not_found(ct: FakeCommercetools, api: Api) -> None:
+def test_unknown_key_is_referenced_resource_not_found(ct: FakeCommercetools, api: PlainApi) -> None:
     answer = api.post("categories", {"key": "orphan", "parent": {"typeId": "category", "key": "missing"}})
     assert answer.status_code == 400
     body = answer.json()
@@ -225,7 +204,7 @@ def test_unknown_key_is_referenced_resource_not_found(ct: FakeCommercetools, api
     assert ct.get_entity("categories", existing["id"])["version"] == 1  # nothing applied
 
 
-def test_key_references_stay_by_key(ct: FakeCommercetools, api: Api) -> None:
+def test_key_references_stay_by_key(ct: FakeCommercetools, api: PlainApi) -> None:
     # StoreKeyReference / BusinessUnitKeyReference: commercetools keeps these by key
     order = api.post(
         "orders",

@@ -18,6 +18,7 @@ import requests
 
 from airflow_provider_commercetools.testing import FakeCommercetools, FakeImportApi
 from airflow_provider_commercetools.testing.fake.uniqueness import RULES
+from tests.testing.plain_api import PlainApi
 
 MODELS = (
     Path(__file__).resolve().parents[2]
@@ -25,21 +26,7 @@ MODELS = (
 )
 
 
-class Api:
-    def __init__(self, ct: FakeCommercetools) -> None:
-        self.base = f"{ct.url}/{ct.project_key}"
-        token = requests.post(
-            f"{ct.url}/oauth/token",
-            auth=(ct.client_id, ct.client_secret),
-            data={"grant_type": "client_credentials"},
-            timeout=5,
-        ).json()["access_token"]
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def post(self, path: str, body: Any) -> requests.Response:
-        return self.session.post(f"{self.base}/{path}", json=body, timeout=5)
-
+class Api(PlainApi):
     def create(self, path: str, draft: dict[str, Any]) -> dict[str, Any]:
         response = self.post(path, draft)
         assert response.status_code == 201, response.text

@@ -17,19 +17,12 @@ import requests
 from airflow_provider_commercetools.testing import FakeCommercetools
 from airflow_provider_commercetools.testing.fake.action_handlers import COMMON
 from airflow_provider_commercetools.testing.fake.update_actions import HANDLERS
+from tests.testing.plain_api import PlainApi
 
 
-class Api:
-    def __init__(self, ct: FakeCommercetools) -> None:
-        self.base = f"{ct.url}/{ct.project_key}"
-        token = requests.post(
-            f"{ct.url}/oauth/token", auth=(ct.client_id, ct.client_secret), data={"grant_type": "client_credentials"}
-        ).json()["access_token"]
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def get(self, path: str) -> Any:
-        response = self.session.get(f"{self.base}/{path}", timeout=5)
+class Api(PlainApi):
+    def read(self, path: str) -> Any:
+        response = self.get(path)
         assert response.status_code == 200, response.text
         return response.json()
 
@@ -564,7 +557,7 @@ def test_an_action_sent_over_http_does_what_the_spec_says(ct: FakeCommercetools,
     entity = ct.add(case.resource, case.seed)
     response = api.update(f"{case.resource}/{entity['id']}", entity["version"], case.actions)
     assert response.status_code == 200, response.text
-    stored = api.get(f"{case.resource}/{entity['id']}")
+    stored = api.read(f"{case.resource}/{entity['id']}")
     assert stored["version"] == entity["version"] + 1
     assert case.check(stored), stored
 
@@ -584,7 +577,7 @@ def refused(ct: FakeCommercetools, api: Api, resource: str, seed: dict[str, Any]
     entity = ct.add(resource, seed)
     response = api.update(f"{resource}/{entity['id']}", entity["version"], actions)
     assert response.status_code == 400, response.text
-    assert api.get(f"{resource}/{entity['id']}") == entity  # the whole update is refused
+    assert api.read(f"{resource}/{entity['id']}") == entity  # the whole update is refused
     error: dict[str, Any] = response.json()["errors"][0]
     assert response.json()["message"] == error["message"]
     return error
