@@ -272,7 +272,9 @@ def test_a_product_waits_for_its_master_variant_until_a_variant_import_supplies_
     assert client.ok("GET", f"import-operations/{waiting}")["state"] == "imported"
     assert client.ok("GET", f"import-operations/{variant_op}")["state"] == "imported"
     tee = next(p for p in fake.entities("products") if p["key"] == "tee")
-    assert tee["masterVariant"]["sku"] == "tee-m"
+    # a Product: the variant is the master variant (id 1) of its data (product_shape.py)
+    assert tee["masterData"]["staged"]["masterVariant"]["sku"] == "tee-m"
+    assert tee["masterData"]["staged"]["masterVariant"]["id"] == 1
     assert imports.history(waiting) == ["processing", "waitForMasterVariant", "imported"]
 
 
