@@ -29,7 +29,7 @@ The references in a draft are resolved by key before (references.py).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from airflow_provider_commercetools.testing.fake.store import copy_json
@@ -93,22 +93,29 @@ def _price(draft: Any) -> Any:
     return price
 
 
-def variant(draft: Any, variant_id: int) -> dict[str, Any]:
+def variant(draft: Any, variant_id: int, copy: Callable[[Any], Any] = copy_json) -> dict[str, Any]:
     """A ProductVariant from a ProductVariantDraft: ``id`` first, Embedded Prices with ids."""
     out: dict[str, Any] = {"id": variant_id}
     if isinstance(draft, Mapping):
         for k, v in draft.items():
             if k == "id":
                 continue
-            out[k] = [_price(p) for p in v] if k == "prices" and isinstance(v, list) else copy_json(v)
+            out[k] = [_price(p) for p in v] if k == "prices" and isinstance(v, list) else copy(v)
     return out
 
 
-def product_from_draft(draft: Mapping[str, Any]) -> dict[str, Any]:
+def _same(value: Any) -> Any:
+    return value
+
+
+def product_from_draft(draft: Mapping[str, Any], *, copy: bool = True) -> dict[str, Any]:
     """The Product fields (all but the system fields) commercetools makes of a ProductDraft.
 
-    Raises ValueError with a message for the 400 InvalidOperation the draft deserves (ProductDraft.raml).
+    ``copy=False``: the Product shares the draft's values, and ``current`` and ``staged`` are one object
+    (for seeding, where the store copies what it stores). Raises ValueError with a message for the 400
+    InvalidOperation the draft deserves (ProductDraft.raml).
     """
+    copier = copy_json if copy else _same
     variants = draft.get("variants")
     if variants and draft.get("masterVariant") is None:
         raise ValueError("masterVariant is required when variants are given (ProductDraft.raml masterVariant).")
@@ -119,13 +126,13 @@ def product_from_draft(draft: Mapping[str, Any]) -> dict[str, Any]:
             data[k] = v
         elif k != "publish":
             top[k] = v
-    data = {k: copy_json(v) for k, v in data.items()}
+    data = {k: copier(v) for k, v in data.items()}
     for k, default in _REQUIRED_DATA.items():
         data.setdefault(k, copy_json(default))
-    data["masterVariant"] = variant(draft.get("masterVariant"), 1)
+    data["masterVariant"] = variant(draft.get("masterVariant"), 1, copier)
     if not isinstance(data["variants"], list):
         raise ValueError("variants must be a list of ProductVariantDrafts (ProductDraft.raml variants).")
-    data["variants"] = [variant(v, number) for number, v in enumerate(data["variants"], start=2)]
+    data["variants"] = [variant(v, number, copier) for number, v in enumerate(data["variants"], start=2)]
     hints = data.get("categoryOrderHints")
     if isinstance(hints, Mapping):
         ids = {c.get("id") for c in data["categories"] if isinstance(c, Mapping)}
@@ -135,11 +142,11 @@ def product_from_draft(draft: Mapping[str, Any]) -> dict[str, Any]:
                 f"categoryOrderHints names categories the product is not in: {', '.join(missing)} "
                 "(ProductDraft.raml categoryOrderHints)."
             )
-    product = {k: copy_json(v) for k, v in top.items()}
+    product = {k: copier(v) for k, v in top.items()}
     product.setdefault("priceMode", "Embedded")
     product["masterData"] = {
         "current": data,
-        "staged": copy_json(data),
+        "staged": copy_json(data) if copy else data,
         "published": draft.get("publish") is True,
         "hasStagedChanges": False,
     }
@@ -166,7 +173,7 @@ def seeded_product(entity: Mapping[str, Any]) -> Mapping[str, Any]:
     one as ``POST /products`` turns its draft (its references kept as given: seeding resolves no keys)."""
     if not isinstance(entity, Mapping) or is_product(entity):
         return entity
-    return product_from_draft(entity)
+    return product_from_draft(entity, copy=False)  # the store copies every value it stores
 
 
 def imported_product(fields: Mapping[str, Any], existing: Mapping[str, Any] | None) -> dict[str, Any]:
