@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from airflow_provider_commercetools.testing import FakeCommercetools
+from airflow_provider_commercetools.testing.demo import demo_catalogue
 from airflow_provider_commercetools.testing.fake.messages import FakeMessages
 from tests.testing.test_spec_actions import interface_fields, sdk_text
 
@@ -278,3 +279,14 @@ def test_a_parent_below_the_category_is_refused_and_nothing_changes(ct, api):
         assert response.status_code == 400 and response.json()["errors"][0]["code"] == "InvalidOperation"
     stored = api.get(f"categories/{root['id']}").json()
     assert stored["version"] == 1 and "parent" not in stored and stored["ancestors"] == []
+
+
+def test_the_demo_catalogues_products_have_the_product_shape():
+    for product in demo_catalogue()["products"]:
+        master = product["masterData"]
+        assert set(master) == set(interface_fields("ProductCatalogData"))
+        for data in (master["current"], master["staged"]):
+            assert required_fields("ProductData") <= set(data) <= set(interface_fields("ProductData"))
+            assert [v["id"] for v in (data["masterVariant"], *data["variants"])] == list(
+                range(1, len(data["variants"]) + 2)
+            )
