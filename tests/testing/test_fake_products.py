@@ -226,6 +226,9 @@ def test_product_messages_carry_projections(ct, api, shirt):
     assert by_type["ProductSlugChanged"]["slug"] == {"en": "tee-2"}
     assert by_type["ProductSlugChanged"]["oldSlug"] == {"en": "tee"}
     assert by_type["ProductDeleted"]["currentProjection"]["slug"] == {"en": "tee"}  # current: not published
+    # UserProvidedIdentifiers.raml: the slug of the current projection (changeSlug wrote staged only)
+    assert {m["resourceUserProvidedIdentifiers"]["slug"]["en"] for m in messages.all()} == {"tee"}
+    assert by_type["ProductCreated"]["resourceUserProvidedIdentifiers"]["key"] == "tee"
 
 
 # ------------------------------------------------------------------------------------------ ancestors

@@ -213,7 +213,14 @@ class FakeMessages:
                 "resourceVersion": entity["version"],
                 "type": message_type,
             }
-            identifiers = {k: entity[k] for k in _IDENTIFIERS if isinstance(entity.get(k), str)}
+            identifiers: dict[str, Any] = {k: entity[k] for k in _IDENTIFIERS if isinstance(entity.get(k), str)}
+            if resource == "products":
+                # UserProvidedIdentifiers.raml ``slug``: "the slug in the ``current`` Product Projection"
+                master = entity.get("masterData")
+                current = master.get("current") if isinstance(master, Mapping) else None
+                slug = current.get("slug") if isinstance(current, Mapping) else None
+                if isinstance(slug, Mapping):
+                    identifiers["slug"] = copy_json(slug)
             if identifiers:
                 message["resourceUserProvidedIdentifiers"] = identifiers
             message.update(payload)
