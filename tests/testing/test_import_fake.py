@@ -278,6 +278,34 @@ def test_a_product_waits_for_its_master_variant_until_a_variant_import_supplies_
     assert imports.history(waiting) == ["processing", "waitForMasterVariant", "imported"]
 
 
+def test_product_imports_store_products_and_publish_decides_what_current_gets(fake, imports, client):
+    product_type(fake, "mug", required=False)
+    client.ok("POST", "import-containers", {"key": "c"})
+
+    def imported(**fields: Any) -> dict[str, Any]:
+        (operation,) = client.send("products", "c", "product", [{**product("cup", "mug"), **fields}])
+        assert client.ok("GET", f"import-operations/{operation}")["state"] == "imported"
+        (stored,) = fake.entities("products")
+        return stored
+
+    created = imported(name={"en": "Cup"})  # a new Product, as from a ProductDraft (publish: false)
+    master = created["masterData"]
+    assert created["productType"]["id"] and master["current"] == master["staged"]
+    assert (master["published"], master["hasStagedChanges"], master["staged"]["masterVariant"]) == (
+        False,
+        False,
+        {"id": 1},
+    )
+    staged_only = imported(name={"en": "Mug"})["masterData"]  # no publish: current kept
+    assert (staged_only["staged"]["name"], staged_only["current"]["name"]) == ({"en": "Mug"}, {"en": "Cup"})
+    assert staged_only["hasStagedChanges"] is True
+    published = imported(name={"en": "Big mug"}, publish=True)["masterData"]
+    assert published["current"] == published["staged"] and published["current"]["name"] == {"en": "Big mug"}
+    assert (published["published"], published["hasStagedChanges"]) == (True, False)
+    unpublished = imported(name={"en": "Small mug"}, publish=False)["masterData"]
+    assert unpublished["published"] is False and unpublished["current"]["name"] == {"en": "Big mug"}
+
+
 @pytest.mark.parametrize("state", ["rejected", "canceled", "partiallyImported"])
 def test_forced_outcomes_end_in_their_state_with_errors(fake, imports, client, state):
     imports.force_outcome("a", state)
