@@ -44,8 +44,15 @@ def test_catalogue_import_from_a_pim_export(commercetools_import_api, run_dag, t
     stored = {c["key"]: c for c in ct.entities("categories")}
     assert sorted(stored) == ["men", "men-shirts", "men-trousers", "women", "women-dresses", "women-shirts"]
     assert stored["women-shirts"]["parent"] == {"typeId": "category", "id": stored["women"]["id"]}
-    item = {p["key"]: p for p in ct.entities("products")}["sku-0007"]
+    item = {p["key"]: p for p in ct.entities("products")}["sku-0007"]["masterData"]["staged"]  # a Product
     assert item["categories"] == [{"typeId": "category", "id": stored["women-shirts"]["id"]}]  # 7 % 4 == 3
-    assert item["masterVariant"]["prices"][0]["value"] == {"centAmount": 1007, "currencyCode": "EUR"}
+    # an Embedded Price: an id, its value a CentPrecisionMoney (Price.raml, CentPrecisionMoney.raml)
+    (price,) = item["masterVariant"]["prices"]
+    assert price["id"] and price["value"] == {
+        "type": "centPrecision",
+        "centAmount": 1007,
+        "currencyCode": "EUR",
+        "fractionDigits": 2,
+    }
     results = list(read_json_lines("r", products["output_path"]))
     assert len(results) == 120 and {r["state"] for r in results} == {"imported"}

@@ -75,8 +75,9 @@ def _product(key: str, name: str, type_key: str, category: str, cents: int, size
         "categories": [_ref("category", "categories", category)],
         "masterVariant": variants[0],
         "variants": variants[1:],
-        "published": True,
-    }
+        "searchKeywords": {},
+        "attributes": [],
+    }  # ProductData.raml (``published`` is ProductCatalogData's, below)
     return {
         **_base("products", key),
         "productType": _ref("product-type", "product-types", type_key),

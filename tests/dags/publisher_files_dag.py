@@ -37,7 +37,7 @@ with DAG(
         target = f"{params['output_dir']}/drafts.jsonl"
         with write_json_lines("target", target) as writer:
             for product in read_json_lines("exported", exported["path"]):
-                writer.write({"key": f"copy-{product['key']}", "name": product["name"]})
+                writer.write({"key": f"copy-{product['key']}", "name": product["masterData"]["current"]["name"]})
         return {"path": target, "count": writer.count}
 
     CommercetoolsPublisherOperator(

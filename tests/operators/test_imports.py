@@ -100,7 +100,8 @@ def test_products_go_unresolved_then_imported_when_their_categories_arrive(comme
     stored = {p["key"]: p for p in ct.entities("products")}
     assert len(stored) == 10_000
     ids = {c["key"]: c["id"] for c in ct.entities("categories")}
-    assert stored["product-7"]["categories"] == [{"typeId": "category", "id": ids["category-7"]}]
+    data = stored["product-7"]["masterData"]["staged"]  # a Product (product_shape.py)
+    assert data["categories"] == [{"typeId": "category", "id": ids["category-7"]}]
     history = imports.history(record["operation_id"])
     assert history == ["processing", "unresolved", "imported"]
 

@@ -44,6 +44,11 @@ def keys(ct: FakeCommercetools, resource: str = "products") -> list[str]:
     return sorted(e["key"] for e in ct.entities(resource))
 
 
+def staged(product: dict[str, Any]) -> dict[str, Any]:
+    """A Product's staged data (update actions write it; a create puts the draft's data there)."""
+    return product["masterData"]["staged"]
+
+
 def lines(path: Path) -> list[dict[str, Any]]:
     return list(read_json_lines("path", str(path)))
 
@@ -65,7 +70,7 @@ def test_single_create_update_by_id_and_by_key_delete_and_get(commercetools_conn
     ).execute({})
     assert [by_id["results"][0]["response"]["version"], by_key["results"][0]["response"]["version"]] == [2, 3]
     (stored,) = ct.entities("products")
-    assert (stored["name"], stored["description"]) == ({"en": "renamed"}, "d")
+    assert (staged(stored)["name"], staged(stored)["description"]) == ({"en": "renamed"}, "d")
 
     read = publisher(method="GET", path={"key": "p1"}).execute({})
     assert read["results"][0]["response"] == {"id": entity_id, "version": 3, "key": "p1"}
@@ -119,7 +124,7 @@ def test_a_409_fails_the_task_readably_by_default(commercetools_connection):
     assert "Expected: 1 - Actual: 2" in message and "on_conflict='retry'" in message
     assert failed.value.summary["failures"][0]["error"]["status"] == 409
     assert not isinstance(failed.value, AirflowFailException)  # nothing was applied: Airflow may retry
-    assert ct.entities("products")[0].get("name") is None
+    assert staged(ct.entities("products")[0]).get("name") is None
 
 
 def test_on_conflict_retry_converges(commercetools_connection):
@@ -128,7 +133,8 @@ def test_on_conflict_retry_converges(commercetools_connection):
     summary = publisher(path={"key": "a"}, payload={"version": 1, **RENAME}, on_conflict="retry").execute({})
     assert (summary["succeeded"], summary["conflict_retries"]) == (1, 1)
     (stored,) = ct.entities("products")
-    assert (stored["name"], stored["description"], stored["version"]) == ({"en": "renamed"}, "someone else", 3)
+    data = staged(stored)
+    assert (data["name"], data["description"], stored["version"]) == ({"en": "renamed"}, "someone else", 3)
 
 
 def test_latest_updates_and_deletes_without_versions(commercetools_connection):
@@ -139,7 +145,7 @@ def test_latest_updates_and_deletes_without_versions(commercetools_connection):
         items=[{"path": {"key": "a"}}, {"path": {"key": "b"}}], payload=RENAME, on_conflict="latest"
     ).execute({})
     assert [r["response"]["version"] for r in summary["results"]] == [3, 10]
-    assert all(e["name"] == {"en": "renamed"} for e in ct.entities("products"))
+    assert all(staged(e)["name"] == {"en": "renamed"} for e in ct.entities("products"))
 
     publisher(method="DELETE", items=[{"path": {"key": "a"}}, {"path": {"key": "b"}}], on_conflict="latest").execute({})
     assert ct.entities("products") == []
@@ -245,7 +251,9 @@ def test_rerunning_with_the_failures_file_finishes_the_job(commercetools_connect
     assert lines(Path(second["failures_path"])) == []
     assert [r["status"] for r in lines(output)] == ["succeeded"] * 2
     assert keys(ct) == ["existing", "late", "new-0", "new-1", "new-2", "new-3", "new-4"]
-    assert all(e["name"] == {"en": "renamed"} for e in ct.entities("products") if e["key"] in ("existing", "late"))
+    assert all(
+        staged(e)["name"] == {"en": "renamed"} for e in ct.entities("products") if e["key"] in ("existing", "late")
+    )
     assert not list(tmp_path.glob("run/*.partial-*"))
 
     # The results file as items: everything succeeded, nothing is sent again.
@@ -326,7 +334,7 @@ def test_items_from_a_subscriber_file_result_a_path_and_json_text(commercetools_
     assert "key 'f1' exists already and differs from the draft in: name" in changed["failures"][0]["error"]["message"]
     publisher(items='[{"key": "j1"}, {"payload": {"key": "j2"}}]', payload={"name": {"en": "default"}}).execute({})
     assert keys(ct) == ["f1", "f2", "j1", "j2"]
-    assert {e["key"]: e.get("name") for e in ct.entities("products")}["j2"] == {"en": "default"}
+    assert {e["key"]: staged(e).get("name") for e in ct.entities("products")}["j2"] == {"en": "default"}
 
 
 def test_a_line_that_is_not_json_fails_alone(commercetools_connection, tmp_path):
@@ -507,7 +515,7 @@ def test_dag_subscriber_transform_publisher_through_json_lines_files(commercetoo
         "failures_path": f"{tmp_path}/results.failures.jsonl",
     }
     assert keys(ct) == sorted([f"p{i}" for i in range(9)] + [f"copy-p{i}" for i in range(9)])
-    copies = {e["key"]: e["name"] for e in ct.entities("products") if e["key"].startswith("copy-")}
+    copies = {e["key"]: staged(e)["name"] for e in ct.entities("products") if e["key"].startswith("copy-")}
     assert copies == {f"copy-p{i}": {"en": f"P{i}"} for i in range(9)}
     results = lines(tmp_path / "results.jsonl")
     assert sorted(r["index"] for r in results) == list(range(9)) and {r["status"] for r in results} == {"succeeded"}
@@ -521,8 +529,8 @@ def test_dag_templated_fields_from_xcomarg_and_json_jinja(commercetools_connecti
 
     assert keys(ct) == ["from-jinja-0", "from-jinja-1", "from-jinja-2", "from-xcomarg"]
     entities = {e["key"]: e for e in ct.entities("products")}
-    assert entities["from-xcomarg"]["description"] == "described"
-    assert entities["from-jinja-1"]["name"] == {"en": "ü"}
+    assert staged(entities["from-xcomarg"])["description"] == "described"
+    assert staged(entities["from-jinja-1"])["name"] == {"en": "ü"}
     jinja_posts = [r for r in ct.requests if r.method == "POST" and r.path == f"/{PK}/products"]
     assert all(
         r.query == {"expand": ["productType"]} for r in jinja_posts[1:] if r.json()["key"].startswith("from-jinja")
@@ -537,7 +545,7 @@ def test_dag_native_templates_render_to_lists_and_dicts(commercetools_connection
 
     entities = {e["key"]: e for e in ct.entities("products")}
     assert sorted(entities) == ["native", "native-2"]
-    assert (entities["native"]["description"], entities["native"]["version"]) == ("d", 2)
+    assert (staged(entities["native"])["description"], entities["native"]["version"]) == ("d", 2)
 
 
 def test_dag_a_template_rendering_to_the_wrong_type_fails_before_any_request(commercetools_connection, run_dag):

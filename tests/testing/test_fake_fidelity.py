@@ -158,10 +158,11 @@ def test_references_by_key_are_stored_by_id(ct: FakeCommercetools, api: PlainApi
         },
     ).json()
     assert product["productType"] == {"typeId": "product-type", "id": product_type["id"]}
-    assert product["categories"] == [
-        {"typeId": "category", "id": child["id"]},
-        {"typeId": "category", "id": parent["id"]},
-    ]
+    for data in ("current", "staged"):  # a Product: the draft's data in both (product_shape.py)
+        assert product["masterData"][data]["categories"] == [
+            {"typeId": "category", "id": child["id"]},
+            {"typeId": "category", "id": parent["id"]},
+        ]
     price = api.post(
         "standalone-prices",
         {

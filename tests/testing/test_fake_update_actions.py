@@ -615,11 +615,6 @@ def test_updates_of_a_resource_outside_the_list_are_refused(ct, api):
     assert error["code"] == "InvalidOperation" and "does not model update actions of 'gadgets'" in error["message"]
 
 
-def test_publish_of_a_product_stored_as_its_draft_is_refused(ct, api):
-    error = refused(ct, api, "products", {"key": "p", "name": {"en": "P"}}, [{"action": "publish"}])
-    assert "stored as drafts" in error["message"]
-
-
 def test_a_generic_action_sets_the_field_it_names_and_a_change_needs_its_value(ct, api):
     entity = ct.add("categories", {"key": "c", "name": {"en": "C"}, "externalId": "e"})
     body = api.update(f"categories/{entity['id']}", 1, [{"action": "setExternalId"}, {"action": "setKey", "key": "k"}])

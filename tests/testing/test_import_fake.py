@@ -272,8 +272,38 @@ def test_a_product_waits_for_its_master_variant_until_a_variant_import_supplies_
     assert client.ok("GET", f"import-operations/{waiting}")["state"] == "imported"
     assert client.ok("GET", f"import-operations/{variant_op}")["state"] == "imported"
     tee = next(p for p in fake.entities("products") if p["key"] == "tee")
-    assert tee["masterVariant"]["sku"] == "tee-m"
+    # a Product: the variant is the master variant (id 1) of its data (product_shape.py)
+    assert tee["masterData"]["staged"]["masterVariant"]["sku"] == "tee-m"
+    assert tee["masterData"]["staged"]["masterVariant"]["id"] == 1
     assert imports.history(waiting) == ["processing", "waitForMasterVariant", "imported"]
+
+
+def test_product_imports_store_products_and_publish_decides_what_current_gets(fake, imports, client):
+    product_type(fake, "mug", required=False)
+    client.ok("POST", "import-containers", {"key": "c"})
+
+    def imported(**fields: Any) -> dict[str, Any]:
+        (operation,) = client.send("products", "c", "product", [{**product("cup", "mug"), **fields}])
+        assert client.ok("GET", f"import-operations/{operation}")["state"] == "imported"
+        (stored,) = fake.entities("products")
+        return stored
+
+    created = imported(name={"en": "Cup"})  # a new Product, as from a ProductDraft (publish: false)
+    master = created["masterData"]
+    assert created["productType"]["id"] and master["current"] == master["staged"]
+    assert (master["published"], master["hasStagedChanges"], master["staged"]["masterVariant"]) == (
+        False,
+        False,
+        {"id": 1},
+    )
+    staged_only = imported(name={"en": "Mug"})["masterData"]  # no publish: current kept
+    assert (staged_only["staged"]["name"], staged_only["current"]["name"]) == ({"en": "Mug"}, {"en": "Cup"})
+    assert staged_only["hasStagedChanges"] is True
+    published = imported(name={"en": "Big mug"}, publish=True)["masterData"]
+    assert published["current"] == published["staged"] and published["current"]["name"] == {"en": "Big mug"}
+    assert (published["published"], published["hasStagedChanges"]) == (True, False)
+    unpublished = imported(name={"en": "Small mug"}, publish=False)["masterData"]
+    assert unpublished["published"] is False and unpublished["current"]["name"] == {"en": "Big mug"}
 
 
 @pytest.mark.parametrize("state", ["rejected", "canceled", "partiallyImported"])

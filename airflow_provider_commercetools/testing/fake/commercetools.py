@@ -21,6 +21,7 @@ from airflow_provider_commercetools.testing.fake.core import HttpCore
 from airflow_provider_commercetools.testing.fake.faults import RequestListener
 from airflow_provider_commercetools.testing.fake.http import CLOCK, ApiHandle, RecordedRequest, Response, answer
 from airflow_provider_commercetools.testing.fake.listing import Listing, PageEncoder
+from airflow_provider_commercetools.testing.fake.product_shape import seeded_product
 from airflow_provider_commercetools.testing.fake.project_api import ProjectApi
 from airflow_provider_commercetools.testing.fake.store import Store, WriteListener
 
@@ -153,11 +154,17 @@ class FakeCommercetools:
 
     # -------------------------------------------------------------------------------- seeding
     def add(self, resource: str, entity: Mapping[str, Any]) -> dict[str, Any]:
-        """Store ``entity`` (no HTTP); fills id, version, createdAt, lastModifiedAt unless given."""
-        return self.store.add(resource, entity)
+        """Store ``entity`` (no HTTP); fills id, version, createdAt, lastModifiedAt unless given.
+
+        A product without ``masterData`` is a ProductDraft: it is stored as the Product commercetools makes
+        of it (product_shape.py), as ``POST /products`` does."""
+        return self.store.add(resource, seeded_product(entity) if resource == "products" else entity)
 
     def add_many(self, resource: str, entities: Iterable[Mapping[str, Any]]) -> list[str]:
-        """Store many entities quickly (50,000 in well under 2 s); returns their ids in order."""
+        """Store many entities quickly (50,000 in well under 2 s); returns their ids in order (products: as
+        :meth:`add`)."""
+        if resource == "products":
+            entities = (seeded_product(e) for e in entities)
         return self.store.add_many(resource, entities)
 
     def entities(self, resource: str) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ Sources: ``api-specs/import/types/common.raml`` ``ProcessingState`` (the descrip
   required attribute, and which does not exist yet -> ``waitForMasterVariant`` "until another import
   request includes Master Variant data for the Product": a ``product-variant`` import for it; the
   Product is then created with that variant as its master variant, and both become ``imported``;
-- all references resolved -> stored in the HTTP API's collection: ``imported`` with
+- all references resolved -> stored in the HTTP API's collection (a Product as commercetools holds it:
+  ``product_shape.imported_product``): ``imported`` with
   ``resourceVersion``; a clash with a uniqueness rule of the HTTP API (uniqueness.py: key, slug per
   locale, SKU, email...) -> ``validationFailed`` with ``DuplicateField``; an Order
   whose ``orderNumber`` exists -> ``validationFailed`` with ``DuplicateField`` (the spec says orders
@@ -37,6 +38,7 @@ from airflow_provider_commercetools.testing.fake.import_model import (
     reference_collection,
     with_ids,
 )
+from airflow_provider_commercetools.testing.fake.product_shape import imported_product
 from airflow_provider_commercetools.testing.fake.store import Store, copy_json
 
 #: the states a test may force with ``FakeImportApi.force_outcome``
@@ -198,6 +200,11 @@ class ImportProcessing:
             key_field = "key"
             fields = {"key": operation.resource_key, **{k: v for k, v in fields.items() if k != "productVariant"}}
         existing = coll.find_unique((key_field,), (operation.resource_key,))
+        if name == "products":  # a Product as commercetools holds it (product_shape.py)
+            try:
+                fields = imported_product(fields, existing)
+            except ValueError as exc:
+                return {"code": "InvalidOperation", "message": str(exc)}
         now = now_iso()
         if operation.resource_type in CREATE_ONLY and existing is not None:
             return {

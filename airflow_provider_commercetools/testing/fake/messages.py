@@ -55,6 +55,7 @@ from airflow_provider_commercetools.testing.fake.http import (
     method_not_allowed,
     now_iso,
 )
+from airflow_provider_commercetools.testing.fake.product_shape import projection
 from airflow_provider_commercetools.testing.fake.store import UuidBatch, copy_json, type_id
 
 if TYPE_CHECKING:
@@ -180,13 +181,17 @@ class FakeMessages:
         produced: list[tuple[str, dict[str, Any]]] = []
         if change == "created":
             field = _CREATED_FIELD.get(resource, prefix[:1].lower() + prefix[1:])
-            produced.append((f"{prefix}Created", {field: copy_json(entity)}))
+            # ProductCreatedMessage.raml: ``productProjection``, "the staged Product Projection"
+            created = projection(entity, staged=True) if resource == "products" else copy_json(entity)
+            produced.append((f"{prefix}Created", {field: created}))
         elif change == "deleted":
             if resource not in _NO_DELETION:
                 produced.append((f"{prefix}Deleted", _deleted_payload(resource, entity)))
         elif previous is not None:
+            fields_of = _staged_data if resource == "products" else _same
+            now_fields, old_fields = fields_of(entity), fields_of(previous)
             for field, message_type, build in _UPDATE_MESSAGES.get(resource, []):
-                new, old = entity.get(field), previous.get(field)
+                new, old = now_fields.get(field), old_fields.get(field)
                 if new != old:
                     produced.append((message_type, build(copy_json(new), copy_json(old))))
         for message_type, payload in produced:
@@ -208,7 +213,14 @@ class FakeMessages:
                 "resourceVersion": entity["version"],
                 "type": message_type,
             }
-            identifiers = {k: entity[k] for k in _IDENTIFIERS if isinstance(entity.get(k), str)}
+            identifiers: dict[str, Any] = {k: entity[k] for k in _IDENTIFIERS if isinstance(entity.get(k), str)}
+            if resource == "products":
+                # UserProvidedIdentifiers.raml ``slug``: "the slug in the ``current`` Product Projection"
+                master = entity.get("masterData")
+                current = master.get("current") if isinstance(master, Mapping) else None
+                slug = current.get("slug") if isinstance(current, Mapping) else None
+                if isinstance(slug, Mapping):
+                    identifiers["slug"] = copy_json(slug)
             if identifiers:
                 message["resourceUserProvidedIdentifiers"] = identifiers
             message.update(payload)
@@ -276,9 +288,21 @@ class FakeMessages:
             return self._project()
 
 
+def _same(entity: Mapping[str, Any]) -> Mapping[str, Any]:
+    return entity
+
+
+def _staged_data(product: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A Product's staged data (``changeSlug`` writes ``staged``: ProductSlugChanged compares it)."""
+    master = product.get("masterData")
+    staged = master.get("staged") if isinstance(master, Mapping) else None
+    return staged if isinstance(staged, Mapping) else {}
+
+
 def _deleted_payload(resource: str, entity: dict[str, Any]) -> dict[str, Any]:
     if resource == "products":
-        return {"removedImageUrls": [], "currentProjection": copy_json(entity)}
+        # ProductDeletedMessage.raml: ``currentProjection``, the current Product Projection
+        return {"removedImageUrls": [], "currentProjection": projection(entity, staged=False)}
     if resource == "orders":
         return {"order": copy_json(entity)}
     if resource == "customers":

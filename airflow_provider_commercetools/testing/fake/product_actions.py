@@ -1,10 +1,8 @@
-"""Product update actions in the fake, for the two forms it holds products in.
+"""Product update actions in the fake, on products as commercetools holds them.
 
-A product seeded as commercetools holds it has ``masterData`` (``current``, ``staged``, ``published``,
-``hasStagedChanges``); there the actions write ``staged`` (``staged`` true, the default) or both
-``current`` and ``staged`` (``staged: false``), and ``publish`` copies ``staged`` to ``current``. A
-product created over HTTP is stored as its draft (flat: ``name``, ``masterVariant``, ... at the top,
-no ``masterData``); there the actions write those fields, and ``publish``/``unpublish`` are refused.
+Every product in the fake has ``masterData`` (``current``, ``staged``, ``published``,
+``hasStagedChanges``: product_shape.py); the actions write ``staged`` (``staged`` true, the default) or
+both ``current`` and ``staged`` (``staged: false``), and ``publish`` copies ``staged`` to ``current``.
 Actions of prices, images and assets are not modelled (refused, see update_actions.py).
 
 Each handler does what the action's RAML file says:
@@ -30,9 +28,7 @@ from airflow_provider_commercetools.testing.fake.store import copy_json
 
 def _data(entity: dict[str, Any], action: dict[str, Any]) -> list[dict[str, Any]]:
     """The product data the action writes: ``staged`` (default), also ``current`` with ``staged: false``."""
-    master = entity.get("masterData")
-    if not isinstance(master, dict):
-        return [entity]  # stored as its draft
+    master = _master(entity)
     staged = master.setdefault("staged", {})
     if action.get("staged", True) is False:
         return [master.setdefault("current", {}), staged]
@@ -81,7 +77,7 @@ def set_category_order_hint(entity: dict[str, Any], action: dict[str, Any], inde
 
 def publish(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
     """``publish``: ``current`` becomes a copy of ``staged``; ``scope: Prices`` is not modelled."""
-    master = _master(entity, index, "publish")
+    master = _master(entity)
     if action.get("scope", "All") != "All":
         raise invalid_operation(index, "the fake does not model action 'publish' with scope 'Prices' of products.")
     master["current"] = copy_json(master.get("staged") or {})
@@ -90,17 +86,14 @@ def publish(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
 
 def unpublish(entity: dict[str, Any], action: dict[str, Any], index: int) -> None:
     """``unpublish``: ``published`` false."""
-    _master(entity, index, "unpublish")["published"] = False
+    _master(entity)["published"] = False
 
 
-def _master(entity: dict[str, Any], index: int, name: str) -> dict[str, Any]:
+def _master(entity: dict[str, Any]) -> dict[str, Any]:
+    """The Product's ``masterData`` (every product in the fake has it: product_shape.py)."""
     master = entity.get("masterData")
     if not isinstance(master, dict):
-        raise invalid_operation(
-            index,
-            f"the fake does not model action '{name}' of products stored as drafts (created over HTTP, "
-            "no masterData); seed the product with masterData to test it.",
-        )
+        raise TypeError("a product without masterData")  # answered 400 InvalidJsonInput (update_actions.py)
     return master
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from airflow_provider_commercetools.testing.fake import category_tree
 from airflow_provider_commercetools.testing.fake.auth import Auth
 from airflow_provider_commercetools.testing.fake.http import (
     READ_METHODS,
@@ -23,6 +24,7 @@ from airflow_provider_commercetools.testing.fake.http import (
     now_iso,
 )
 from airflow_provider_commercetools.testing.fake.listing import Listing, Scope, in_scope, last_value, parse_int
+from airflow_provider_commercetools.testing.fake.product_shape import product_from_draft
 from airflow_provider_commercetools.testing.fake.references import resolve_keys
 from airflow_provider_commercetools.testing.fake.store import SYSTEM_FIELDS, Store, copy_json, type_id
 from airflow_provider_commercetools.testing.fake.update_actions import apply_action
@@ -170,6 +172,13 @@ class ProjectApi:
             entity[scoped[0]] = {"typeId": scoped[2], "key": scoped[1]}
         with self.store.lock:
             entity = resolve_keys(self.store, entity)  # references by key -> by id (references.py)
+            if resource == "products":  # the ProductDraft becomes a Product (product_shape.py)
+                try:
+                    entity = product_from_draft(entity)
+                except ValueError as exc:
+                    raise bad_request("InvalidOperation", str(exc)) from None
+            elif resource == category_tree.RESOURCE:
+                entity = category_tree.with_ancestors(self.store, dict(entity))
             coll = self.store.collection(resource)
             dup = coll.duplicate(entity)
             if dup is not None:
@@ -208,6 +217,9 @@ class ProjectApi:
                 apply_action(resource, new, resolve_keys(self.store, action), i)
             new["version"] = current["version"] + 1
             new["lastModifiedAt"] = now_iso()
+            moved = resource == category_tree.RESOURCE and new.get("parent") != current.get("parent")
+            if moved:
+                category_tree.with_ancestors(self.store, new)
             coll = self.store.collection(resource)
             # the uniqueness rules (uniqueness.py) hold after the actions too: changeEmail, changeSlug,
             # setSku... to another entity's value is refused, and nothing of the update is written
@@ -215,6 +227,8 @@ class ProjectApi:
             if dup is not None:
                 raise self._duplicate_error(resource, dup)
             coll.replace(current, new)
+            if moved:
+                category_tree.refresh_descendants(self.store, new)
             self.store.emit("updated", resource, new, current)
         return Response(200, dumps(new))
 

@@ -56,12 +56,12 @@ class Rule:
 
 # ------------------------------------------------------------------------------------------ derived rules
 def _projections(entity: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The product data a Product holds: ``masterData.current`` and ``.staged`` (a stored Product), or the
-    entity itself (a product stored as its draft: ``slug``, ``masterVariant``, ``variants`` on top)."""
+    """The product data a Product holds: ``masterData.current`` and ``.staged`` (every product in the fake
+    is a Product: product_shape.py)."""
     master = entity.get("masterData")
     if isinstance(master, Mapping):
         return [p for p in (master.get("current"), master.get("staged")) if isinstance(p, Mapping)]
-    return [entity]
+    return []
 
 
 def _variants(projection: Mapping[str, Any]) -> list[Mapping[str, Any]]:

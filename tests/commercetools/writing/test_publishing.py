@@ -264,7 +264,8 @@ def test_create_update_by_id_and_key_delete_and_read(ct, client):
     )
     assert [(r.status, r.response["version"]) for r in results] == [(SUCCEEDED, 2), (SUCCEEDED, 3)]
     stored = ct.get_entity("products", entity_id)
-    assert (stored["name"], stored["description"], stored["version"]) == ({"en": "Uno"}, "d", 3)
+    staged = stored["masterData"]["staged"]  # a Product: the actions wrote its staged data
+    assert (staged["name"], staged["description"], stored["version"]) == ({"en": "Uno"}, "d", 3)
 
     (read,) = publish(client, [{"path": {"key": "p1"}}], method="GET", entity="products")
     assert read.response == {"id": entity_id, "version": 3, "key": "p1"}
@@ -359,7 +360,8 @@ def test_retry_resends_with_the_current_version_from_the_409(ct, client, caplog)
     )
     assert (result.status, result.conflict_retries, result.response["version"]) == (SUCCEEDED, 1, 3)
     (stored,) = ct.entities("products")
-    assert stored["name"] == {"en": "new"} and stored["description"] == "edited elsewhere at v1"
+    staged = stored["masterData"]["staged"]
+    assert staged["name"] == {"en": "new"} and staged["description"] == "edited elsewhere at v1"
     writes = [r for r in ct.requests if r.method == "POST" and r.path.endswith("key=a")]
     assert [w.json()["version"] for w in writes] == [1, 1, 2]  # the other writer, ours (409), ours again
     assert [w.status for w in writes] == [200, 409, 200]
@@ -398,7 +400,7 @@ def test_latest_reads_the_version_and_converges_when_someone_writes_in_between(c
         (SUCCEEDED, 1, 9),
         (SUCCEEDED, 0, 5),
     ]
-    a = next(e for e in ct.entities("products") if e["key"] == "a")
+    a = next(e for e in ct.entities("products") if e["key"] == "a")["masterData"]["staged"]
     assert a["name"] == {"en": "new"} and a["description"] == "edited elsewhere at v7"
 
     (deleted,) = publish(client, [{"path": {"key": "b"}}], method="DELETE", entity="products", on_conflict="latest")

@@ -140,6 +140,6 @@ def test_keep_response_keeps_the_whole_answer(ct, client):
     (summary,) = publish(client, [{"key": "a", "name": {"en": "A"}}])
     assert set(summary.response) == {"id", "version", "key"}
     (whole,) = publish(client, [{"key": "b", "name": {"en": "B"}}], keep_response=True)
-    assert whole.response["name"] == {"en": "B"} and whole.response["createdAt"]
+    assert whole.response["masterData"]["staged"]["name"] == {"en": "B"} and whole.response["createdAt"]
     (stored,) = [e for e in ct.entities("products") if e["key"] == "b"]
     assert whole.to_record()["response"] == stored
