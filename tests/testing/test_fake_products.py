@@ -12,32 +12,15 @@ import re
 from typing import Any
 
 import pytest
-import requests
 
 from airflow_provider_commercetools.testing import FakeCommercetools
 from airflow_provider_commercetools.testing.demo import demo_catalogue
 from airflow_provider_commercetools.testing.fake.messages import FakeMessages
+from tests.testing.plain_api import PlainApi
 from tests.testing.test_spec_actions import interface_fields, sdk_text
 
 
-class Api:
-    def __init__(self, ct: FakeCommercetools) -> None:
-        self.base = f"{ct.url}/{ct.project_key}"
-        token = requests.post(
-            f"{ct.url}/oauth/token",
-            auth=(ct.client_id, ct.client_secret),
-            data={"grant_type": "client_credentials"},
-            timeout=5,
-        ).json()["access_token"]
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def get(self, path: str, **params: Any) -> requests.Response:
-        return self.session.get(f"{self.base}/{path}", params=params, timeout=5)
-
-    def post(self, path: str, body: Any) -> requests.Response:
-        return self.session.post(f"{self.base}/{path}", json=body, timeout=5)
-
+class Api(PlainApi):
     def created(self, path: str, body: Any) -> dict[str, Any]:
         response = self.post(path, body)
         assert response.status_code == 201, response.text
