@@ -26,6 +26,7 @@ from airflow_provider_commercetools.testing.fake.http import (
 from airflow_provider_commercetools.testing.fake.listing import Listing, Scope, in_scope, last_value, parse_int
 from airflow_provider_commercetools.testing.fake.product_shape import product_from_draft
 from airflow_provider_commercetools.testing.fake.references import resolve_keys
+from airflow_provider_commercetools.testing.fake.spec_drafts import required_fields
 from airflow_provider_commercetools.testing.fake.store import SYSTEM_FIELDS, Store, copy_json, type_id
 from airflow_provider_commercetools.testing.fake.update_actions import apply_action
 
@@ -36,6 +37,13 @@ _DRAFT_DEFAULTS: dict[str, dict[str, Any]] = {
     # commercetools/commercetools-api-reference commit 5867aa22abcab5a521bd5bf0bd3b332c5ad763ae)
     "standalone-prices": {"active": True},
 }
+
+#: resources whose POST the fake checks against the draft's required fields (spec_drafts.json lists
+#: every resource's). Not yet the others: the suite still POSTs incomplete drafts of them (products
+#: without productType/name/slug, categories without name/slug, ...) and must be given real drafts
+#: first. POST /orders is an order from a cart in commercetools (OrderFromCartDraft), not modelled;
+#: custom objects have their own upsert path (``_upsert_custom_object``) with its own checks.
+_CHECKED_DRAFTS = frozenset({"customers", "inventory"})
 
 _SCOPED_PATHS = {"in-store": ("store", "store"), "in-business-unit": ("businessUnit", "business-unit")}
 
@@ -161,6 +169,8 @@ class ProjectApi:
     def create(self, resource: str, body: bytes, scoped: Scope | None = None) -> Response:
         """Create from a JSON draft (``POST /{projectKey}/{resource}``); the write path without a socket."""
         draft = self._parse_json_object(body)
+        if resource in _CHECKED_DRAFTS:
+            self._check_required(resource, draft)
         now = now_iso()
         entity: dict[str, Any] = {"id": str(uuid.uuid4()), "version": 1, "createdAt": now, "lastModifiedAt": now}
         for k, v in _DRAFT_DEFAULTS.get(resource, {}).items():
@@ -187,6 +197,15 @@ class ProjectApi:
             self.store.emit("created", resource, entity, None)
         payload: Any = {"customer": entity} if resource == "customers" else entity
         return Response(201, dumps(payload))
+
+    @staticmethod
+    def _check_required(resource: str, draft: Mapping[str, Any]) -> None:
+        """400 ``InvalidJsonInput`` naming the first required field of the draft (spec_drafts.json, read
+        from ``<Res>Draft.raml``) that is missing or null; nothing is written. Which field commercetools
+        names when several are missing is not documented: the fake names the first in the spec's order."""
+        for name in required_fields(resource):
+            if draft.get(name) is None:
+                raise invalid_json(f"{name}: Missing required value.")
 
     @staticmethod
     def _expected_version(data: Mapping[str, Any], required: bool = True) -> int | None:
