@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,20 +105,22 @@ def from_raml(root: Path) -> dict[str, Any]:
     return found
 
 
-def main(argv: list[str]) -> int:
+def compare_or_write(argv: list[str], facts_file: Path, read: Callable[[Path], dict[str, Any]], usage: str) -> int:
+    """``argv`` = [script, PATH, optional ``--write``]: compare ``facts_file``'s ``resources`` with what ``read``
+    finds in the spec checkout at PATH (exit 1 on a difference), or rewrite the file with it and its commit."""
     if len(argv) not in (2, 3) or (len(argv) == 3 and argv[2] != "--write"):
-        print(__doc__)
+        print(usage)
         return 2
     root = Path(argv[1])
-    facts = json.loads(JSON.read_text(encoding="utf-8")) if JSON.is_file() else {"resources": {}}
+    facts = json.loads(facts_file.read_text(encoding="utf-8")) if facts_file.is_file() else {"resources": {}}
     head = _git(root, "rev-parse", "HEAD").strip()
     print(f"spec at {head}; facts read at {facts.get('commit', '?')}")
-    found = from_raml(root)
+    found = read(root)
     if len(argv) == 3:
         facts["commit"] = head
         facts["resources"] = found
-        JSON.write_text(json.dumps(facts, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {JSON}")
+        facts_file.write_text(json.dumps(facts, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {facts_file}")
         return 0
     differs = 0
     for resource in sorted(set(found) | set(facts["resources"])):
@@ -125,6 +128,10 @@ def main(argv: list[str]) -> int:
         differs += not same
         print(f"  {'ok ' if same else 'DIFF'} {resource}")
     return 1 if differs else 0
+
+
+def main(argv: list[str]) -> int:
+    return compare_or_write(argv, JSON, from_raml, __doc__ or "")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ any differs. ``--write`` rewrites the JSON's ``resources``. Only names are taken
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from spec_actions import RESOURCES as ACTION_RESOURCES
-from spec_actions import _git, _load
+from spec_actions import _load, compare_or_write
 
 JSON = Path(__file__).resolve().parents[1] / "airflow_provider_commercetools" / "testing" / "fake" / "spec_drafts.json"
 
@@ -61,26 +60,7 @@ def from_raml(root: Path) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (2, 3) or (len(argv) == 3 and argv[2] != "--write"):
-        print(__doc__)
-        return 2
-    root = Path(argv[1])
-    facts = json.loads(JSON.read_text(encoding="utf-8")) if JSON.is_file() else {"resources": {}}
-    head = _git(root, "rev-parse", "HEAD").strip()
-    print(f"spec at {head}; facts read at {facts.get('commit', '?')}")
-    found = from_raml(root)
-    if len(argv) == 3:
-        facts["commit"] = head
-        facts["resources"] = found
-        JSON.write_text(json.dumps(facts, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {JSON}")
-        return 0
-    differs = 0
-    for resource in sorted(set(found) | set(facts["resources"])):
-        same = found.get(resource) == facts["resources"].get(resource)
-        differs += not same
-        print(f"  {'ok ' if same else 'DIFF'} {resource}")
-    return 1 if differs else 0
+    return compare_or_write(argv, JSON, from_raml, __doc__ or "")
 
 
 if __name__ == "__main__":

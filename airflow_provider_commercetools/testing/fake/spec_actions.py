@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-_PATH = Path(__file__).resolve().with_name("spec_actions.json")
+_HERE = Path(__file__).resolve()
 
 #: update prefixes whose action writes the one field it names (``setKey`` -> ``key``)
 GENERIC_PREFIXES = ("set", "change")
@@ -52,9 +52,14 @@ class ResourceActions:
 
 
 @cache
-def _load() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(_PATH.read_text(encoding="utf-8"))
+def load_facts(name: str) -> dict[str, Any]:
+    """A facts file read from the spec, beside this module (``spec_actions.json``, ``spec_drafts.json``)."""
+    data: dict[str, Any] = json.loads(_HERE.with_name(name).read_text(encoding="utf-8"))
     return data
+
+
+def _load() -> dict[str, Any]:
+    return load_facts("spec_actions.json")
 
 
 def spec_commit() -> str:

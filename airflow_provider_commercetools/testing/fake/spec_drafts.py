@@ -8,18 +8,14 @@ compares them with the TypeScript types generated from the same RAML (npm ``@com
 
 from __future__ import annotations
 
-import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-_PATH = Path(__file__).resolve().with_name("spec_drafts.json")
+from airflow_provider_commercetools.testing.fake.spec_actions import load_facts
 
 
-@cache
 def _load() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(_PATH.read_text(encoding="utf-8"))
-    return data
+    return load_facts("spec_drafts.json")
 
 
 def spec_commit() -> str:
